@@ -1,0 +1,82 @@
+"""API keys: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, stored as SHA-256 hashes.
+
+With no active key, requests are anonymous; the server refuses to bind to a non-loopback
+address in that case (see `vidtask.api.app.check_bind`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+from vidtask.core import errors
+from vidtask.store.base import ApiKey, TaskStore
+
+__all__ = ["ANONYMOUS", "Authenticator", "hash_secret", "new_key"]
+
+ANONYMOUS = "anonymous"
+#: Revocations and new keys take effect within this many seconds.
+CACHE_TTL_S = 2.0
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_key(store: TaskStore, name: str, now: float) -> tuple[ApiKey, str]:
+    """Create a key; the secret is returned once and never stored."""
+    secret = "vtk_" + secrets.token_urlsafe(24)
+    key = store.create_key("key_" + secrets.token_hex(6), name, hash_secret(secret), now)
+    return key, secret
+
+
+class Authenticator:
+    def __init__(self, store: TaskStore, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.clock = clock
+        self._keys: dict[str, tuple[str | None, float]] = {}
+        self._open: tuple[bool, float] = (False, -1e9)
+
+    def owner(self, request: Request) -> str:
+        """The key id the request acts as, or raise `Unauthorized`."""
+        secret = _presented_secret(request)
+        if secret is None:
+            if self._anonymous_allowed():
+                return ANONYMOUS
+            raise errors.Unauthorized()
+        digest = hash_secret(secret)
+        now = self.clock()
+        cached = self._keys.get(digest)
+        if cached is None or now - cached[1] > CACHE_TTL_S:
+            key = self.store.find_key(digest)
+            cached = (key.id if key else None, now)
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[digest] = cached
+        if cached[0] is None:
+            raise errors.Unauthorized("the API key is not valid (unknown or revoked)")
+        return cached[0]
+
+    def _anonymous_allowed(self) -> bool:
+        allowed, at = self._open
+        now = self.clock()
+        if now - at > CACHE_TTL_S:
+            allowed = not self.store.has_active_keys()
+            self._open = (allowed, now)
+        return allowed
+
+
+def _presented_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if hmac.compare_digest(scheme.lower(), "bearer") and value.strip():
+            return value.strip()
+        raise errors.Unauthorized("the Authorization header must be `Bearer <key>`")
+    key = request.headers.get("x-api-key")
+    return key.strip() if key and key.strip() else None

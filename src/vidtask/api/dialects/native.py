@@ -1,0 +1,77 @@
+"""The native dialect (``/v1/tasks``): the canonical task, nearly as stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vidtask.api.dialects.timestamps import iso
+from vidtask.core import errors, validation
+from vidtask.core.task import Links, Task, TaskSpec
+
+__all__ = ["CreateTask", "error_view", "parse_create", "view"]
+
+
+class CreateTask(BaseModel):
+    """Body of ``POST /v1/tasks``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("timeline", description="Which backend renders it; see GET /v1/models.")
+    input: dict[str, Any] = Field(description="The model's input, e.g. a timeline.")
+    priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
+    webhook_url: str | None = Field(None, max_length=2048)
+
+
+def parse_create(body: Any, *, idempotency_key: str | None, body_hash: str) -> TaskSpec:
+    try:
+        request = CreateTask.model_validate(body)
+    except ValidationError as exc:
+        raise validation.invalid_request(exc) from exc
+    return TaskSpec(
+        model=request.model,
+        input=request.input,
+        priority=request.priority,
+        webhook_url=request.webhook_url,
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+    )
+
+
+def view(task: Task, links: Links) -> dict[str, Any]:
+    result = None
+    if task.result is not None:
+        result = {
+            "video_url": links.video_url,
+            "cover_url": links.cover_url,
+            "format": task.result.get("format"),
+            "metadata": task.result.get("metadata", {}),
+            "warnings": task.result.get("warnings", []),
+        }
+    return {
+        "id": task.id,
+        "object": "task",
+        "model": task.model,
+        "status": task.status.value,
+        "stage": task.stage,
+        "progress": round(task.progress, 1),
+        "priority": task.priority,
+        "attempt": task.attempt,
+        "version": task.version,
+        "cancel_requested": task.cancel_requested,
+        "previews": list(links.previews),
+        "result": result,
+        "error": task.error,
+        "webhook_url": task.webhook_url,
+        "created_at": iso(task.created_at),
+        "started_at": iso(task.started_at),
+        "completed_at": iso(task.completed_at),
+        "updated_at": iso(task.updated_at),
+    }
+
+
+def error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:
+    return exc.http_status, {
+        "error": {"code": exc.code, "message": exc.message, "param": exc.param}
+    }

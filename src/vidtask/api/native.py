@@ -1,0 +1,128 @@
+"""Routes of the native API: ``/v1/tasks``, ``/v1/models``, ``/v1/schemas``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from starlette.responses import JSONResponse
+
+from vidtask.api.dialects import native
+from vidtask.api.errors import read_json
+from vidtask.api.state import state
+from vidtask.core import errors
+from vidtask.core.task import Status, Task
+from vidtask.service import request_hash
+from vidtask.store.base import TaskFilter
+
+__all__ = ["router", "task_response"]
+
+router = APIRouter(tags=["tasks"])
+
+_CREATE_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": native.CreateTask.model_json_schema()}},
+    }
+}
+
+
+def task_response(request: Request, task: Task, body: dict[str, Any], status_code: int = 200) -> Response:
+    """JSON with ``ETag`` = the task version; ``If-None-Match`` on an unchanged task gets 304."""
+    etag = f'"{task.version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if not task.terminal:
+        headers["Retry-After"] = "1" if task.status is Status.IN_PROGRESS else "2"
+    if status_code == 200 and request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(
+        json.dumps(body, ensure_ascii=False), status_code, headers, media_type="application/json"
+    )
+
+
+@router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
+async def create_task(request: Request) -> Response:
+    app = state(request)
+    owner = app.auth.owner(request)
+    body = await read_json(request)
+    spec = native.parse_create(
+        body,
+        idempotency_key=request.headers.get("idempotency-key"),
+        body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
+    )
+    task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
+    if created:
+        app.metrics.submitted.labels(task.model).inc()
+    view = native.view(task, app.service.links(task))
+    return task_response(request, task, view, 201 if created else 200)
+
+
+@router.get("/v1/tasks/{task_id}")
+async def get_task(task_id: str, request: Request) -> Response:
+    app = state(request)
+    task = app.service.get(app.auth.owner(request), task_id)
+    return task_response(request, task, native.view(task, app.service.links(task)))
+
+
+@router.get("/v1/tasks")
+async def list_tasks(
+    request: Request,
+    status: list[Status] = Query(default=[], description="Filter by status (repeatable)."),
+    model: str | None = None,
+    created_after: float | None = Query(None, description="Unix seconds, inclusive."),
+    created_before: float | None = Query(None, description="Unix seconds, exclusive."),
+    after: str | None = Query(None, description="Cursor: `next_cursor` of the previous page."),
+    limit: int = Query(20, ge=1, le=100),
+    order: str = Query("desc", pattern="^(asc|desc)$"),
+) -> JSONResponse:
+    app = state(request)
+    owner = app.auth.owner(request)
+    query = TaskFilter(tuple(status), model, created_after, created_before, after, limit, order)
+    page = app.service.list(owner, query)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [native.view(t, app.service.links(t)) for t in page.items],
+            "has_more": page.has_more,
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@router.post("/v1/tasks/{task_id}/cancel")
+async def cancel_task(task_id: str, request: Request) -> Response:
+    app = state(request)
+    task = await anyio.to_thread.run_sync(app.service.cancel, app.auth.owner(request), task_id)
+    return task_response(request, task, native.view(task, app.service.links(task)))
+
+
+@router.delete("/v1/tasks/{task_id}")
+async def delete_task(task_id: str, request: Request) -> JSONResponse:
+    app = state(request)
+    await anyio.to_thread.run_sync(app.service.delete, app.auth.owner(request), task_id)
+    return JSONResponse({"id": task_id, "object": "task.deleted", "deleted": True})
+
+
+@router.get("/v1/models")
+async def list_models(request: Request) -> JSONResponse:
+    app = state(request)
+    app.auth.owner(request)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [
+                {"id": name, "object": "model", "description": backend.description}
+                for name, backend in app.service.backends.items()
+            ],
+        }
+    )
+
+
+@router.get("/v1/schemas/{model}.json")
+async def model_schema(model: str, request: Request) -> JSONResponse:
+    backend = state(request).service.backends.get(model)
+    if backend is None:
+        raise errors.NotFound(f"no model {model!r}", param="model")
+    return JSONResponse(backend.input_schema())

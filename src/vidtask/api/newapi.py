@@ -1,0 +1,46 @@
+"""Routes of New API's dialect: ``/v1/video/generations`` (seed 003)."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Request, Response
+
+from vidtask.api.dialects import newapi
+from vidtask.api.errors import read_json
+from vidtask.api.native import task_response
+from vidtask.api.state import state
+from vidtask.service import request_hash
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["new-api"])
+
+_CREATE_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": newapi.CreateGeneration.model_json_schema()}},
+    }
+}
+
+
+@router.post("/v1/video/generations", openapi_extra=_CREATE_SCHEMA)
+async def create_generation(request: Request) -> Response:
+    app = state(request)
+    owner = app.auth.owner(request)
+    body = await read_json(request)
+    spec = newapi.parse_create(
+        body,
+        idempotency_key=request.headers.get("idempotency-key"),
+        body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
+    )
+    task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
+    if created:
+        app.metrics.submitted.labels(task.model).inc()
+    return task_response(request, task, newapi.view(task, app.service.links(task)))
+
+
+@router.get("/v1/video/generations/{task_id}")
+async def get_generation(task_id: str, request: Request) -> Response:
+    app = state(request)
+    task = app.service.get(app.auth.owner(request), task_id)
+    return task_response(request, task, newapi.view(task, app.service.links(task)))

@@ -1,0 +1,34 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.responses import JSONResponse
+
+from vidtask.api.state import state
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    app = state(request)
+    try:
+        counts = app.service.store.counts()
+    except Exception as exc:  # readiness reports, it does not raise
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    if not app.ready:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    return JSONResponse({"status": "ready", "tasks": counts})
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(state(request).metrics.render(), media_type="text/plain; version=0.0.4")

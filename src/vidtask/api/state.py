@@ -1,0 +1,28 @@
+"""What routes need, built once by the app factory and kept on ``app.state.vidtask``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from vidtask.api.auth import Authenticator
+from vidtask.api.metrics import Metrics
+from vidtask.service import TaskService
+from vidtask.settings import Settings
+
+__all__ = ["AppState", "state"]
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    service: TaskService
+    auth: Authenticator
+    metrics: Metrics
+    ready: bool = False
+
+
+def state(request: Request) -> AppState:
+    app_state: AppState = request.app.state.vidtask
+    return app_state

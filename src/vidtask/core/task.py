@@ -1,0 +1,159 @@
+"""The canonical task and its state machine.
+
+    queued ──claim──▶ in_progress ──finish──▶ completed | failed | cancelled
+      │  ▲                 │
+      │  └──requeue (worker lost, attempts remain)
+      └──cancel──▶ cancelled
+
+A terminal status is written once (the store does it by compare-and-swap), progress never
+decreases and ``version`` goes up on every change. Times are unix seconds (float); the clock
+is always passed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ACTIVE",
+    "Links",
+    "TERMINAL",
+    "TRANSITIONS",
+    "Status",
+    "Task",
+    "TaskSpec",
+    "can_transition",
+    "clamp_progress",
+    "new_task_id",
+]
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+ACTIVE = frozenset({Status.QUEUED, Status.IN_PROGRESS})
+
+#: Every legal status change. Requeue (in_progress -> queued) happens when a worker is lost
+#: and attempts remain. Terminal statuses have no way out.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.QUEUED: frozenset({Status.IN_PROGRESS, Status.CANCELLED, Status.FAILED}),
+    Status.IN_PROGRESS: frozenset(
+        {Status.QUEUED, Status.COMPLETED, Status.FAILED, Status.CANCELLED}
+    ),
+    Status.COMPLETED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def can_transition(old: Status, new: Status) -> bool:
+    return new in TRANSITIONS[old]
+
+
+def new_task_id() -> str:
+    """``vt_`` + 26 lowercase base32 characters (130 random bits): unguessable."""
+    raw = secrets.token_bytes(17)
+    return "vt_" + base64.b32encode(raw).decode("ascii").lower()[:26]
+
+
+def clamp_progress(current: float, new: float) -> float:
+    """Progress is 0-100 and never goes down."""
+    return max(current, min(100.0, max(0.0, new)))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """What a dialect parser produces: everything needed to create a task."""
+
+    model: str
+    input: dict[str, Any]
+    priority: int = 0
+    webhook_url: str | None = None
+    idempotency_key: str | None = None
+    #: A hash of the request body, to tell a replay from a different request with the same key.
+    request_hash: str | None = None
+    external_ref: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    owner: str
+    model: str
+    input: dict[str, Any]
+    status: Status
+    stage: str
+    progress: float
+    created_at: float
+    updated_at: float
+    version: int
+    priority: int = 0
+    previews: list[dict[str, Any]] = field(default_factory=list)
+    #: Artifact names and probed metadata: {video, cover, format, metadata{...}, warnings}.
+    result: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
+    attempt: int = 0
+    max_attempts: int = 2
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    cancel_requested: bool = False
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    webhook_url: str | None = None
+    external_ref: dict[str, Any] = field(default_factory=dict)
+    expires_at: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @classmethod
+    def create(cls, spec: TaskSpec, *, owner: str, now: float, task_id: str | None = None) -> Task:
+        return cls(
+            id=task_id or new_task_id(),
+            owner=owner,
+            model=spec.model,
+            input=spec.input,
+            status=Status.QUEUED,
+            stage="queued",
+            progress=0.0,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            priority=spec.priority,
+            idempotency_key=spec.idempotency_key,
+            request_hash=spec.request_hash,
+            webhook_url=spec.webhook_url,
+            external_ref=dict(spec.external_ref),
+            max_attempts=spec.max_attempts,
+        )
+
+    def evolve(self, **changes: Any) -> Task:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Absolute, signed URLs of a task's artifacts (empty until they exist). Views get these
+    from the service, so they stay pure."""
+
+    video_url: str | None = None
+    cover_url: str | None = None
+    previews: tuple[dict[str, str], ...] = ()

@@ -1,0 +1,167 @@
+"""The embedded dispatcher: worker processes supervised by the server, sharing its SQLite store.
+
+Recovery rules (each one tested):
+- a worker process that dies: its task is requeued at once while attempts remain, else it
+  fails with ``worker_lost``; a new worker takes the dead one's place;
+- a lease that expires (a hung worker): the same, found by a sweep every second;
+- a server that died: on the next start every ``in_progress`` task is recovered, because in
+  embedded mode this server owns every worker (a lock file makes sure only one server runs);
+- a cancel the worker did not honour within the grace period: the worker process is killed
+  (its ffmpeg child dies with it) and the task ends ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+from vidtask.core import errors
+from vidtask.dispatch import process
+from vidtask.settings import Settings
+from vidtask.store.base import TaskStore
+
+__all__ = ["EmbeddedDispatcher"]
+
+log = logging.getLogger(__name__)
+
+MONITOR_INTERVAL_S = 0.2
+SWEEP_INTERVAL_S = 1.0
+
+
+class EmbeddedDispatcher:
+    def __init__(
+        self, settings: Settings, store: TaskStore, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._stopping = threading.Event()
+        self._monitor: threading.Thread | None = None
+        self._lock_file: IO[str] | None = None
+        self._last_sweep = 0.0
+
+    @property
+    def workers(self) -> dict[str, int]:
+        """Worker id to pid, for operators and tests."""
+        return {wid: proc.pid for wid, proc in self._procs.items()}
+
+    def start(self) -> None:
+        self._take_lock()
+        recovered = self.store.recover(self.clock(), everything=True)
+        for task in recovered:
+            log.warning(
+                "recovered task left running by a previous server: now %s",
+                task.status.value,
+                extra={"task_id": task.id},
+            )
+        ready = threading.Event()
+        self._monitor = threading.Thread(
+            target=self._supervise, args=(ready,), name="vidtask-dispatcher", daemon=True
+        )
+        self._monitor.start()
+        ready.wait(30)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """SIGTERM the workers (they hand their tasks back), then kill stragglers."""
+        self._stopping.set()
+        if self._monitor is not None:
+            self._monitor.join()
+        grace = self.settings.cancel_grace_s + 2 if timeout is None else timeout
+        for proc in self._procs.values():
+            _signal(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for wid, proc in self._procs.items():
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal(proc, signal.SIGKILL)
+                proc.wait()
+            self.store.recover(self.clock(), worker_id=wid)
+        self._procs.clear()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    # --- internals -----------------------------------------------------------------------
+    def _take_lock(self) -> None:
+        path = self.settings.data_dir / "server.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = path.open("w")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            raise errors.Conflict(
+                f"another vidtask server is already running on {self.settings.data_dir}"
+            ) from None
+        lock_file.write(str(os.getpid()))
+        lock_file.flush()
+        self._lock_file = lock_file
+
+    def _supervise(self, ready: threading.Event) -> None:
+        # Workers are spawned from this thread: PR_SET_PDEATHSIG is tied to the parent thread.
+        for _ in range(self.settings.workers):
+            self._spawn()
+        ready.set()
+        while not self._stopping.wait(MONITOR_INTERVAL_S):
+            try:
+                self._tick()
+            except Exception:  # the supervisor must outlive a bad tick (e.g. a locked DB)
+                log.exception("dispatcher tick failed")
+
+    def _tick(self) -> None:
+        now = self.clock()
+        for wid, proc in list(self._procs.items()):
+            if proc.poll() is None:
+                continue
+            del self._procs[wid]
+            for task in self.store.recover(now, worker_id=wid):
+                log.warning(
+                    "worker %s exited with %s; task is now %s",
+                    wid,
+                    proc.returncode,
+                    task.status.value,
+                    extra={"task_id": task.id},
+                )
+            if not self._stopping.is_set():
+                self._spawn()
+        if now - self._last_sweep < SWEEP_INTERVAL_S:
+            return
+        self._last_sweep = now
+        for task in self.store.recover(now):
+            log.warning("lease expired; task is now %s", task.status, extra={"task_id": task.id})
+        for task in self.store.overdue_cancels(now, self.settings.cancel_grace_s + 1.0):
+            proc = self._procs.get(task.lease_owner or "")
+            if proc is not None:
+                log.warning("killing worker that ignored a cancel", extra={"task_id": task.id})
+                _signal(proc, signal.SIGKILL)
+
+    def _spawn(self) -> None:
+        worker_id = f"w_{os.getpid()}_{secrets.token_hex(4)}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vidtask.dispatch.process", worker_id],
+            stdin=subprocess.PIPE,
+            preexec_fn=process.die_with_parent,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(self.settings.model_dump_json().encode())
+        proc.stdin.close()
+        self._procs[worker_id] = proc
+
+
+def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,61 @@
+"""Entry point of one embedded worker process: ``python -m vidtask.dispatch.process WORKER_ID``.
+
+The server writes its settings as JSON to our stdin, so a worker sees exactly the server's
+configuration.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import signal
+import sys
+from types import FrameType
+
+from vidtask import logs
+from vidtask.backends import registry
+from vidtask.dispatch.worker import Worker
+from vidtask.settings import Settings
+from vidtask.storage.local import LocalArtifacts
+from vidtask.store.sqlite import SQLiteStore
+
+__all__ = ["die_with_parent", "main"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``preexec_fn``-safe: no imports,
+    no allocation beyond ctypes' own)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def main(argv: list[str]) -> int:
+    worker_id = argv[1]
+    settings = Settings.model_validate_json(sys.stdin.read())
+    logs.configure(settings)
+    store = SQLiteStore(settings.database_path, migrate_schema=False)
+    worker = Worker(
+        worker_id=worker_id,
+        store=store,
+        backends=registry.build_backends(settings),
+        artifacts=LocalArtifacts(settings.artifacts_dir),
+        scratch_dir=settings.scratch_dir,
+        lease_ttl=settings.lease_ttl_s,
+        poll_s=settings.worker_poll_s,
+    )
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    logging.getLogger(__name__).info("worker started", extra={"worker": worker_id})
+    worker.run_forever()
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,144 @@
+"""The task service: what every API dialect, the CLI and MCP call. Dialects never touch the store.
+
+Blocking (it may resolve DNS while validating URLs): async callers run `submit` in a thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from vidtask.backends.base import Backend
+from vidtask.core import errors
+from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.render import assets
+from vidtask.storage.local import LocalArtifacts
+from vidtask.storage.signing import UrlSigner
+from vidtask.store.base import Page, TaskFilter, TaskStore
+
+__all__ = ["TaskService", "request_hash"]
+
+
+def request_hash(payload: Mapping[str, Any]) -> str:
+    """Stable hash of a request body, to tell an idempotent replay from a different request."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class TaskService:
+    def __init__(
+        self,
+        *,
+        store: TaskStore,
+        backends: Mapping[str, Backend],
+        artifacts: LocalArtifacts,
+        signer: UrlSigner,
+        asset_policy: assets.AssetPolicy,
+        max_attempts: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.backends = backends
+        self.artifacts = artifacts
+        self.signer = signer
+        self.asset_policy = asset_policy
+        self.max_attempts = max_attempts
+        self.clock = clock
+
+    def submit(self, owner: str, spec: TaskSpec) -> tuple[Task, bool]:
+        """Validate and enqueue. Returns (task, created); a replayed Idempotency-Key returns
+        the original task with created=False, a reused key with another body is a conflict."""
+        backend = self.backends.get(spec.model)
+        if backend is None:
+            known = ", ".join(sorted(self.backends)) or "none"
+            raise errors.InvalidRequest(
+                f"unknown model {spec.model!r}; available models: {known}", param="model"
+            )
+        if spec.idempotency_key is not None:
+            existing = self._replay(owner, spec)
+            if existing is not None:
+                return existing, False
+        normalized = _prefixed(backend.validate, spec.input, "input")
+        if spec.webhook_url is not None:
+            if not spec.webhook_url.startswith(("http://", "https://")):
+                raise errors.InvalidRequest(
+                    "webhook_url: must be an http(s) URL", param="webhook_url"
+                )
+            assets.check_source(spec.webhook_url, self.asset_policy, param="webhook_url")
+        spec = replace(spec, input=normalized, max_attempts=self.max_attempts)
+        task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))
+        if not created and task.request_hash != spec.request_hash:
+            raise _key_reused()
+        return task, created
+
+    def get(self, owner: str, task_id: str) -> Task:
+        task = self.store.get(task_id, owner)
+        if task is None:
+            raise errors.NotFound(f"no task with id {task_id!r}", param="task_id")
+        return task
+
+    def list(self, owner: str, query: TaskFilter) -> Page:
+        return self.store.list(owner, query)
+
+    def cancel(self, owner: str, task_id: str) -> Task:
+        task = self.store.request_cancel(task_id, owner, self.clock())
+        if task is None:
+            raise errors.NotFound(f"no task with id {task_id!r}", param="task_id")
+        return task
+
+    def delete(self, owner: str, task_id: str) -> Task:
+        task = self.get(owner, task_id)
+        if not task.terminal:
+            raise errors.Conflict(
+                f"task {task_id} is {task.status.value}; cancel it first, only finished tasks "
+                "can be deleted",
+                param="task_id",
+            )
+        if self.store.delete(task_id, owner):
+            self.artifacts.delete(task_id)
+        return task
+
+    def links(self, task: Task) -> Links:
+        result = task.result or {}
+        now = self.clock()
+
+        def url(name: Any) -> str | None:
+            return self.signer.url(task.id, name, now) if isinstance(name, str) else None
+
+        previews = tuple(
+            {"id": str(p["id"]), "url": self.signer.url(task.id, p["name"], now)}
+            for p in task.previews
+            if "name" in p
+        )
+        return Links(url(result.get("video")), url(result.get("cover")), previews)
+
+    def _replay(self, owner: str, spec: TaskSpec) -> Task | None:
+        task = self.store.get_by_idempotency_key(owner, spec.idempotency_key or "")
+        if task is not None and task.request_hash != spec.request_hash:
+            raise _key_reused()
+        return task
+
+
+def _key_reused() -> errors.Conflict:
+    return errors.Conflict(
+        "this Idempotency-Key was already used with a different request body",
+        param="Idempotency-Key",
+    )
+
+
+def _prefixed(
+    validate: Callable[[dict[str, Any]], dict[str, Any]], data: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """Run a backend's validation and put the field path of any error under ``prefix``."""
+    try:
+        return validate(data)
+    except errors.InvalidRequest as exc:
+        param = f"{prefix}.{exc.param}" if exc.param else prefix
+        message = exc.message
+        if exc.param and message.startswith(exc.param):
+            message = param + message[len(exc.param) :]
+        raise errors.InvalidRequest(message, param=param) from exc

@@ -1,0 +1,136 @@
+"""All configuration, read once: ``VIDTASK_*`` environment variables, then an optional TOML file.
+
+Precedence: constructor arguments > environment > TOML file (``VIDTASK_CONFIG`` or
+``<data_dir>/vidtask.toml``) > defaults. Nothing else in vidtask reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("vidtask", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDTASK_", extra="ignore", frozen=True)
+
+    config: Path | None = Field(None, description="Path of an optional TOML config file.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite database, artifacts, scratch files and the signing secret live.",
+    )
+    database_url: str | None = Field(
+        None, description="Store location. Default: sqlite:///<data_dir>/vidtask.db."
+    )
+    host: str = Field("127.0.0.1", description="Address the server binds to.")
+    port: int = Field(8000, description="Port the server binds to.")
+    public_url: str | None = Field(
+        None,
+        description="Base URL used in links handed to clients (artifact URLs). "
+        "Default: http://<host>:<port>.",
+    )
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=0,
+        description="Embedded worker processes (0 = API only). Default: number of cores.",
+    )
+    max_attempts: int = Field(2, ge=1, le=10, description="Runs per task before worker_lost.")
+    lease_ttl_s: float = Field(
+        15.0, gt=0, description="A worker's lease on a task; renewed by heartbeats and progress."
+    )
+    cancel_grace_s: float = Field(
+        3.0, ge=0, description="Seconds a cancelled render gets to stop before it is killed."
+    )
+    worker_poll_s: float = Field(0.2, gt=0, description="Idle workers look for work this often.")
+    asset_roots: list[Path] = Field(
+        default_factory=list,
+        description="Directories local asset paths may come from. Default: <data_dir>/assets.",
+    )
+    asset_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs that asset and webhook URLs may reach even though they are private "
+        "or loopback (the SSRF guard refuses those by default).",
+    )
+    max_asset_bytes: int = Field(500 * 1024 * 1024, description="Largest asset download.")
+    asset_timeout_s: float = Field(30.0, description="Time limit for one asset download.")
+    max_duration_s: float = Field(1800.0, description="Longest video a timeline may ask for.")
+    max_width: int = Field(4096, description="Widest output a timeline may ask for.")
+    max_height: int = Field(4096, description="Tallest output a timeline may ask for.")
+    max_clips: int = Field(500, description="Most clips in one timeline.")
+    max_body_bytes: int = Field(10 * 1024 * 1024, description="Largest request body (413 above).")
+    font_path: Path | None = Field(
+        None, description="A font file to prefer for text (e.g. a .ttc/.otf with CJK glyphs)."
+    )
+    secret: str | None = Field(
+        None,
+        description="Key that signs artifact URLs. Default: generated once into "
+        "<data_dir>/secret.key.",
+    )
+    url_ttl_s: int = Field(24 * 3600, description="Lifetime of signed artifact URLs.")
+    log_format: Literal["json", "text"] = Field("json", description="Log line format.")
+    log_level: str = Field("INFO", description="Log level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _toml_path(init_settings(), env_settings())
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def database_path(self) -> Path:
+        url = self.database_url or f"sqlite:///{self.data_dir / 'vidtask.db'}"
+        if not url.startswith("sqlite:///"):
+            raise ValueError(f"VIDTASK_DATABASE_URL: unsupported store {url!r}")
+        return Path(url.removeprefix("sqlite:///"))
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.data_dir / "scratch"
+
+    @property
+    def effective_asset_roots(self) -> list[Path]:
+        return self.asset_roots or [self.data_dir / "assets"]
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _toml_path(*layers: dict[str, Any]) -> Path | None:
+    for layer in layers:
+        if layer.get("config"):
+            return Path(layer["config"])
+    for layer in layers:
+        if layer.get("data_dir"):
+            candidate = Path(layer["data_dir"]) / "vidtask.toml"
+            return candidate if candidate.exists() else None
+    candidate = default_data_dir() / "vidtask.toml"
+    return candidate if candidate.exists() else None

@@ -1,0 +1,140 @@
+"""The `TaskStore` protocol: the only way any part of vidtask reads or writes tasks and keys.
+
+Worker writes are *fenced*: they carry ``(task_id, worker_id, attempt)`` and change nothing
+unless that worker still holds that attempt's lease. A stale or duplicate worker is a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from vidtask.core.task import Status, Task
+
+__all__ = ["ApiKey", "Fence", "Page", "TaskFilter", "TaskStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    task_id: str
+    worker_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    statuses: tuple[Status, ...] = ()
+    model: str | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+    #: Cursor: the id of the last task of the previous page.
+    after: str | None = None
+    limit: int = 20
+    order: str = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Task]
+    has_more: bool
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    created_at: float
+    revoked_at: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskStore(Protocol):
+    # --- API side ---------------------------------------------------------------------
+    def create(self, task: Task) -> tuple[Task, bool]:
+        """Insert; if (owner, idempotency_key) exists return that task and False."""
+        ...
+
+    def get(self, task_id: str, owner: str | None = None) -> Task | None: ...
+
+    def get_by_idempotency_key(self, owner: str, key: str) -> Task | None: ...
+
+    def list(self, owner: str, query: TaskFilter) -> Page: ...
+
+    def request_cancel(self, task_id: str, owner: str, now: float) -> Task | None:
+        """Queued: cancelled at once. Running: flag it for the worker. Terminal: unchanged."""
+        ...
+
+    def delete(self, task_id: str, owner: str) -> bool:
+        """Delete a terminal task. False when it is not terminal."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Number of tasks per status, for metrics."""
+        ...
+
+    # --- worker side (fenced) -----------------------------------------------------------
+    def claim(
+        self, worker_id: str, models: tuple[str, ...], now: float, lease_ttl: float
+    ) -> Task | None:
+        """Take the highest-priority, oldest queued task of these models and lease it."""
+        ...
+
+    def heartbeat(self, fence: Fence, now: float, lease_ttl: float) -> Task | None:
+        """Extend the lease. None when the lease is no longer ours (stop working)."""
+        ...
+
+    def report(
+        self,
+        fence: Fence,
+        now: float,
+        lease_ttl: float,
+        *,
+        stage: str | None = None,
+        progress: float | None = None,
+        previews: list[dict[str, Any]] | None = None,
+    ) -> bool:
+        """Record stage/progress (progress never decreases) and extend the lease."""
+        ...
+
+    def finish(
+        self,
+        fence: Fence,
+        now: float,
+        status: Status,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, str] | None = None,
+    ) -> bool:
+        """Write the terminal status once (compare-and-swap). False if it lost the race."""
+        ...
+
+    def release(self, fence: Fence, now: float) -> bool:
+        """Hand a task back to the queue without using up its attempt (graceful shutdown).
+        False when it is not ours or its cancel was requested."""
+        ...
+
+    # --- supervisor side ----------------------------------------------------------------
+    def recover(self, now: float, *, worker_id: str | None = None, everything: bool = False) -> list[Task]:
+        """Tasks whose worker is gone: requeue while attempts remain, else fail with
+        ``worker_lost``; a task whose cancel was requested becomes ``cancelled``.
+        Selects by ``worker_id``, or every ``in_progress`` task (``everything``), or expired
+        leases."""
+        ...
+
+    def overdue_cancels(self, now: float, grace: float) -> list[Task]:
+        """Running tasks whose cancel was requested more than ``grace`` seconds ago."""
+        ...
+
+    # --- keys ---------------------------------------------------------------------------
+    def create_key(self, key_id: str, name: str, secret_hash: str, now: float) -> ApiKey: ...
+
+    def find_key(self, secret_hash: str) -> ApiKey | None: ...
+
+    def list_keys(self) -> list[ApiKey]: ...
+
+    def revoke_key(self, key_id: str, now: float) -> bool: ...
+
+    def has_active_keys(self) -> bool: ...
+
+    def close(self) -> None: ...

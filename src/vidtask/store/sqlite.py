@@ -1,0 +1,394 @@
+"""The embedded store: one SQLite file in WAL mode, shared by the API process and its workers.
+
+Each thread gets its own connection (reads never wait on writes in WAL mode). Every write is
+one statement or one ``BEGIN IMMEDIATE`` transaction, so the API and worker processes never
+interleave half-done changes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from vidtask.core.task import ACTIVE, Status, Task
+from vidtask.store import migrate
+from vidtask.store.base import ApiKey, Fence, Page, TaskFilter
+
+__all__ = ["SQLiteStore"]
+
+_JSON_COLUMNS = ("input", "previews", "result", "error", "external_ref")
+_ACTIVE = tuple(s.value for s in ACTIVE)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, *, migrate_schema: bool = True) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        if migrate_schema:
+            migrate.upgrade(f"sqlite:///{path}")
+        self._conn()  # fail fast on an unreadable file
+
+    # --- connections ------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- API side ---------------------------------------------------------------------
+    def create(self, task: Task) -> tuple[Task, bool]:
+        row = _to_row(task)
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._write() as conn:
+            if task.idempotency_key is not None:
+                existing = self.get_by_idempotency_key(task.owner, task.idempotency_key)
+                if existing is not None:
+                    return existing, False
+            conn.execute(f"INSERT INTO tasks ({columns}) VALUES ({marks})", tuple(row.values()))
+        return task, True
+
+    def get(self, task_id: str, owner: str | None = None) -> Task | None:
+        if owner is None:
+            sql, args = "SELECT * FROM tasks WHERE id = ?", (task_id,)
+        else:
+            sql, args = "SELECT * FROM tasks WHERE id = ? AND owner = ?", (task_id, owner)
+        row = self._conn().execute(sql, args).fetchone()
+        return None if row is None else _from_row(row)
+
+    def get_by_idempotency_key(self, owner: str, key: str) -> Task | None:
+        row = self._conn().execute(
+            "SELECT * FROM tasks WHERE owner = ? AND idempotency_key = ?", (owner, key)
+        ).fetchone()
+        return None if row is None else _from_row(row)
+
+    def list(self, owner: str, query: TaskFilter) -> Page:
+        where, args = ["owner = ?"], [owner]
+        if query.statuses:
+            where.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
+            args += [s.value for s in query.statuses]
+        if query.model is not None:
+            where.append("model = ?")
+            args.append(query.model)
+        if query.created_after is not None:
+            where.append("created_at >= ?")
+            args.append(query.created_after)
+        if query.created_before is not None:
+            where.append("created_at < ?")
+            args.append(query.created_before)
+        descending = query.order != "asc"
+        if query.after is not None:
+            op = "<" if descending else ">"
+            where.append(f"seq {op} (SELECT seq FROM tasks WHERE id = ? AND owner = ?)")
+            args += [query.after, owner]
+        sql = (
+            f"SELECT * FROM tasks WHERE {' AND '.join(where)} "
+            f"ORDER BY seq {'DESC' if descending else 'ASC'} LIMIT ?"
+        )
+        rows = self._conn().execute(sql, (*args, query.limit + 1)).fetchall()
+        items = [_from_row(r) for r in rows[: query.limit]]
+        has_more = len(rows) > query.limit
+        return Page(items, has_more, items[-1].id if has_more and items else None)
+
+    def request_cancel(self, task_id: str, owner: str, now: float) -> Task | None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE tasks SET status = 'cancelled', stage = 'cancelled', completed_at = ?,"
+                " updated_at = ?, cancel_requested = 1, cancel_requested_at = ?,"
+                " error = ?, version = version + 1"
+                " WHERE id = ? AND owner = ? AND status = 'queued'",
+                (now, now, now, _CANCELLED_ERROR, task_id, owner),
+            )
+            conn.execute(
+                "UPDATE tasks SET cancel_requested = 1, cancel_requested_at = ?, updated_at = ?,"
+                " version = version + 1"
+                " WHERE id = ? AND owner = ? AND status = 'in_progress' AND cancel_requested = 0",
+                (now, now, task_id, owner),
+            )
+            row = conn.execute(
+                "SELECT * FROM tasks WHERE id = ? AND owner = ?", (task_id, owner)
+            ).fetchone()
+        return None if row is None else _from_row(row)
+
+    def delete(self, task_id: str, owner: str) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "DELETE FROM tasks WHERE id = ? AND owner = ? AND status NOT IN (?, ?)",
+                (task_id, owner, *_ACTIVE),
+            )
+        return cur.rowcount == 1
+
+    def counts(self) -> dict[str, int]:
+        rows = self._conn().execute("SELECT status, COUNT(*) FROM tasks GROUP BY status")
+        found = {status: count for status, count in rows}
+        return {s.value: int(found.get(s.value, 0)) for s in Status}
+
+    # --- worker side --------------------------------------------------------------------
+    def claim(
+        self, worker_id: str, models: tuple[str, ...], now: float, lease_ttl: float
+    ) -> Task | None:
+        model_filter = f"AND model IN ({', '.join('?' for _ in models)})" if models else ""
+        with self._write() as conn:
+            row = conn.execute(
+                "UPDATE tasks SET status = 'in_progress', stage = 'starting',"
+                " attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,"
+                " started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1"
+                " WHERE seq = (SELECT seq FROM tasks WHERE status = 'queued' "
+                f" {model_filter} ORDER BY priority DESC, seq LIMIT 1)"
+                " RETURNING *",
+                (worker_id, now + lease_ttl, now, now, *models),
+            ).fetchone()
+        return None if row is None else _from_row(row)
+
+    def heartbeat(self, fence: Fence, now: float, lease_ttl: float) -> Task | None:
+        with self._write() as conn:
+            row = conn.execute(
+                "UPDATE tasks SET lease_expires_at = ? WHERE " + _FENCED + " RETURNING *",
+                (now + lease_ttl, *_fence_args(fence)),
+            ).fetchone()
+        return None if row is None else _from_row(row)
+
+    def report(
+        self,
+        fence: Fence,
+        now: float,
+        lease_ttl: float,
+        *,
+        stage: str | None = None,
+        progress: float | None = None,
+        previews: list[dict[str, Any]] | None = None,
+    ) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE tasks SET stage = COALESCE(?, stage),"
+                " progress = MAX(progress, MIN(100.0, MAX(0.0, COALESCE(?, progress)))),"
+                " previews = COALESCE(?, previews),"
+                " lease_expires_at = ?, updated_at = ?, version = version + 1 WHERE " + _FENCED,
+                (
+                    stage,
+                    progress,
+                    None if previews is None else json.dumps(previews),
+                    now + lease_ttl,
+                    now,
+                    *_fence_args(fence),
+                ),
+            )
+        return cur.rowcount == 1
+
+    def finish(
+        self,
+        fence: Fence,
+        now: float,
+        status: Status,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, str] | None = None,
+    ) -> bool:
+        if not status.terminal:
+            raise ValueError(f"finish() needs a terminal status, not {status}")
+        progress_sql = "100.0" if status is Status.COMPLETED else "progress"
+        stage = "done" if status is Status.COMPLETED else status.value
+        with self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE tasks SET status = ?, stage = ?, progress = {progress_sql},"
+                " result = ?, error = ?, completed_at = ?, updated_at = ?,"
+                " lease_owner = NULL, lease_expires_at = NULL, version = version + 1"
+                " WHERE " + _FENCED,
+                (
+                    status.value,
+                    stage,
+                    None if result is None else json.dumps(result),
+                    None if error is None else json.dumps(error),
+                    now,
+                    now,
+                    *_fence_args(fence),
+                ),
+            )
+        return cur.rowcount == 1
+
+    def release(self, fence: Fence, now: float) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE tasks SET status = 'queued', stage = 'queued', attempt = attempt - 1,"
+                " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,"
+                " version = version + 1 WHERE cancel_requested = 0 AND " + _FENCED,
+                (now, *_fence_args(fence)),
+            )
+        return cur.rowcount == 1
+
+    # --- supervisor side ------------------------------------------------------------------
+    def recover(
+        self, now: float, *, worker_id: str | None = None, everything: bool = False
+    ) -> list[Task]:
+        if everything:
+            select, args = "", ()
+        elif worker_id is not None:
+            select, args = " AND lease_owner = ?", (worker_id,)
+        else:
+            select, args = " AND lease_expires_at < ?", (now,)
+        lost = json.dumps(
+            {"code": "worker_lost", "message": "the worker running this task died"}
+        )
+        outcome = (
+            "CASE WHEN cancel_requested = 1 THEN 'cancelled'"
+            " WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END"
+        )
+        with self._write() as conn:
+            rows = conn.execute(
+                f"UPDATE tasks SET status = {outcome}, stage = {outcome},"
+                " error = CASE WHEN cancel_requested = 1 THEN ?"
+                "   WHEN attempt < max_attempts THEN NULL ELSE ? END,"
+                " completed_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts"
+                "   THEN ? ELSE NULL END,"
+                " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,"
+                " version = version + 1"
+                " WHERE status = 'in_progress'" + select + " RETURNING *",
+                (_CANCELLED_ERROR, lost, now, now, *args),
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def overdue_cancels(self, now: float, grace: float) -> list[Task]:
+        rows = self._conn().execute(
+            "SELECT * FROM tasks WHERE status = 'in_progress' AND cancel_requested = 1"
+            " AND cancel_requested_at < ?",
+            (now - grace,),
+        )
+        return [_from_row(r) for r in rows]
+
+    # --- keys ---------------------------------------------------------------------------
+    def create_key(self, key_id: str, name: str, secret_hash: str, now: float) -> ApiKey:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO api_keys (id, name, hash, created_at) VALUES (?, ?, ?, ?)",
+                (key_id, name, secret_hash, now),
+            )
+        return ApiKey(key_id, name, now)
+
+    def find_key(self, secret_hash: str) -> ApiKey | None:
+        row = self._conn().execute(
+            "SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (secret_hash,)
+        ).fetchone()
+        return None if row is None else _key(row)
+
+    def list_keys(self) -> list[ApiKey]:
+        rows = self._conn().execute("SELECT * FROM api_keys ORDER BY created_at")
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, key_id: str, now: float) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (now, key_id),
+            )
+        return cur.rowcount == 1
+
+    def has_active_keys(self) -> bool:
+        row = self._conn().execute(
+            "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1"
+        ).fetchone()
+        return row is not None
+
+
+_FENCED = "id = ? AND lease_owner = ? AND attempt = ? AND status = 'in_progress'"
+_CANCELLED_ERROR = json.dumps({"code": "cancelled", "message": "the task was cancelled"})
+
+
+def _fence_args(fence: Fence) -> tuple[str, str, int]:
+    return fence.task_id, fence.worker_id, fence.attempt
+
+
+def _to_row(task: Task) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": task.id,
+        "owner": task.owner,
+        "model": task.model,
+        "status": task.status.value,
+        "stage": task.stage,
+        "progress": task.progress,
+        "priority": task.priority,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "started_at": task.started_at,
+        "completed_at": task.completed_at,
+        "attempt": task.attempt,
+        "max_attempts": task.max_attempts,
+        "lease_owner": task.lease_owner,
+        "lease_expires_at": task.lease_expires_at,
+        "cancel_requested": int(task.cancel_requested),
+        "idempotency_key": task.idempotency_key,
+        "request_hash": task.request_hash,
+        "webhook_url": task.webhook_url,
+        "expires_at": task.expires_at,
+        "version": task.version,
+    }
+    for column in _JSON_COLUMNS:
+        value = getattr(task, column)
+        row[column] = None if value is None else json.dumps(value)
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> Task:
+    def load(column: str) -> Any:
+        raw = row[column]
+        return None if raw is None else json.loads(raw)
+
+    return Task(
+        id=row["id"],
+        owner=row["owner"],
+        model=row["model"],
+        input=load("input"),
+        status=Status(row["status"]),
+        stage=row["stage"],
+        progress=row["progress"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        priority=row["priority"],
+        previews=load("previews") or [],
+        result=load("result"),
+        error=load("error"),
+        started_at=row["started_at"],
+        completed_at=row["completed_at"],
+        attempt=row["attempt"],
+        max_attempts=row["max_attempts"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=row["lease_expires_at"],
+        cancel_requested=bool(row["cancel_requested"]),
+        idempotency_key=row["idempotency_key"],
+        request_hash=row["request_hash"],
+        webhook_url=row["webhook_url"],
+        external_ref=load("external_ref") or {},
+        expires_at=row["expires_at"],
+    )
+
+
+def _key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(row["id"], row["name"], row["created_at"], row["revoked_at"])
