@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# README command 2: install the test dependencies into ./.venv and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,7 @@
+"""``python -m vidtask`` is the ``vidtask`` command."""
+
+from __future__ import annotations
+
+from vidtask.cli import main
+
+main()

@@ -1,0 +1,256 @@
+"""Asset sources: local files under configured roots, or http(s) URLs behind an SSRF guard.
+
+`check_source` runs at submit time; `fetch` runs in the worker and re-checks everything, because
+DNS answers and files change between the two. URL fetches connect to the address that was
+checked (the hostname goes in ``Host`` and TLS SNI), so a rebinding DNS server cannot swap it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from vidtask.core import errors
+
+__all__ = ["AssetPolicy", "check_source", "fetch", "is_url"]
+
+log = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AssetPolicy:
+    #: Local files are allowed only under these directories.
+    roots: tuple[Path, ...] = ()
+    #: CIDRs allowed even though private/loopback (e.g. "127.0.0.0/8" in tests).
+    allow_networks: tuple[str, ...] = ()
+    max_bytes: int = 500 * 1024 * 1024
+    timeout_s: float = 30.0
+    max_redirects: int = 5
+
+
+class _Refused(Exception):
+    """Why a source is not allowed; callers turn it into the right public error."""
+
+
+def is_url(src: str) -> bool:
+    return urlsplit(src).scheme.lower() in ("http", "https")
+
+
+def check_source(src: str, policy: AssetPolicy, *, param: str) -> None:
+    """Refuse a source that is not an allowed local file or public http(s) URL."""
+    try:
+        if is_url(src):
+            host, port = _host_port(src)
+            _resolve_checked(host, port, policy)
+        else:
+            _local_path(src, policy)
+    except _Refused as exc:
+        raise errors.InvalidRequest(f"{param}: {exc}", param=param) from None
+
+
+def fetch(src: str, policy: AssetPolicy, dest_dir: Path, cancel: threading.Event) -> Path:
+    """Return a local path for ``src``, downloading URLs into ``dest_dir``."""
+    if not is_url(src):
+        try:
+            return _local_path(src, policy)
+        except _Refused as exc:
+            raise errors.AssetFetchFailed(f"{src}: {exc}") from None
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / _file_name(src)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        _download(src, policy, part, cancel)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    part.replace(dest)
+    return dest
+
+
+# -- local files ---------------------------------------------------------------------------
+
+
+def _local_path(src: str, policy: AssetPolicy) -> Path:
+    parts = urlsplit(src)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise _Refused(f"file URL with host {parts.netloc!r} is not supported")
+        raw = unquote(parts.path)
+    elif scheme:
+        raise _Refused(f"scheme {scheme!r} is not supported; use http, https or a local path")
+    else:
+        raw = src
+    if "\x00" in raw:
+        raise _Refused("path contains a NUL byte")
+    if ".." in PurePosixPath(raw).parts:
+        raise _Refused("'..' is not allowed in asset paths")
+    if not policy.roots:
+        raise _Refused("local files are not enabled on this server (no asset roots)")
+    path = Path(raw)
+    candidates = [path] if path.is_absolute() else [root / path for root in policy.roots]
+    outside = True
+    for candidate in candidates:
+        real = Path(os.path.realpath(candidate))
+        if not any(real.is_relative_to(os.path.realpath(root)) for root in policy.roots):
+            continue
+        outside = False
+        if real.is_file():
+            return real
+    if outside:
+        raise _Refused(f"{raw!r} is outside the allowed asset directories")
+    raise _Refused(f"{raw!r} does not exist")
+
+
+# -- URLs ------------------------------------------------------------------------------------
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _Refused(f"scheme {parts.scheme!r} is not supported; use http or https")
+    try:
+        port = parts.port
+    except ValueError:
+        raise _Refused("the URL has an invalid port") from None
+    if not parts.hostname:
+        raise _Refused("the URL has no host")
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return parts.hostname, port or default
+
+
+def _why_blocked(ip: IPAddress) -> str | None:
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+        ("non-public", not ip.is_global),
+    )
+    return next((name for name, hit in checks if hit), None)
+
+
+def _resolve_checked(host: str, port: int, policy: AssetPolicy) -> list[IPAddress]:
+    """Every address of ``host``; refuse if any is not public (unless allow-listed)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise _Refused(f"cannot resolve host {host!r}: {exc}") from None
+    allowed = [ipaddress.ip_network(net, strict=False) for net in policy.allow_networks]
+    addresses: list[IPAddress] = []
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip in addresses:
+            continue
+        if not any(ip.version == net.version and ip in net for net in allowed):
+            reason = _why_blocked(ip)
+            if reason is not None:
+                article = "an" if reason[0] in "aeiou" else "a"
+                raise _Refused(
+                    f"host {host!r} resolves to {ip}, {article} {reason} address; "
+                    "only public addresses are allowed"
+                )
+        addresses.append(ip)
+    if not addresses:
+        raise _Refused(f"host {host!r} has no addresses")
+    return addresses
+
+
+def _file_name(url: str) -> str:
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    return digest + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
+
+
+def _pinned_request(client: httpx.Client, url: str, ip: IPAddress) -> httpx.Request:
+    parts = urlsplit(url)
+    host, port = _host_port(url)
+    ip_host = f"[{ip}]" if ip.version == 6 else str(ip)
+    ip_url = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
+    host_header = host if parts.port is None else f"{host}:{port}"
+    extensions = {"sni_hostname": host} if parts.scheme.lower() == "https" else {}
+    return client.build_request("GET", ip_url, headers={"Host": host_header}, extensions=extensions)
+
+
+def _download(src: str, policy: AssetPolicy, dest: Path, cancel: threading.Event) -> None:
+    deadline = time.monotonic() + policy.timeout_s
+    url = src
+    timeout = httpx.Timeout(policy.timeout_s)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for _hop in range(policy.max_redirects + 1):
+            try:
+                ip = _resolve_checked(*_host_port(url), policy)[0]
+            except _Refused as exc:
+                raise errors.AssetFetchFailed(f"{src}: {exc}") from None
+            try:
+                response = client.send(_pinned_request(client, url, ip), stream=True)
+            except httpx.TimeoutException:
+                raise _timed_out(src, policy) from None
+            except httpx.HTTPError as exc:
+                raise errors.AssetFetchFailed(f"{src}: connection failed: {exc}") from None
+            try:
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    log.debug("asset %s redirected to %s", src, url)
+                    continue
+                if response.status_code >= 400:
+                    raise errors.AssetFetchFailed(
+                        f"{src}: HTTP {response.status_code} {response.reason_phrase}".rstrip()
+                    )
+                _stream(src, response, dest, policy, deadline, cancel)
+                return
+            finally:
+                response.close()
+    raise errors.AssetFetchFailed(f"{src}: more than {policy.max_redirects} redirects")
+
+
+def _stream(
+    src: str,
+    response: httpx.Response,
+    dest: Path,
+    policy: AssetPolicy,
+    deadline: float,
+    cancel: threading.Event,
+) -> None:
+    too_large = errors.AssetTooLarge(f"{src}: larger than the {policy.max_bytes} byte limit")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise too_large
+    received = 0
+    try:
+        with dest.open("wb") as out:
+            for chunk in response.iter_bytes(_CHUNK):
+                received += len(chunk)
+                if received > policy.max_bytes:
+                    raise too_large
+                if cancel.is_set():
+                    raise errors.Cancelled()
+                if time.monotonic() > deadline:
+                    raise _timed_out(src, policy)
+                out.write(chunk)
+    except httpx.TimeoutException:
+        raise _timed_out(src, policy) from None
+    except httpx.HTTPError as exc:
+        raise errors.AssetFetchFailed(f"{src}: download failed: {exc}") from None
+
+
+def _timed_out(src: str, policy: AssetPolicy) -> errors.AssetFetchFailed:
+    return errors.AssetFetchFailed(f"{src}: timed out after {policy.timeout_s:g} s")

@@ -1,0 +1,92 @@
+"""The timeline compiler and layout math, without running ffmpeg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vidtask.core import errors
+from vidtask.render import compiler, layout
+from vidtask.render.probe import MediaInfo
+from vidtask.render.schema import Clip, Limits, parse_timeline
+
+VIDEO = MediaInfo(path=Path("/m/v.mp4"), duration=8.0, width=640, height=480, fps=25.0,
+                  has_video=True, has_audio=True, is_image=False)
+AUDIO = MediaInfo(path=Path("/m/a.m4a"), duration=8.0, width=0, height=0, fps=0.0,
+                  has_video=False, has_audio=True, is_image=False)
+
+
+def compile_(tracks: list[dict[str, Any]], max_duration_s: float = 1800,
+             **output: Any) -> compiler.Command:
+    timeline = parse_timeline({"output": {"fps": 25, **output}, "tracks": tracks}, Limits())
+    return compiler.compile_timeline(
+        timeline, media={"v.mp4": VIDEO, "a.m4a": AUDIO}, texts={}, output=Path("/o/video.mp4"),
+        ffmpeg_exe="ffmpeg", max_duration_s=max_duration_s,
+    )
+
+
+def video_clip(**extra: Any) -> dict[str, Any]:
+    return {"asset": {"type": "video", "src": "v.mp4", "trim": 3}, "start": 1, **extra}
+
+
+def graph(command: compiler.Command) -> str:
+    return command.args[command.args.index("-filter_complex") + 1]
+
+
+def test_length_resolved_from_probe() -> None:
+    command = compile_([{"clips": [video_clip()]}])
+    assert command.duration == pytest.approx(6.0)  # start 1 + (8 - 3 trim)
+    args = command.args
+    assert args[args.index("-ss") + 1] == "3" and args[args.index("-t") + 1] == "5"
+    assert "[aout]" in args and "adelay=delays=1000" in graph(command)
+
+
+def test_resolved_duration_over_limit_refused() -> None:
+    with pytest.raises(errors.InvalidRequest) as info:
+        compile_([{"clips": [video_clip()]}], max_duration_s=4)
+    assert info.value.param == "tracks[0].clips[0].length"
+
+
+def test_trim_past_end_refused() -> None:
+    clip = {"asset": {"type": "audio", "src": "a.m4a", "trim": 9}, "start": 0}
+    with pytest.raises(errors.InvalidRequest) as info:
+        compile_([{"clips": [clip]}])
+    assert info.value.param == "tracks[0].clips[0].asset.trim"
+
+
+def test_no_audio_sources_means_no_audio_stream() -> None:
+    muted = video_clip(length=1)
+    muted["asset"]["volume"] = 0
+    command = compile_([{"clips": [muted]}])
+    assert "[aout]" not in command.args and "-c:a" not in command.args
+
+
+def test_layers_overlay_in_order_and_huge_graphs_go_to_a_file(tmp_path: Path) -> None:
+    red = {"asset": {"type": "color", "color": "red"}, "start": 0, "length": 1}
+    blue = {**red, "asset": {"type": "color", "color": "blue"}}
+    g = graph(compile_([{"clips": [red]}, {"clips": [blue]}]))
+    assert g.index("[base][v0]overlay") < g.index("[o0][v1]overlay")
+    timeline = parse_timeline({"tracks": [{"clips": [red] * 500}]}, Limits())
+    command = compiler.compile_timeline(
+        timeline, media={}, texts={}, output=tmp_path / "video.mp4", ffmpeg_exe="ffmpeg",
+        max_duration_s=1800,
+    )
+    assert "-/filter_complex" in command.args
+    assert (tmp_path / "filter_graph.txt").read_text().count("overlay=") == 500
+
+
+def test_layout_cover_contain_position() -> None:
+    def clip(**extra: Any) -> Clip:
+        return Clip.model_validate({"asset": {"type": "image", "src": "x"}, "start": 0,
+                                    "length": 1, **extra})
+
+    cover = layout.place(clip(), (640, 480), (320, 180))
+    assert cover.crop == (640, 360) and (cover.width, cover.height, cover.x, cover.y) == (
+        320, 180, 0, 0)
+    contain = layout.place(clip(fit="contain"), (640, 480), (320, 180))
+    assert (contain.width, contain.height, contain.x, contain.y) == (240, 180, 40, 0)
+    corner = layout.place(clip(fit="contain", scale=0.5, position="bottom_right",
+                               offset={"x": -0.1, "y": 0}), (640, 480), (320, 180))
+    assert (corner.width, corner.height, corner.x, corner.y) == (120, 90, 168, 90)
