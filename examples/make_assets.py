@@ -1,6 +1,6 @@
 """Generate the small example assets used by examples/demo.json into examples/assets/.
 
-    python examples/make_assets.py
+python examples/make_assets.py
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 import subprocess
 from pathlib import Path
 
-import imageio_ffmpeg
+import imageio_ffmpeg  # type: ignore[import-untyped]
 from PIL import Image, ImageDraw
 
 __all__ = ["main", "make_image", "make_music", "make_video"]

@@ -19,7 +19,7 @@ try:
 except ImportError:  # not installed: run from the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-import imageio_ffmpeg
+import imageio_ffmpeg  # type: ignore[import-untyped]
 
 from vidtask.render.assets import AssetPolicy
 
@@ -53,7 +53,7 @@ class Recorder:
 
 @pytest.fixture(scope="session")
 def ffmpeg_exe() -> str:
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 @pytest.fixture(scope="session")

@@ -12,18 +12,41 @@ from vidtask.render import compiler, layout
 from vidtask.render.probe import MediaInfo
 from vidtask.render.schema import Clip, Limits, parse_timeline
 
-VIDEO = MediaInfo(path=Path("/m/v.mp4"), duration=8.0, width=640, height=480, fps=25.0,
-                  has_video=True, has_audio=True, is_image=False)
-AUDIO = MediaInfo(path=Path("/m/a.m4a"), duration=8.0, width=0, height=0, fps=0.0,
-                  has_video=False, has_audio=True, is_image=False)
+__all__: list[str] = []
+
+VIDEO = MediaInfo(
+    path=Path("/m/v.mp4"),
+    duration=8.0,
+    width=640,
+    height=480,
+    fps=25.0,
+    has_video=True,
+    has_audio=True,
+    is_image=False,
+)
+AUDIO = MediaInfo(
+    path=Path("/m/a.m4a"),
+    duration=8.0,
+    width=0,
+    height=0,
+    fps=0.0,
+    has_video=False,
+    has_audio=True,
+    is_image=False,
+)
 
 
-def compile_(tracks: list[dict[str, Any]], max_duration_s: float = 1800,
-             **output: Any) -> compiler.Command:
+def compile_(
+    tracks: list[dict[str, Any]], max_duration_s: float = 1800, **output: Any
+) -> compiler.Command:
     timeline = parse_timeline({"output": {"fps": 25, **output}, "tracks": tracks}, Limits())
     return compiler.compile_timeline(
-        timeline, media={"v.mp4": VIDEO, "a.m4a": AUDIO}, texts={}, output=Path("/o/video.mp4"),
-        ffmpeg_exe="ffmpeg", max_duration_s=max_duration_s,
+        timeline,
+        media={"v.mp4": VIDEO, "a.m4a": AUDIO},
+        texts={},
+        output=Path("/o/video.mp4"),
+        ffmpeg_exe="ffmpeg",
+        max_duration_s=max_duration_s,
     )
 
 
@@ -70,7 +93,11 @@ def test_layers_overlay_in_order_and_huge_graphs_go_to_a_file(tmp_path: Path) ->
     assert g.index("[base][v0]overlay") < g.index("[o0][v1]overlay")
     timeline = parse_timeline({"tracks": [{"clips": [red] * 500}]}, Limits())
     command = compiler.compile_timeline(
-        timeline, media={}, texts={}, output=tmp_path / "video.mp4", ffmpeg_exe="ffmpeg",
+        timeline,
+        media={},
+        texts={},
+        output=tmp_path / "video.mp4",
+        ffmpeg_exe="ffmpeg",
         max_duration_s=1800,
     )
     assert "-/filter_complex" in command.args
@@ -79,14 +106,22 @@ def test_layers_overlay_in_order_and_huge_graphs_go_to_a_file(tmp_path: Path) ->
 
 def test_layout_cover_contain_position() -> None:
     def clip(**extra: Any) -> Clip:
-        return Clip.model_validate({"asset": {"type": "image", "src": "x"}, "start": 0,
-                                    "length": 1, **extra})
+        return Clip.model_validate(
+            {"asset": {"type": "image", "src": "x"}, "start": 0, "length": 1, **extra}
+        )
 
     cover = layout.place(clip(), (640, 480), (320, 180))
     assert cover.crop == (640, 360) and (cover.width, cover.height, cover.x, cover.y) == (
-        320, 180, 0, 0)
+        320,
+        180,
+        0,
+        0,
+    )
     contain = layout.place(clip(fit="contain"), (640, 480), (320, 180))
     assert (contain.width, contain.height, contain.x, contain.y) == (240, 180, 40, 0)
-    corner = layout.place(clip(fit="contain", scale=0.5, position="bottom_right",
-                               offset={"x": -0.1, "y": 0}), (640, 480), (320, 180))
+    corner = layout.place(
+        clip(fit="contain", scale=0.5, position="bottom_right", offset={"x": -0.1, "y": 0}),
+        (640, 480),
+        (320, 180),
+    )
     assert (corner.width, corner.height, corner.x, corner.y) == (120, 90, 168, 90)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from vidtask.backends.base import RunContext
@@ -16,6 +16,8 @@ from vidtask.core import errors
 from vidtask.render.assets import AssetPolicy
 from vidtask.render.ffmpeg import run_ffmpeg
 from vidtask.render.schema import Limits
+
+__all__: list[str] = []
 
 pytestmark = pytest.mark.slow
 
@@ -26,8 +28,15 @@ def ffmpeg_children() -> list[psutil.Process]:
 
 def test_progress_and_success(ffmpeg_exe: str, tmp_path: Path) -> None:
     seen: list[float] = []
-    args = [ffmpeg_exe, "-f", "lavfi", "-i", "testsrc2=s=160x90:r=10:d=2", "-y",
-            str(tmp_path / "out.mp4")]
+    args = [
+        ffmpeg_exe,
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x90:r=10:d=2",
+        "-y",
+        str(tmp_path / "out.mp4"),
+    ]
     run_ffmpeg(args, duration_s=2.0, on_progress=seen.append, cancel=threading.Event())
     assert seen and seen == sorted(seen) and seen[-1] == 100
     assert (tmp_path / "out.mp4").stat().st_size > 0
@@ -44,15 +53,21 @@ def test_callback_error_leaves_no_process(ffmpeg_exe: str, tmp_path: Path) -> No
     def explode(_: float) -> None:
         raise RuntimeError("boom")
 
-    args = [ffmpeg_exe, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=10:d=30", "-y",
-            str(tmp_path / "x.mp4")]
+    args = [
+        ffmpeg_exe,
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=10:d=30",
+        "-y",
+        str(tmp_path / "x.mp4"),
+    ]
     with pytest.raises(RuntimeError, match="boom"):
         run_ffmpeg(args, duration_s=30.0, on_progress=explode, cancel=threading.Event())
     assert ffmpeg_children() == []
 
 
-def test_cancel_render(policy: AssetPolicy, ffmpeg_exe: str, recorder: Any,
-                       tmp_path: Path) -> None:
+def test_cancel_render(policy: AssetPolicy, ffmpeg_exe: str, recorder: Any, tmp_path: Path) -> None:
     long = {
         "output": {"width": 1280, "height": 720, "fps": 30},
         "tracks": [{"clips": [

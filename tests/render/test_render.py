@@ -15,6 +15,8 @@ from vidtask.core import errors
 from vidtask.render.assets import AssetPolicy
 from vidtask.render.schema import Limits
 
+__all__: list[str] = []
+
 pytestmark = pytest.mark.slow
 
 FPS = 20
@@ -55,7 +57,7 @@ def frames_at(video: Path, times: list[float]) -> dict[float, Any]:
     with av.open(str(video)) as container:
         for index, frame in enumerate(container.decode(video=0)):
             if index in wanted:
-                found[wanted[index]] = frame.to_image()
+                found[wanted[index]] = frame.to_image()  # type: ignore[no-untyped-call]
     return found
 
 
@@ -105,14 +107,25 @@ def test_render_end_to_end(backend: TimelineBackend, recorder: Any, tmp_path: Pa
     assert recorder.stages == ["fetching", "rendering", "saving"]
     assert recorder.percents == sorted(recorder.percents) and recorder.percents[-1] == 100
     stage_at = {name: recorder.events.index(("stage", name)) for name in recorder.stages}
-    rendering = [p for kind, p in recorder.events[stage_at["rendering"]:stage_at["saving"]]
-                 if kind == "progress"]
+    rendering = [
+        p
+        for kind, p in recorder.events[stage_at["rendering"] : stage_at["saving"]]
+        if kind == "progress"
+    ]
     assert rendering and all(10 <= p <= 90 for p in rendering)
 
 
 def test_validate_checks_sources_and_normalizes(backend: TimelineBackend) -> None:
-    bad = {"tracks": [{"clips": [clip({"type": "color", "color": "red"}, 0, 1),
-                                 clip({"type": "image", "src": "../x.png"}, 0, 1)]}]}
+    bad = {
+        "tracks": [
+            {
+                "clips": [
+                    clip({"type": "color", "color": "red"}, 0, 1),
+                    clip({"type": "image", "src": "../x.png"}, 0, 1),
+                ]
+            }
+        ]
+    }
     with pytest.raises(errors.InvalidRequest) as info:
         backend.validate(bad)
     assert info.value.param == "tracks[0].clips[1].asset.src"

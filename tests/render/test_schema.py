@@ -9,6 +9,8 @@ import pytest
 from vidtask.core import errors
 from vidtask.render.schema import Limits, parse_timeline, timeline_json_schema
 
+__all__: list[str] = []
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 

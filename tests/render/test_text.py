@@ -9,6 +9,8 @@ from vidtask.core import errors
 from vidtask.render import fonts, text
 from vidtask.render.schema import TextAsset
 
+__all__: list[str] = []
+
 NOTO = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
@@ -48,11 +50,17 @@ def test_wrap_latin_by_words_and_cjk_by_characters() -> None:
 
 
 def test_render_text_png(tmp_path: Path) -> None:
-    asset = TextAsset(type="text", text="你好，世界 hello world " * 4, font_size=24,
-                      background="#00000080", align="left", max_width=0.5)
+    asset = TextAsset(
+        type="text",
+        text="你好，世界 hello world " * 4,
+        font_size=24,
+        background="#00000080",
+        align="left",
+        max_width=0.5,
+    )
     face = fonts.choose_font(asset.text)
     out = text.render_text(asset, face=face, frame_width=640, scale=1.0, dest=tmp_path / "t.png")
     with Image.open(out.path) as image:
         assert image.mode == "RGBA" and image.size == (out.width, out.height)
         assert out.width <= 322 and out.height > 60  # wrapped onto several lines
-        assert image.getpixel((2, out.height // 2))[3] == 0x80  # the box
+        assert image.getpixel((2, out.height // 2)) == (0, 0, 0, 0x80)  # the box

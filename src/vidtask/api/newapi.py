@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from vidtask.api.dialects import newapi
 from vidtask.api.errors import read_json
-from vidtask.api.native import task_response
+from vidtask.api.native import TASK_ID_PARAM, task_response
 from vidtask.api.state import state
 from vidtask.service import request_hash
 
@@ -39,8 +39,8 @@ async def create_generation(request: Request) -> Response:
     return task_response(request, task, newapi.view(task, app.service.links(task)))
 
 
-@router.get("/v1/video/generations/{task_id}")
-async def get_generation(task_id: str, request: Request) -> Response:
+@router.get("/v1/video/generations/{task_id}", openapi_extra=TASK_ID_PARAM)
+async def get_generation(request: Request) -> Response:
     app = state(request)
-    task = app.service.get(app.auth.owner(request), task_id)
+    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
     return task_response(request, task, newapi.view(task, app.service.links(task)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import imageio_ffmpeg
+import imageio_ffmpeg  # type: ignore[import-untyped]
 
 from vidtask.backends.base import RunContext, RunResult
 from vidtask.render import assets, fonts, pipeline, schema
@@ -49,7 +49,9 @@ class TimelineBackend:
                 assets.check_source(asset.src, self.policy, param=f"{path}.asset.src")
             elif isinstance(asset, schema.TextAsset):
                 fonts.choose_font(
-                    asset.text, family=asset.font, explicit=self.font_path,
+                    asset.text,
+                    family=asset.font,
+                    explicit=self.font_path,
                     param=f"{path}.asset.text",
                 )
         return timeline.model_dump(mode="json", exclude_none=True)
@@ -60,6 +62,10 @@ class TimelineBackend:
     def run(self, data: dict[str, Any], ctx: RunContext) -> RunResult:
         timeline = schema.parse_timeline(data, self.limits)
         return pipeline.render_timeline(
-            timeline, ctx, policy=self.policy, limits=self.limits, font_path=self.font_path,
+            timeline,
+            ctx,
+            policy=self.policy,
+            limits=self.limits,
+            font_path=self.font_path,
             ffmpeg_exe=self.ffmpeg_exe,
         )

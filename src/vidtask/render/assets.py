@@ -50,10 +50,13 @@ def is_url(src: str) -> bool:
     return urlsplit(src).scheme.lower() in ("http", "https")
 
 
-def check_source(src: str, policy: AssetPolicy, *, param: str) -> None:
-    """Refuse a source that is not an allowed local file or public http(s) URL."""
+def check_source(src: str, policy: AssetPolicy, *, param: str, allow_local: bool = True) -> None:
+    """Refuse a source that is not an allowed local file or public http(s) URL.
+
+    ``allow_local=False`` accepts URLs only (e.g. for webhooks).
+    """
     try:
-        if is_url(src):
+        if is_url(src) or not allow_local:
             host, port = _host_port(src)
             _resolve_checked(host, port, policy)
         else:

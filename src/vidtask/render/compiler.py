@@ -94,8 +94,9 @@ class _Builder:
         crop = f"crop={placement.crop[0]}:{placement.crop[1]}," if placement.crop else ""
         return f"{crop}scale={placement.width}:{placement.height},setsar=1"
 
-    def still(self, i: int, clip: schema.Clip, source: str, shape: str, start: float,
-              length: float) -> str:
+    def still(
+        self, i: int, clip: schema.Clip, source: str, shape: str, start: float, length: float
+    ) -> str:
         frames = max(1, round(length * self.out.fps))
         opacity = f",colorchannelmixer=aa={_n(clip.opacity)}" if clip.opacity < 1 else ""
         return (
@@ -105,8 +106,15 @@ class _Builder:
             f"[v{i}]"
         )
 
-    def add_visual(self, i: int, path: str, clip: schema.Clip, length: float,
-                   info: MediaInfo | None, text: RenderedText | None) -> None:
+    def add_visual(
+        self,
+        i: int,
+        path: str,
+        clip: schema.Clip,
+        length: float,
+        info: MediaInfo | None,
+        text: RenderedText | None,
+    ) -> None:
         asset, fps, start = clip.asset, self.out.fps, clip.start
         if isinstance(asset, schema.TextAsset):
             assert text is not None
@@ -126,8 +134,9 @@ class _Builder:
             assert info is not None
             p = layout.place(clip, (info.width, info.height), self.frame)
             xy = (p.x, p.y)
-            chain = self.still(i, clip, f"[{self.input(info.path)}:v]", self._shape(p), start,
-                               length)
+            chain = self.still(
+                i, clip, f"[{self.input(info.path)}:v]", self._shape(p), start, length
+            )
         elif isinstance(asset, schema.VideoAsset):
             assert info is not None
             p = layout.place(clip, (info.width, info.height), self.frame)

@@ -8,6 +8,7 @@ signal fires when the *thread* that forked exits, which is fine: this thread wai
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -59,20 +60,16 @@ def _read_stderr(stream: IO[bytes], tail: collections.deque[str]) -> None:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
     """SIGTERM the group, then SIGKILL after ``grace_s``; always reap."""
     if proc.poll() is None:
         _signal_group(proc, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            pass
     # Kill the whole group even if the leader exited: it may have left children.
     _signal_group(proc, signal.SIGKILL)
     proc.wait()

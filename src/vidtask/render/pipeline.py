@@ -83,11 +83,16 @@ def _draw_texts(
     for n, (path, clip) in enumerate(timeline.clips()):
         if isinstance(clip.asset, schema.TextAsset):
             face = fonts.choose_font(
-                clip.asset.text, family=clip.asset.font, explicit=font_path,
+                clip.asset.text,
+                family=clip.asset.font,
+                explicit=font_path,
                 param=f"{path}.asset.text",
             )
             drawn[path] = text.render_text(
-                clip.asset, face=face, frame_width=timeline.output.width, scale=clip.scale,
+                clip.asset,
+                face=face,
+                frame_width=timeline.output.width,
+                scale=clip.scale,
                 dest=workdir / "text" / f"text_{n}.png",
             )
     return drawn
@@ -111,7 +116,11 @@ def render_timeline(
     texts = _draw_texts(timeline, ctx.workdir, font_path)
     video = ctx.workdir / "video.mp4"
     command = compiler.compile_timeline(
-        timeline, media=media, texts=texts, output=video, ffmpeg_exe=ffmpeg_exe,
+        timeline,
+        media=media,
+        texts=texts,
+        output=video,
+        ffmpeg_exe=ffmpeg_exe,
         max_duration_s=limits.max_duration_s,
     )
     _check(ctx.cancel)
@@ -140,6 +149,10 @@ def render_timeline(
     report(100.0)
     log.info("task %s rendered %.2f s of video", ctx.task_id, duration)
     return RunResult(
-        video=video, format="mp4", metadata=metadata, cover=cover, previews=previews,
+        video=video,
+        format="mp4",
+        metadata=metadata,
+        cover=cover,
+        previews=previews,
         warnings=command.warnings,
     )

@@ -126,7 +126,14 @@ class Offset(_Model):
 
 
 Position = Literal[
-    "center", "top", "bottom", "left", "right", "top_left", "top_right", "bottom_left",
+    "center",
+    "top",
+    "bottom",
+    "left",
+    "right",
+    "top_left",
+    "top_right",
+    "bottom_left",
     "bottom_right",
 ]
 

@@ -34,4 +34,5 @@ def grab_frames(video: Path, shots: list[tuple[float, Path]]) -> None:
                 chosen = frame
             if chosen is None:
                 raise errors.RenderFailed(f"cannot decode a frame at {at:.2f} s of {video.name}")
-            chosen.to_image().save(dest, format="JPEG", quality=_QUALITY)
+            image = chosen.to_image()  # type: ignore[no-untyped-call]
+            image.save(dest, format="JPEG", quality=_QUALITY)

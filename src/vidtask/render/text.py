@@ -108,6 +108,7 @@ def render_text(
         )
     fill = schema.rgba(asset.color)
     for i, (line, line_w) in enumerate(zip(lines, widths, strict=True)):
+        x: float
         if asset.align == "left":
             x = pad
         elif asset.align == "right":

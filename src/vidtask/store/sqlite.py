@@ -30,6 +30,7 @@ class SQLiteStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._recent: dict[str, Task] = {}
         if migrate_schema:
             migrate.upgrade(f"sqlite:///{path}")
         self._conn()  # fail fast on an unreadable file
@@ -77,12 +78,25 @@ class SQLiteStore:
         return task, True
 
     def get(self, task_id: str, owner: str | None = None) -> Task | None:
-        if owner is None:
-            sql, args = "SELECT * FROM tasks WHERE id = ?", (task_id,)
-        else:
-            sql, args = "SELECT * FROM tasks WHERE id = ? AND owner = ?", (task_id, owner)
-        row = self._conn().execute(sql, args).fetchone()
-        return None if row is None else _from_row(row)
+        # Status polling is the hot path: look up the version alone and reuse the decoded
+        # task while it is unchanged (every change bumps the version).
+        conn = self._conn()
+        found = conn.execute(
+            "SELECT version, owner FROM tasks WHERE id = ?", (task_id,)
+        ).fetchone()
+        if found is None or (owner is not None and found[1] != owner):
+            return None
+        cached = self._recent.get(task_id)
+        if cached is not None and cached.version == found[0]:
+            return cached
+        row = conn.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        if row is None:
+            return None
+        task = _from_row(row)
+        if len(self._recent) >= _RECENT_MAX:
+            self._recent.clear()
+        self._recent[task_id] = task
+        return task
 
     def get_by_idempotency_key(self, owner: str, key: str) -> Task | None:
         row = self._conn().execute(
@@ -317,6 +331,7 @@ class SQLiteStore:
         return row is not None
 
 
+_RECENT_MAX = 10_000
 _FENCED = "id = ? AND lease_owner = ? AND attempt = ? AND status = 'in_progress'"
 _CANCELLED_ERROR = json.dumps({"code": "cancelled", "message": "the task was cancelled"})
 

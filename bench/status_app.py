@@ -1,0 +1,32 @@
+"""The real vidtask app plus one constant-JSON route, served by uvicorn: the benchmark's server.
+
+Usage: python bench/status_app.py DATA_DIR PORT
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+from starlette.responses import Response
+
+from vidtask.api.app import create_app
+from vidtask.settings import Settings
+
+CONSTANT = b'{"id":"vt_constant","object":"task","status":"completed","progress":100}'
+
+
+def main() -> None:
+    data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
+    app = create_app(Settings(data_dir=data_dir, port=port, workers=0, log_level="WARNING"))
+
+    @app.get("/bench/constant")
+    async def constant() -> Response:
+        return Response(CONSTANT, media_type="application/json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
