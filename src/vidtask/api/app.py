@@ -16,6 +16,7 @@ from vidtask.api.auth import Authenticator
 from vidtask.api.limits import BodyLimit
 from vidtask.api.metrics import Metrics
 from vidtask.api.state import AppState
+from vidtask.api.viewcache import ViewCache
 from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.dispatch.embedded import EmbeddedDispatcher
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         service=service,
         auth=Authenticator(store),
         metrics=Metrics(store.counts),
+        views=ViewCache(lambda: service.signer.expiry(service.clock())),
     )
     dispatcher = EmbeddedDispatcher(settings, store)
 

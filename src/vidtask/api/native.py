@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -13,7 +13,7 @@ from vidtask.api.dialects import native
 from vidtask.api.errors import read_json
 from vidtask.api.state import state
 from vidtask.core import errors
-from vidtask.core.task import Status, Task
+from vidtask.core.task import Links, Status, Task
 from vidtask.service import request_hash
 from vidtask.store.base import TaskFilter
 
@@ -29,17 +29,23 @@ _CREATE_SCHEMA = {
 }
 
 
-def task_response(request: Request, task: Task, body: dict[str, Any], status_code: int = 200) -> Response:
-    """JSON with ``ETag`` = the task version; ``If-None-Match`` on an unchanged task gets 304."""
+def task_response(
+    request: Request,
+    task: Task,
+    view: Callable[[Task, Links], dict[str, Any]],
+    status_code: int = 200,
+) -> Response:
+    """A dialect's view of a task, with ``ETag`` = the task version; ``If-None-Match`` on an
+    unchanged task gets 304."""
     etag = f'"{task.version}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if not task.terminal:
         headers["Retry-After"] = "1" if task.status is Status.IN_PROGRESS else "2"
     if status_code == 200 and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(
-        json.dumps(body, ensure_ascii=False), status_code, headers, media_type="application/json"
-    )
+    app = state(request)
+    body = app.views.body(view.__module__, task, lambda: view(task, app.service.links(task)))
+    return Response(body, status_code, headers, media_type="application/json")
 
 
 @router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
@@ -55,8 +61,7 @@ async def create_task(request: Request) -> Response:
     task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
     if created:
         app.metrics.submitted.labels(task.model).inc()
-    view = native.view(task, app.service.links(task))
-    return task_response(request, task, view, 201 if created else 200)
+    return task_response(request, task, native.view, 201 if created else 200)
 
 
 #: The hot path: taking only `Request` skips FastAPI's parameter solving (DESIGN.md measures
@@ -70,7 +75,7 @@ TASK_ID_PARAM = {
 async def get_task(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
-    return task_response(request, task, native.view(task, app.service.links(task)))
+    return task_response(request, task, native.view)
 
 
 @router.get("/v1/tasks")
@@ -102,7 +107,7 @@ async def list_tasks(
 async def cancel_task(task_id: str, request: Request) -> Response:
     app = state(request)
     task = await anyio.to_thread.run_sync(app.service.cancel, app.auth.owner(request), task_id)
-    return task_response(request, task, native.view(task, app.service.links(task)))
+    return task_response(request, task, native.view)
 
 
 @router.delete("/v1/tasks/{task_id}")

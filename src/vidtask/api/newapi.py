@@ -36,11 +36,11 @@ async def create_generation(request: Request) -> Response:
     task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
     if created:
         app.metrics.submitted.labels(task.model).inc()
-    return task_response(request, task, newapi.view(task, app.service.links(task)))
+    return task_response(request, task, newapi.view)
 
 
 @router.get("/v1/video/generations/{task_id}", openapi_extra=TASK_ID_PARAM)
 async def get_generation(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
-    return task_response(request, task, newapi.view(task, app.service.links(task)))
+    return task_response(request, task, newapi.view)

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from vidtask.api.auth import Authenticator
 from vidtask.api.metrics import Metrics
+from vidtask.api.viewcache import ViewCache
 from vidtask.service import TaskService
 from vidtask.settings import Settings
 
@@ -20,6 +21,7 @@ class AppState:
     service: TaskService
     auth: Authenticator
     metrics: Metrics
+    views: ViewCache
     ready: bool = False
 
 

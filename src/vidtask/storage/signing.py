@@ -37,9 +37,13 @@ class UrlSigner:
         message = f"{task_id}/{name}:{exp}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
+    def expiry(self, now: float) -> int:
+        """Links made now expire at this time: rounded up to the hour, so repeated polls see
+        one stable URL (and cached bodies stay valid until it changes)."""
+        return (int(now + self.ttl_s) // 3600 + 1) * 3600
+
     def url(self, task_id: str, name: str, now: float) -> str:
-        # Expiry is rounded up to the hour so repeated polls see one stable URL.
-        exp = (int(now + self.ttl_s) // 3600 + 1) * 3600
+        exp = self.expiry(now)
         sig = self._sign(task_id, name, exp)
         return f"{self.base_url}/v1/files/{task_id}/{quote(name)}?exp={exp}&sig={sig}"
 
