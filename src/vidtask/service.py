@@ -64,11 +64,9 @@ class TaskService:
                 return existing, False
         normalized = _prefixed(backend.validate, spec.input, "input")
         if spec.webhook_url is not None:
-            if not spec.webhook_url.startswith(("http://", "https://")):
-                raise errors.InvalidRequest(
-                    "webhook_url: must be an http(s) URL", param="webhook_url"
-                )
-            assets.check_source(spec.webhook_url, self.asset_policy, param="webhook_url")
+            assets.check_source(
+                spec.webhook_url, self.asset_policy, param="webhook_url", allow_local=False
+            )
         spec = replace(spec, input=normalized, max_attempts=self.max_attempts)
         task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))
         if not created and task.request_hash != spec.request_hash:

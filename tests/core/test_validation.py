@@ -26,7 +26,7 @@ def test_field_path() -> None:
     [
         ({"clips": [{"length": 1}, {"length": 0}]}, "input.clips[1].length", "greater than 0"),
         ({"clips": [{"length": 1, "colour": "red"}]}, "input.clips[0].colour", "unknown field"),
-        ({}, "input.clips", "field required"),
+        ({}, "input.clips", "is required"),
     ],
 )
 def test_invalid_request_names_the_path(data: dict, param: str, reason: str) -> None:
@@ -35,3 +35,9 @@ def test_invalid_request_names_the_path(data: dict, param: str, reason: str) -> 
     exc = invalid_request(info.value, "input")
     assert exc.param == param
     assert exc.message.startswith(param + ": ") and reason in exc.message
+
+
+def test_union_tags_are_left_out_of_paths() -> None:
+    tags = {"color", "image"}
+    assert field_path(("asset", "image", "src"), tags=tags) == "asset.src"
+    assert field_path(("asset", "color", "color"), tags=tags) == "asset.color"

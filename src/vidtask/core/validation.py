@@ -1,20 +1,34 @@
-"""Turn pydantic validation errors into `InvalidRequest` naming the field path."""
+"""Turn pydantic validation errors into `InvalidRequest` naming the field path and the reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
 from vidtask.core import errors
 
-__all__ = ["field_path", "invalid_request"]
+__all__ = ["field_path", "invalid_request", "reason"]
 
 
-def field_path(loc: Sequence[int | str], prefix: str = "") -> str:
-    """``("tracks", 0, "clips", 2, "length")`` -> ``tracks[0].clips[2].length``."""
+def field_path(
+    loc: Sequence[int | str], prefix: str = "", *, tags: Collection[str] = ()
+) -> str:
+    """``("tracks", 0, "clips", 2, "length")`` -> ``tracks[0].clips[2].length``.
+
+    Pydantic puts the tag of a discriminated union (e.g. ``image``) into the location; name
+    those in ``tags`` and they are left out, since a user never wrote them.
+    """
     path = prefix
+    skipped = False
     for part in loc:
+        # A tag is followed by the field inside that variant, which may share its name
+        # (`asset.color.color`): only the first of the two is the tag.
+        if isinstance(part, str) and (part.startswith("function-") or (part in tags and not skipped)):
+            skipped = True
+            continue
+        skipped = False
         if isinstance(part, int):
             path += f"[{part}]"
         else:
@@ -22,17 +36,24 @@ def field_path(loc: Sequence[int | str], prefix: str = "") -> str:
     return path
 
 
-def invalid_request(exc: ValidationError, prefix: str = "") -> errors.InvalidRequest:
-    """The first error, as ``<path>: <reason>``; the others are summarised by count."""
-    details = exc.errors(include_url=False)
-    first = details[0]
-    # Tagged unions put the tag in the location; it is noise to a user.
-    loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-    path = field_path(loc, prefix) or prefix or "body"
-    reason = first["msg"]
-    if first["type"] == "extra_forbidden":
-        reason = "unknown field"
-    elif first["type"] == "missing":
-        reason = "field required"
-    more = f" (and {len(details) - 1} more problems)" if len(details) > 1 else ""
-    return errors.InvalidRequest(f"{path}: {reason}{more}", param=path)
+def reason(error: Any) -> str:
+    """Pydantic's message, phrased to follow a field name."""
+    message = str(error["msg"])
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if message.startswith("Value error, "):
+        return message.removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        return "must be " + message.removeprefix("Input should be ")
+    return message[:1].lower() + message[1:]
+
+
+def invalid_request(
+    exc: ValidationError, prefix: str = "", *, tags: Collection[str] = ()
+) -> errors.InvalidRequest:
+    """The first error, as ``<path>: <reason>``."""
+    first = exc.errors(include_url=False)[0]
+    path = field_path(first["loc"], prefix, tags=tags) or prefix or "body"
+    return errors.InvalidRequest(f"{path}: {reason(first)}", param=path)

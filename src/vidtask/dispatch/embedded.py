@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import IO
 
 from vidtask.core import errors
-from vidtask.dispatch import process
+from vidtask.render.parentdeath import die_with_parent
 from vidtask.settings import Settings
 from vidtask.store.base import TaskStore
 
@@ -151,7 +151,7 @@ class EmbeddedDispatcher:
         proc = subprocess.Popen(
             [sys.executable, "-m", "vidtask.dispatch.process", worker_id],
             stdin=subprocess.PIPE,
-            preexec_fn=process.die_with_parent,
+            preexec_fn=die_with_parent(os.getpid()),
         )
         assert proc.stdin is not None
         proc.stdin.write(self.settings.model_dump_json().encode())

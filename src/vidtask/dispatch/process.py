@@ -6,7 +6,6 @@ configuration.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import signal
 import sys
@@ -19,17 +18,7 @@ from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
 from vidtask.store.sqlite import SQLiteStore
 
-__all__ = ["die_with_parent", "main"]
-
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (``preexec_fn``-safe: no imports,
-    no allocation beyond ctypes' own)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
+__all__ = ["main"]
 
 def main(argv: list[str]) -> int:
     worker_id = argv[1]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import os
 import queue
@@ -22,23 +20,13 @@ from collections.abc import Callable
 from typing import IO
 
 from vidtask.core import errors
+from vidtask.render.parentdeath import die_with_parent
 
 __all__ = ["run_ffmpeg"]
 
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _STDERR_LINES = 12
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-
-
-def _die_with_parent(parent: int) -> Callable[[], None]:
-    def preexec() -> None:
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
 
 
 def _read_progress(stream: IO[bytes], duration_s: float, out: queue.Queue[float]) -> None:
@@ -93,7 +81,7 @@ def run_ffmpeg(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=_die_with_parent(os.getpid()),
+        preexec_fn=die_with_parent(os.getpid()),
     )
     assert proc.stdout is not None and proc.stderr is not None
     updates: queue.Queue[float] = queue.Queue()

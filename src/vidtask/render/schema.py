@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from vidtask.core import errors
+from vidtask.core import errors, validation
 
 __all__ = [
     "Asset",
@@ -196,36 +196,7 @@ class Limits:
     max_text_chars: int = 2000
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    previous: int | str | None = None
-    for part in loc:
-        if previous == "asset" and isinstance(part, str) and part in _ASSET_TAGS:
-            previous = part
-            continue  # pydantic puts the union tag in the location
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-        previous = part
-    return out
-
-
 _ASSET_TAGS = frozenset({"color", "image", "video", "text", "audio"})
-
-
-def _reason(err: Any) -> str:
-    msg = str(err["msg"])
-    kind = err["type"]
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if msg.startswith("Value error, "):
-        return msg.removeprefix("Value error, ")
-    if msg.startswith("Input should be "):
-        return "must be " + msg.removeprefix("Input should be ")
-    return msg[:1].lower() + msg[1:]
 
 
 def _invalid(path: str, reason: str) -> errors.InvalidRequest:
@@ -239,9 +210,7 @@ def parse_timeline(data: dict[str, Any], limits: Limits) -> Timeline:
     try:
         timeline = Timeline.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = _path(tuple(first["loc"])) or "input"
-        raise _invalid(path, _reason(first)) from None
+        raise validation.invalid_request(exc, tags=_ASSET_TAGS) from None
     _check_limits(timeline, limits)
     return timeline
 
