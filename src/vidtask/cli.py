@@ -280,10 +280,10 @@ def _print_artifacts(settings: Settings, task: dict[str, Any]) -> None:
         f"[green]done[/green]: {meta['width']}x{meta['height']} {meta['fps']} fps, "
         f"{meta['duration']:.2f} s, {meta['size_bytes'] / 1e6:.1f} MB"
     )
-    console.print(f"video: {folder / 'video.mp4'}")
-    console.print(f"       {result['video_url']}")
-    console.print(f"cover: {folder / 'cover.jpg'}")
-    console.print(f"       {result['cover_url']}")
+    console.print(f"video: {folder / 'video.mp4'}", soft_wrap=True)
+    console.print(f"       {result['video_url']}", soft_wrap=True)
+    console.print(f"cover: {folder / 'cover.jpg'}", soft_wrap=True)
+    console.print(f"       {result['cover_url']}", soft_wrap=True)
 
 
 def _wait_with_progress(client: Client, task_id: str) -> dict[str, Any]:
@@ -296,8 +296,14 @@ def _wait_with_progress(client: Client, task_id: str) -> dict[str, Any]:
     with Progress(*columns, console=err, transient=False) as progress:
         bar = progress.add_task("queued", total=100)
 
+        stages: list[str] = []
+
         def update(task: dict[str, Any]) -> None:
             progress.update(bar, completed=task["progress"], description=task["stage"])
+            if not err.is_terminal and task["stage"] not in stages:
+                # No live bar in a log file or CI: print each stage once instead.
+                stages.append(task["stage"])
+                err.print(f"{task['stage']} {task['progress']:.0f}%")
 
         return client.wait(task_id, on_update=update)
 
@@ -309,7 +315,7 @@ def _show(task: dict[str, Any], as_json: bool) -> None:
     line = f"{task['id']}  {task['status']}  {task['stage']}  {task['progress']:.0f}%"
     console.print(line)
     if task.get("result"):
-        console.print(f"video: {task['result']['video_url']}")
+        console.print(f"video: {task['result']['video_url']}", soft_wrap=True)
     if task.get("error"):
         console.print(f"[red]{task['error']['code']}[/red]: {task['error']['message']}")
 

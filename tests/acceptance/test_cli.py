@@ -1,0 +1,101 @@
+"""The `vidtask` command: keys against the local store, task commands against a real server,
+and `vidtask demo` (README command 1's main job) as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+from typer.testing import CliRunner
+
+from tests.integration.conftest import Server
+from tests.integration.timelines import long_render, tiny
+from vidtask.cli import app
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    env = {"VIDTASK_DATA_DIR": str(tmp_path)}
+    created = runner.invoke(app, ["keys", "create", "ci-bot"], env=env)
+    assert created.exit_code == 0, created.output
+    key_id = re.search(r"created (key_\w+)", created.output).group(1)  # type: ignore[union-attr]
+    secret = created.output.strip().splitlines()[-1]
+    assert secret.startswith("vtk_")
+    listed = runner.invoke(app, ["keys", "list"], env=env)
+    assert key_id in listed.output and "ci-bot" in listed.output and secret not in listed.output
+    assert runner.invoke(app, ["keys", "revoke", key_id], env=env).exit_code == 0
+    again = runner.invoke(app, ["keys", "revoke", key_id], env=env)
+    assert again.exit_code == 1 and "no active key" in again.output
+
+
+def test_task_commands_against_a_server(tmp_path: Path, asset_root: Path) -> None:
+    server = Server(tmp_path / "data", asset_root).start()
+    env = {"VIDTASK_URL": server.url}
+    try:
+        job = tmp_path / "job.json"
+        job.write_text(json.dumps(tiny()))
+        submitted = runner.invoke(app, ["submit", str(job), "--wait", "--json"], env=env)
+        assert submitted.exit_code == 0, submitted.output
+        task = json.loads(submitted.stdout[submitted.stdout.index("{"):])
+        assert task["status"] == "completed"
+
+        status = runner.invoke(app, ["status", task["id"]], env=env)
+        assert status.exit_code == 0 and "completed" in status.output
+        listed = runner.invoke(app, ["list", "--status", "completed", "--json"], env=env)
+        assert task["id"] in listed.output
+        out = tmp_path / "video.mp4"
+        downloaded = runner.invoke(app, ["download", task["id"], "-o", str(out)], env=env)
+        assert downloaded.exit_code == 0, downloaded.output
+        with av.open(str(out)) as container:
+            assert container.streams.video[0].width == 64
+
+        waited = runner.invoke(app, ["wait", task["id"]], env=env)
+        assert waited.exit_code == 0
+
+        long_job = tmp_path / "long.json"
+        long_job.write_text(json.dumps(long_render(60)))
+        running = runner.invoke(app, ["submit", str(long_job), "--json"], env=env)
+        long_id = json.loads(running.stdout[running.stdout.index("{"):])["id"]
+        cancelled = runner.invoke(app, ["cancel", long_id], env=env)
+        assert cancelled.exit_code == 0
+        final = runner.invoke(app, ["wait", long_id], env=env)
+        assert final.exit_code == 1 and "cancelled" in final.output
+
+        missing = runner.invoke(app, ["status", "vt_missing"], env=env)
+        assert missing.exit_code == 1 and "no task with id" in missing.output
+        bad = tmp_path / "bad.json"
+        bad.write_text("{nope")
+        refused = runner.invoke(app, ["submit", str(bad)], env=env)
+        assert refused.exit_code == 1 and "not valid JSON" in refused.output
+        invalid = tmp_path / "invalid.json"
+        invalid.write_text(json.dumps({"tracks": []}))
+        rejected = runner.invoke(app, ["submit", str(invalid)], env=env)
+        assert rejected.exit_code == 1 and "input" in rejected.output
+    finally:
+        server.stop()
+
+
+def test_demo_renders_the_bundled_example(tmp_path: Path) -> None:
+    env = {**os.environ, "VIDTASK_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "vidtask", "demo"], cwd=root, env=env, capture_output=True,
+        text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    video = Path(re.search(r"video: (\S+\.mp4)", done.stdout).group(1))  # type: ignore[union-attr]
+    cover = Path(re.search(r"cover: (\S+\.jpg)", done.stdout).group(1))  # type: ignore[union-attr]
+    assert re.search(r"http://127\.0\.0\.1:\d+/v1/files/vt_\w+/1/video\.mp4\?exp=\d+&sig=\w+", done.stdout)
+    assert cover.read_bytes()[:3] == b"\xff\xd8\xff"
+    with av.open(str(video)) as container:
+        assert container.streams.video[0].width == 1280
+        assert len(container.streams.audio) == 1
+    assert "rendering" in done.stderr  # the progress bar named its stages
