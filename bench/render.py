@@ -77,9 +77,31 @@ def render_once(backend: TimelineBackend, data: dict, workdir: Path) -> tuple[fl
 def encode_floor(ffmpeg: str, raw: Path, width: int, height: int, fps: int, out: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-         "-s", f"{width}x{height}", "-r", str(fps), "-i", str(raw), "-c:v", "libx264",
-         "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(out)],
+        [
+            ffmpeg,
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            str(fps),
+            "-i",
+            str(raw),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        ],
         check=True,
     )
     return time.perf_counter() - started
@@ -107,15 +129,28 @@ def main() -> None:
             peaks.append(peak)
             if not raw.exists():
                 subprocess.run(
-                    [ffmpeg, "-y", "-loglevel", "error", "-i", str(video), "-f", "rawvideo",
-                     "-pix_fmt", "yuv420p", str(raw)],
+                    [
+                        ffmpeg,
+                        "-y",
+                        "-loglevel",
+                        "error",
+                        "-i",
+                        str(video),
+                        "-f",
+                        "rawvideo",
+                        "-pix_fmt",
+                        "yuv420p",
+                        str(raw),
+                    ],
                     check=True,
                 )
             floors.append(encode_floor(ffmpeg, raw, width, args.height, fps, scratch / "floor.mp4"))
         duration = 6.0
         render = statistics.median(renders)
         floor = statistics.median(floors)
-        print(f"example timeline {width}x{args.height} {fps} fps, {duration:.0f} s, {args.runs} runs")
+        print(
+            f"example timeline {width}x{args.height} {fps} fps, {duration:.0f} s, {args.runs} runs"
+        )
         print(f"render            {render:6.2f} s   {duration / render:5.1f}x realtime")
         print(f"x264 encode floor {floor:6.2f} s   render/floor = {render / floor:.2f}")
         print(f"peak RSS (python + ffmpeg) {max(peaks) / 2**20:.0f} MiB")

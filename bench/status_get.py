@@ -39,8 +39,18 @@ def fill(store: SQLiteStore, count: int) -> list[str]:
         conn.execute(
             "INSERT INTO tasks (id, owner, model, input, status, stage, progress, created_at,"
             " updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (task.id, task.owner, task.model, '{"output":{}}', status.value, "done", 100.0,
-             task.created_at, task.created_at, 3),
+            (
+                task.id,
+                task.owner,
+                task.model,
+                '{"output":{}}',
+                status.value,
+                "done",
+                100.0,
+                task.created_at,
+                task.created_at,
+                3,
+            ),
         )
         ids.append(task.id)
     conn.execute("COMMIT")
@@ -79,7 +89,9 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, str(HERE / "status_app.py"), str(data_dir), str(port)])
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "status_app.py"), str(data_dir), str(port)]
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -95,7 +107,9 @@ def main() -> None:
         # Interleave the routes twice so drift on a noisy machine hits both alike.
         results: dict[str, list[tuple[float, float]]] = {"constant": [], "status": [], "304": []}
         for _ in range(2):
-            results["constant"].append(wrk(base + "/bench/constant", args.seconds, args.connections))
+            results["constant"].append(
+                wrk(base + "/bench/constant", args.seconds, args.connections)
+            )
             results["status"].append(wrk(task_url, args.seconds, args.connections))
             results["304"].append(
                 wrk(task_url, args.seconds, args.connections, f"If-None-Match: {etag}")

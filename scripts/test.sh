@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+.venv/bin/ruff check src tests bench examples
+.venv/bin/mypy src
 exec .venv/bin/python -m pytest "$@"

@@ -19,7 +19,17 @@ ALLOWED = {
     "backends": {"core", "render", "settings"},
     "dispatch": {"core", "store", "storage", "backends", "render", "settings", "logs"},
     "service": {"core", "store", "storage", "backends", "render"},
-    "api": {"core", "store", "storage", "backends", "render", "dispatch", "service", "settings", "__version__"},
+    "api": {
+        "core",
+        "store",
+        "storage",
+        "backends",
+        "render",
+        "dispatch",
+        "service",
+        "settings",
+        "__version__",
+    },
 }
 NO_IO_IN_CORE = {"sqlite3", "psycopg", "httpx", "fastapi", "subprocess", "os", "socket", "time"}
 
@@ -64,5 +74,7 @@ def test_every_setting_is_documented() -> None:
 
     docs = (SRC.parents[1] / "docs" / "configuration.md").read_text()
     for name, field in Settings.model_fields.items():
-        assert f"`VIDTASK_{name.upper()}`" in docs, f"VIDTASK_{name.upper()} is not in docs/configuration.md"
+        assert f"`VIDTASK_{name.upper()}`" in docs, (
+            f"VIDTASK_{name.upper()} is not in docs/configuration.md"
+        )
         assert field.description, f"Settings.{name} has no description"

@@ -7,9 +7,13 @@ import pytest
 from vidtask.settings import Settings
 
 
-def test_toml_file_then_environment_then_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_toml_file_then_environment_then_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "vidtask.toml"
-    config.write_text('port = 9001\nworkers = 3\nasset_roots = ["/srv/media"]\nhost = "127.0.0.2"\n')
+    config.write_text(
+        'port = 9001\nworkers = 3\nasset_roots = ["/srv/media"]\nhost = "127.0.0.2"\n'
+    )
     monkeypatch.setenv("VIDTASK_CONFIG", str(config))
     monkeypatch.setenv("VIDTASK_WORKERS", "5")
     settings = Settings(host="127.0.0.9")

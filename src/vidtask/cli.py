@@ -58,8 +58,8 @@ def serve(
     workers: int = typer.Option(None, help="Worker processes (VIDTASK_WORKERS)."),
 ) -> None:
     """Run the API server with its embedded worker pool."""
-    overrides = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
-    settings = Settings(**overrides)
+    overrides: dict[str, Any] = {"host": host, "port": port, "workers": workers}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings)
     try:
         application = api_app.create_app(settings)
@@ -70,7 +70,9 @@ def serve(
 
 @app.command()
 def submit(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON input, e.g. a timeline."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSON input, e.g. a timeline."
+    ),
     model: str = typer.Option("timeline", help="Model to run."),
     priority: int = typer.Option(0, help="Higher runs first."),
     idempotency_key: str = typer.Option(None, help="Replays return the same task."),
@@ -86,7 +88,9 @@ def submit(
         _fail(ValueError(f"{file} is not valid JSON: {exc}"))
     with _client(url, api_key) as client:
         try:
-            task = client.submit(data, model=model, priority=priority, idempotency_key=idempotency_key)
+            task = client.submit(
+                data, model=model, priority=priority, idempotency_key=idempotency_key
+            )
             if wait:
                 task = _wait_with_progress(client, task["id"])
         except (errors.VidtaskError, OSError) as exc:
@@ -144,7 +148,9 @@ def download(
             result = task.get("result") or {}
             link = result.get("cover_url" if cover else "video_url")
             if not link:
-                raise errors.Conflict(f"task {task_id} is {task['status']}; nothing to download yet")
+                raise errors.Conflict(
+                    f"task {task_id} is {task['status']}; nothing to download yet"
+                )
             suffix = ".jpg" if cover else "." + (result.get("format") or "mp4")
             dest = client.download(link, output or Path(task_id + suffix))
         except (errors.VidtaskError, OSError) as exc:
@@ -164,7 +170,7 @@ def list_cmd(
     """List tasks, newest first."""
     with _client(url, api_key) as client:
         try:
-            page = client.list(status=status or None, model=model, limit=limit)
+            page = client.list_tasks(status=status or None, model=model, limit=limit)
         except (errors.VidtaskError, OSError) as exc:
             _fail(exc)
     if as_json:
@@ -173,7 +179,12 @@ def list_cmd(
     table = Table("id", "model", "status", "stage", "progress", "created")
     for task in page["data"]:
         table.add_row(
-            task["id"], task["model"], task["status"], task["stage"], f"{task['progress']:.0f}%", task["created_at"]
+            task["id"],
+            task["model"],
+            task["status"],
+            task["stage"],
+            f"{task['progress']:.0f}%",
+            task["created_at"],
         )
     console.print(table)
 
@@ -224,7 +235,9 @@ def demo(
         application = api_app.create_app(settings)
     except errors.VidtaskError as exc:
         _fail(exc)
-    server = uvicorn.Server(uvicorn.Config(application, host=settings.host, port=settings.port, log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(application, host=settings.host, port=settings.port, log_config=None)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     console.print(f"vidtask serving on {settings.base_url} (data in {settings.data_dir})")

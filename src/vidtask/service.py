@@ -79,8 +79,8 @@ class TaskService:
             raise errors.NotFound(f"no task with id {task_id!r}", param="task_id")
         return task
 
-    def list(self, owner: str, query: TaskFilter) -> Page:
-        return self.store.list(owner, query)
+    def list_tasks(self, owner: str, query: TaskFilter) -> Page:
+        return self.store.list_tasks(owner, query)
 
     def cancel(self, owner: str, task_id: str) -> Task:
         task = self.store.request_cancel(task_id, owner, self.clock())

@@ -44,7 +44,7 @@ def test_task_commands_against_a_server(tmp_path: Path, asset_root: Path) -> Non
         job.write_text(json.dumps(tiny()))
         submitted = runner.invoke(app, ["submit", str(job), "--wait", "--json"], env=env)
         assert submitted.exit_code == 0, submitted.output
-        task = json.loads(submitted.stdout[submitted.stdout.index("{"):])
+        task = json.loads(submitted.stdout[submitted.stdout.index("{") :])
         assert task["status"] == "completed"
 
         status = runner.invoke(app, ["status", task["id"]], env=env)
@@ -63,7 +63,7 @@ def test_task_commands_against_a_server(tmp_path: Path, asset_root: Path) -> Non
         long_job = tmp_path / "long.json"
         long_job.write_text(json.dumps(long_render(60)))
         running = runner.invoke(app, ["submit", str(long_job), "--json"], env=env)
-        long_id = json.loads(running.stdout[running.stdout.index("{"):])["id"]
+        long_id = json.loads(running.stdout[running.stdout.index("{") :])["id"]
         cancelled = runner.invoke(app, ["cancel", long_id], env=env)
         assert cancelled.exit_code == 0
         final = runner.invoke(app, ["wait", long_id], env=env)
@@ -87,13 +87,19 @@ def test_demo_renders_the_bundled_example(tmp_path: Path) -> None:
     env = {**os.environ, "VIDTASK_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-m", "vidtask", "demo"], cwd=root, env=env, capture_output=True,
-        text=True, timeout=240,
+        [sys.executable, "-m", "vidtask", "demo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     video = Path(re.search(r"video: (\S+\.mp4)", done.stdout).group(1))  # type: ignore[union-attr]
     cover = Path(re.search(r"cover: (\S+\.jpg)", done.stdout).group(1))  # type: ignore[union-attr]
-    assert re.search(r"http://127\.0\.0\.1:\d+/v1/files/vt_\w+/1/video\.mp4\?exp=\d+&sig=\w+", done.stdout)
+    assert re.search(
+        r"http://127\.0\.0\.1:\d+/v1/files/vt_\w+/1/video\.mp4\?exp=\d+&sig=\w+", done.stdout
+    )
     assert cover.read_bytes()[:3] == b"\xff\xd8\xff"
     with av.open(str(video)) as container:
         assert container.streams.video[0].width == 1280

@@ -24,5 +24,11 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def color_timeline(length: float = 1.0, **output: object) -> dict:
     return {
         "output": {"width": 320, "height": 180, "fps": 25, **output},
-        "tracks": [{"clips": [{"asset": {"type": "color", "color": "#ff0000"}, "start": 0, "length": length}]}],
+        "tracks": [
+            {
+                "clips": [
+                    {"asset": {"type": "color", "color": "#ff0000"}, "start": 0, "length": length}
+                ]
+            }
+        ],
     }

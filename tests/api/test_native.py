@@ -26,13 +26,17 @@ def test_submit_get_list_cancel_delete(client: TestClient) -> None:
     assert task["model"] == "timeline" and task["version"] == 1 and task["result"] is None
     got = client.get(f"/v1/tasks/{task['id']}")
     assert got.json() == task and got.headers["etag"] == '"1"'
-    assert client.get(f"/v1/tasks/{task['id']}", headers={"If-None-Match": '"1"'}).status_code == 304
+    assert (
+        client.get(f"/v1/tasks/{task['id']}", headers={"If-None-Match": '"1"'}).status_code == 304
+    )
     listed = client.get("/v1/tasks", params={"status": "queued"}).json()
     assert [t["id"] for t in listed["data"]] == [task["id"]]
     assert client.delete(f"/v1/tasks/{task['id']}").status_code == 409
     cancelled = client.post(f"/v1/tasks/{task['id']}/cancel").json()
     assert cancelled["status"] == "cancelled" and cancelled["error"]["code"] == "cancelled"
-    assert client.get(f"/v1/tasks/{task['id']}", headers={"If-None-Match": '"1"'}).status_code == 200
+    assert (
+        client.get(f"/v1/tasks/{task['id']}", headers={"If-None-Match": '"1"'}).status_code == 200
+    )
     deleted = client.delete(f"/v1/tasks/{task['id']}")
     assert deleted.json() == {"id": task["id"], "object": "task.deleted", "deleted": True}
     assert client.get(f"/v1/tasks/{task['id']}").status_code == 404
@@ -63,7 +67,9 @@ def test_idempotency_key(client: TestClient) -> None:
 
 
 def test_malformed_json(client: TestClient) -> None:
-    response = client.post("/v1/tasks", content=b'{"input": ', headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/tasks", content=b'{"input": ', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid_request" and "malformed JSON" in error["message"]
@@ -77,12 +83,32 @@ def test_malformed_json(client: TestClient) -> None:
         (lambda b: b.update(bogus=1), "bogus", "unknown field"),
         (lambda b: b.update(priority="high"), "priority", "integer"),
         (lambda b: b.update(model="sora-9"), "model", "unknown model"),
-        (lambda b: b["input"]["tracks"][0]["clips"][0].update(length=0), "input.tracks[0].clips[0].length", "greater than 0"),
-        (lambda b: b["input"]["tracks"][0]["clips"][0].update(length=-2), "input.tracks[0].clips[0].length", "greater than 0"),
+        (
+            lambda b: b["input"]["tracks"][0]["clips"][0].update(length=0),
+            "input.tracks[0].clips[0].length",
+            "greater than 0",
+        ),
+        (
+            lambda b: b["input"]["tracks"][0]["clips"][0].update(length=-2),
+            "input.tracks[0].clips[0].length",
+            "greater than 0",
+        ),
         (lambda b: b["input"]["tracks"][0]["clips"][0].update(length=36000), "input", "long"),
-        (lambda b: b["input"]["output"].update(width=15360, height=8640), "input.output.width", "4096"),
-        (lambda b: b["input"]["tracks"][0]["clips"][0]["asset"].update(wat=1), "input.tracks[0].clips[0].asset.wat", "unknown field"),
-        (lambda b: b.update(webhook_url="http://169.254.169.254/hook"), "webhook_url", "link-local"),
+        (
+            lambda b: b["input"]["output"].update(width=15360, height=8640),
+            "input.output.width",
+            "4096",
+        ),
+        (
+            lambda b: b["input"]["tracks"][0]["clips"][0]["asset"].update(wat=1),
+            "input.tracks[0].clips[0].asset.wat",
+            "unknown field",
+        ),
+        (
+            lambda b: b.update(webhook_url="http://169.254.169.254/hook"),
+            "webhook_url",
+            "link-local",
+        ),
     ],
 )
 def test_invalid_fields_name_the_path(client: TestClient, mutate, param: str, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +124,9 @@ def test_invalid_fields_name_the_path(client: TestClient, mutate, param: str, wo
 
 def test_ten_thousand_clips_refused(client: TestClient) -> None:
     clip = {"asset": {"type": "color", "color": "#000000"}, "start": 0, "length": 0.1}
-    body = {"input": {"output": {"width": 320, "height": 180}, "tracks": [{"clips": [clip] * 10_000}]}}
+    body = {
+        "input": {"output": {"width": 320, "height": 180}, "tracks": [{"clips": [clip] * 10_000}]}
+    }
     response = submit(client, body)
     assert response.status_code == 400
     assert "clips" in response.json()["error"]["message"]
@@ -118,7 +146,9 @@ def test_ten_thousand_clips_refused(client: TestClient) -> None:
 )
 def test_asset_sources_are_guarded(client: TestClient, src: str, words: str) -> None:
     body = {"input": color_timeline()}
-    body["input"]["tracks"].append({"clips": [{"asset": {"type": "image", "src": src}, "start": 0, "length": 1}]})
+    body["input"]["tracks"].append(
+        {"clips": [{"asset": {"type": "image", "src": src}, "start": 0, "length": 1}]}
+    )
     response = submit(client, body)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
@@ -177,7 +207,9 @@ def test_refuses_public_bind_without_keys(settings: Settings) -> None:
     check_bind(settings.model_copy(update={"host": "0.0.0.0"}), store)
 
 
-def test_internal_errors_never_leak_a_trace(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_errors_never_leak_a_trace(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     service = client.app.state.vidtask.service  # type: ignore[attr-defined]
 
     def boom(owner: str, task_id: str) -> None:
@@ -208,7 +240,9 @@ def test_models_schema_openapi_and_ops(client: TestClient) -> None:
 
 
 def test_newapi_create_from_prompt_and_timeline(client: TestClient) -> None:
-    created = client.post("/v1/video/generations", json={"model": "timeline", "prompt": "Hello 你好", "duration": 2})
+    created = client.post(
+        "/v1/video/generations", json={"model": "timeline", "prompt": "Hello 你好", "duration": 2}
+    )
     assert created.status_code == 200, created.text
     body = created.json()
     assert set(body) == {"task_id", "status", "url", "format", "metadata"}

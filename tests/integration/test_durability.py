@@ -50,7 +50,9 @@ def test_sigkilled_worker_is_retried_and_completes(server: Server, client: httpx
     assert worker is not None and "vidtask.dispatch.process" in " ".join(worker.cmdline())
     worker.send_signal(signal.SIGKILL)
     psutil.wait_procs([ffmpeg], timeout=5)
-    assert not ffmpeg.is_running() or ffmpeg.status() == psutil.STATUS_ZOMBIE, "ffmpeg died with its worker"
+    assert not ffmpeg.is_running() or ffmpeg.status() == psutil.STATUS_ZOMBIE, (
+        "ffmpeg died with its worker"
+    )
 
     retried = wait_for(client, task_id, lambda t: t["attempt"] == 2 or t["status"] in TERMINAL)
     assert retried["attempt"] == 2
@@ -83,7 +85,9 @@ def test_server_killed_mid_render_then_restarted(tmp_path: Path, asset_root: Pat
     ffmpeg = the_ffmpeg(server)
     server.kill()
     gone, alive = psutil.wait_procs([ffmpeg, *server.processes()], timeout=10)
-    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "workers and ffmpeg die with the server"
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], (
+        "workers and ffmpeg die with the server"
+    )
     owner, attempt = lease_of(server.data_dir, running)
     assert owner is not None and attempt == 1  # left in_progress by the dead server
 
@@ -96,7 +100,10 @@ def test_server_killed_mid_render_then_restarted(tmp_path: Path, asset_root: Pat
             done = wait_for(client, running, lambda t: t["status"] in TERMINAL, timeout=180)
             assert done["status"] == "completed" and done["attempt"] == 2
             for task_id in queued:
-                assert wait_for(client, task_id, lambda t: t["status"] in TERMINAL)["status"] == "completed"
+                assert (
+                    wait_for(client, task_id, lambda t: t["status"] in TERMINAL)["status"]
+                    == "completed"
+                )
             stuck = client.get("/v1/tasks", params={"status": ["queued", "in_progress"]}).json()
             assert stuck["data"] == []
     finally:
@@ -150,3 +157,19 @@ def test_priority_runs_first(tmp_path: Path, asset_root: Path) -> None:
             assert done[high]["started_at"] < done[low]["started_at"]
     finally:
         server.stop()
+
+
+def test_sigterm_hands_running_tasks_back(tmp_path: Path, asset_root: Path) -> None:
+    server = Server(tmp_path / "data", asset_root).start()
+    with httpx.Client(base_url=server.url) as client:
+        task_id = client.post("/v1/tasks", json={"input": long_render(90)}).json()["id"]
+        wait_for(client, task_id, rendering)
+    server.stop()  # SIGTERM: a graceful shutdown
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so -15 is a clean exit too.
+    assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM)
+    with sqlite3.connect(server.data_dir / "vidtask.db") as conn:
+        status, attempt = conn.execute(
+            "SELECT status, attempt FROM tasks WHERE id = ?", (task_id,)
+        ).fetchone()
+    assert (status, attempt) == ("queued", 0), "handed back without using up an attempt"
+    assert ffmpeg_processes(server.data_dir) == []

@@ -25,20 +25,37 @@ TIMELINE = {
         {
             "clips": [
                 {"asset": {"type": "image", "src": "image.png"}, "start": 2, "length": 0.5},
-                {"asset": {"type": "video", "src": "video.mp4", "trim": 1}, "start": 2.5, "length": 0.5},
+                {
+                    "asset": {"type": "video", "src": "video.mp4", "trim": 1},
+                    "start": 2.5,
+                    "length": 0.5,
+                },
             ]
         },
         {
             "clips": [
                 {
-                    "asset": {"type": "text", "text": "你好 vidtask", "font_size": 28, "color": "#ffffff"},
+                    "asset": {
+                        "type": "text",
+                        "text": "你好 vidtask",
+                        "font_size": 28,
+                        "color": "#ffffff",
+                    },
                     "start": 1,
                     "length": 1,
                     "position": "bottom",
                 }
             ]
         },
-        {"clips": [{"asset": {"type": "audio", "src": "music.m4a", "volume": 0.8}, "start": 0, "length": 3}]},
+        {
+            "clips": [
+                {
+                    "asset": {"type": "audio", "src": "music.m4a", "volume": 0.8},
+                    "start": 0,
+                    "length": 3,
+                }
+            ]
+        },
     ],
 }
 
@@ -116,14 +133,18 @@ def test_render_end_to_end(server: Server, client: httpx.Client, tmp_path) -> No
     assert not (server.data_dir / "artifacts" / task_id).exists()
 
 
-def test_bad_media_fails_the_task_and_server_keeps_serving(server: Server, client: httpx.Client, asset_root) -> None:  # type: ignore[no-untyped-def]
+def test_bad_media_fails_the_task_and_server_keeps_serving(
+    server: Server, client: httpx.Client, asset_root
+) -> None:  # type: ignore[no-untyped-def]
     (asset_root / "notmedia.mp4").write_text("this is not a video")
     (asset_root / "empty.png").write_bytes(b"")
     for name in ("notmedia.mp4", "empty.png"):
         kind = "video" if name.endswith("mp4") else "image"
         timeline = {
             "output": {"width": 64, "height": 64, "fps": 10},
-            "tracks": [{"clips": [{"asset": {"type": kind, "src": name}, "start": 0, "length": 1}]}],
+            "tracks": [
+                {"clips": [{"asset": {"type": kind, "src": name}, "start": 0, "length": 1}]}
+            ],
         }
         task_id = client.post("/v1/tasks", json={"input": timeline}).json()["id"]
         task = wait_for(client, task_id, lambda t: t["status"] in ("completed", "failed"))

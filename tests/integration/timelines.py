@@ -10,7 +10,11 @@ def long_render(seconds: float = 40.0) -> dict[str, Any]:
     return {
         "output": {"width": 640, "height": 360, "fps": 30, "crf": 18},
         "tracks": [
-            {"clips": [{"asset": {"type": "image", "src": "image.png"}, "start": 0, "length": seconds}]},
+            {
+                "clips": [
+                    {"asset": {"type": "image", "src": "image.png"}, "start": 0, "length": seconds}
+                ]
+            },
             {
                 "clips": [
                     {
@@ -31,5 +35,7 @@ def long_render(seconds: float = 40.0) -> dict[str, Any]:
 def tiny(color: str = "#336699") -> dict[str, Any]:
     return {
         "output": {"width": 64, "height": 64, "fps": 10},
-        "tracks": [{"clips": [{"asset": {"type": "color", "color": color}, "start": 0, "length": 0.3}]}],
+        "tracks": [
+            {"clips": [{"asset": {"type": "color", "color": color}, "start": 0, "length": 0.3}]}
+        ],
     }

@@ -39,11 +39,15 @@ def test_schema_is_migrated_in_wal_mode_with_indexes(store: SQLiteStore) -> None
 
 
 def test_list_query_uses_an_index(store: SQLiteStore) -> None:
-    plan = store._conn().execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE owner = ? AND status IN (?) "
-        "ORDER BY seq DESC LIMIT 21",
-        ("alice", "queued"),
-    ).fetchall()
+    plan = (
+        store._conn()
+        .execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE owner = ? AND status IN (?) "
+            "ORDER BY seq DESC LIMIT 21",
+            ("alice", "queued"),
+        )
+        .fetchall()
+    )
     assert any("USING INDEX tasks_owner_status_seq" in row[3] for row in plan)
 
 
@@ -195,23 +199,26 @@ def test_delete_only_terminal(store: SQLiteStore) -> None:
 def test_list_filters_and_cursor(store: SQLiteStore) -> None:
     tasks = [make(store, now=float(i), model="timeline" if i % 2 else "slides") for i in range(7)]
     store.request_cancel(tasks[0].id, "alice", 10)
-    page = store.list("alice", TaskFilter(limit=3))
+    page = store.list_tasks("alice", TaskFilter(limit=3))
     assert [t.id for t in page.items] == [t.id for t in reversed(tasks)][:3]
     assert page.has_more and page.next_cursor == tasks[4].id
     seen = [t.id for t in page.items]
     while page.has_more:
-        page = store.list("alice", TaskFilter(limit=3, after=page.next_cursor))
+        page = store.list_tasks("alice", TaskFilter(limit=3, after=page.next_cursor))
         seen += [t.id for t in page.items]
     assert seen == [t.id for t in reversed(tasks)]
-    assert [t.id for t in store.list("alice", TaskFilter(model="slides")).items] == [
-        tasks[6].id, tasks[4].id, tasks[2].id, tasks[0].id
+    assert [t.id for t in store.list_tasks("alice", TaskFilter(model="slides")).items] == [
+        tasks[6].id,
+        tasks[4].id,
+        tasks[2].id,
+        tasks[0].id,
     ]
-    assert [t.id for t in store.list("alice", TaskFilter(statuses=(Status.CANCELLED,))).items] == [
+    assert [t.id for t in store.list_tasks("alice", TaskFilter(statuses=(Status.CANCELLED,))).items] == [
         tasks[0].id
     ]
-    window = store.list("alice", TaskFilter(created_after=2, created_before=4, order="asc"))
+    window = store.list_tasks("alice", TaskFilter(created_after=2, created_before=4, order="asc"))
     assert [t.id for t in window.items] == [tasks[2].id, tasks[3].id]
-    assert store.list("bob", TaskFilter()).items == []
+    assert store.list_tasks("bob", TaskFilter()).items == []
     assert store.counts()["queued"] == 6 and store.counts()["cancelled"] == 1
 
 

@@ -65,7 +65,9 @@ def install(app: FastAPI) -> None:
         loc = [p for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         path = validation.field_path(loc) or "body"
         if first.get("type") == "json_invalid":
-            problem = errors.InvalidRequest(f"malformed JSON body: {first.get('msg')}", param="body")
+            problem = errors.InvalidRequest(
+                f"malformed JSON body: {first.get('msg')}", param="body"
+            )
         else:
             problem = errors.InvalidRequest(f"{path}: {first.get('msg')}", param=path)
         return error_response(request.url.path, problem)

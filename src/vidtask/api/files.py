@@ -12,7 +12,13 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["artifacts"])
 
-_MEDIA_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".gif": "image/gif", ".jpg": "image/jpeg", ".png": "image/png"}
+_MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".gif": "image/gif",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+}
 
 
 @router.get("/v1/files/{task_id}/{name:path}")

@@ -16,7 +16,9 @@ class _TaskCounts(Collector):
         self.counts = counts
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily("vidtask_tasks", "Tasks in the store by status", labels=["status"])
+        gauge = GaugeMetricFamily(
+            "vidtask_tasks", "Tasks in the store by status", labels=["status"]
+        )
         for status, count in self.counts().items():
             gauge.add_metric([status], count)
         yield gauge
@@ -27,9 +29,6 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.submitted = Counter(
             "vidtask_tasks_submitted", "Tasks created", ["model"], registry=self.registry
-        )
-        self.requests = Counter(
-            "vidtask_api_errors", "Error responses by code", ["code"], registry=self.registry
         )
         self.registry.register(_TaskCounts(counts))
 

@@ -67,7 +67,9 @@ async def create_task(request: Request) -> Response:
 #: The hot path: taking only `Request` skips FastAPI's parameter solving (DESIGN.md measures
 #: the difference); the path parameter is declared for OpenAPI by hand.
 TASK_ID_PARAM = {
-    "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    "parameters": [
+        {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
 }
 
 
@@ -92,7 +94,7 @@ async def list_tasks(
     app = state(request)
     owner = app.auth.owner(request)
     query = TaskFilter(tuple(status), model, created_after, created_before, after, limit, order)
-    page = app.service.list(owner, query)
+    page = app.service.list_tasks(owner, query)
     return JSONResponse(
         {
             "object": "list",

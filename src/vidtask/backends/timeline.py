@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import imageio_ffmpeg  # type: ignore[import-untyped]
+import imageio_ffmpeg
 
 from vidtask.backends.base import RunContext, RunResult
 from vidtask.render import assets, fonts, pipeline, schema

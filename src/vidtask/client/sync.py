@@ -54,14 +54,14 @@ class Client:
     def get(self, task_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/tasks/{task_id}")
 
-    def list(self, **params: Any) -> dict[str, Any]:
+    def list_tasks(self, **params: Any) -> dict[str, Any]:
         return self._json("GET", "/v1/tasks", params={k: v for k, v in params.items() if v})
 
     def iter_tasks(self, **params: Any) -> Iterator[dict[str, Any]]:
         """Every task matching the filters, following the cursor page by page."""
         after = None
         while True:
-            page = self.list(**params, after=after)
+            page = self.list_tasks(**params, after=after)
             yield from page["data"]
             if not page["has_more"]:
                 return
@@ -93,7 +93,7 @@ class Client:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"task {task_id} still {task['status']} after {timeout} s")
             time.sleep(interval)
-            headers = {"If-None-Match": etag} if etag else {}
+            headers: dict[str, str] = {"If-None-Match": etag} if etag else {}
             response = self._http.get(f"/v1/tasks/{task_id}", headers=headers)
             if response.status_code != 304:
                 task = _checked(response).json()
@@ -118,8 +118,7 @@ class Client:
 def _checked(response: httpx.Response) -> httpx.Response:
     if response.status_code < 400:
         return response
-    if response.is_stream_consumed is False:
-        response.read()
+    response.read()  # a streamed response has no body yet
     try:
         error = response.json()["error"]
         problem = errors.error_for_code(error["code"], error["message"])

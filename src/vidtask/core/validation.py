@@ -12,9 +12,7 @@ from vidtask.core import errors
 __all__ = ["field_path", "invalid_request", "reason"]
 
 
-def field_path(
-    loc: Sequence[int | str], prefix: str = "", *, tags: Collection[str] = ()
-) -> str:
+def field_path(loc: Sequence[int | str], prefix: str = "", *, tags: Collection[str] = ()) -> str:
     """``("tracks", 0, "clips", 2, "length")`` -> ``tracks[0].clips[2].length``.
 
     Pydantic puts the tag of a discriminated union (e.g. ``image``) into the location; name
@@ -25,7 +23,9 @@ def field_path(
     for part in loc:
         # A tag is followed by the field inside that variant, which may share its name
         # (`asset.color.color`): only the first of the two is the tag.
-        if isinstance(part, str) and (part.startswith("function-") or (part in tags and not skipped)):
+        if isinstance(part, str) and (
+            part.startswith("function-") or (part in tags and not skipped)
+        ):
             skipped = True
             continue
         skipped = False

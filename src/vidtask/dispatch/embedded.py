@@ -71,23 +71,11 @@ class EmbeddedDispatcher:
         self._monitor.start()
         ready.wait(30)
 
-    def stop(self, timeout: float | None = None) -> None:
-        """SIGTERM the workers (they hand their tasks back), then kill stragglers."""
+    def stop(self) -> None:
+        """SIGTERM the workers (they hand their tasks back), kill stragglers, release the lock."""
         self._stopping.set()
         if self._monitor is not None:
             self._monitor.join()
-        grace = self.settings.cancel_grace_s + 2 if timeout is None else timeout
-        for proc in self._procs.values():
-            _signal(proc, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for wid, proc in self._procs.items():
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal(proc, signal.SIGKILL)
-                proc.wait()
-            self.store.recover(self.clock(), worker_id=wid)
-        self._procs.clear()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -118,6 +106,21 @@ class EmbeddedDispatcher:
                 self._tick()
             except Exception:  # the supervisor must outlive a bad tick (e.g. a locked DB)
                 log.exception("dispatcher tick failed")
+        # Shut down from this same thread: its exit would SIGKILL the workers (PDEATHSIG).
+        self._shutdown_workers()
+
+    def _shutdown_workers(self) -> None:
+        for proc in self._procs.values():
+            _signal(proc, signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.cancel_grace_s + 2
+        for wid, proc in self._procs.items():
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal(proc, signal.SIGKILL)
+                proc.wait()
+            self.store.recover(self.clock(), worker_id=wid)
+        self._procs.clear()
 
     def _tick(self) -> None:
         now = self.clock()
@@ -141,10 +144,10 @@ class EmbeddedDispatcher:
         for task in self.store.recover(now):
             log.warning("lease expired; task is now %s", task.status, extra={"task_id": task.id})
         for task in self.store.overdue_cancels(now, self.settings.cancel_grace_s + 1.0):
-            proc = self._procs.get(task.lease_owner or "")
-            if proc is not None:
+            owner = self._procs.get(task.lease_owner or "")
+            if owner is not None:
                 log.warning("killing worker that ignored a cancel", extra={"task_id": task.id})
-                _signal(proc, signal.SIGKILL)
+                _signal(owner, signal.SIGKILL)
 
     def _spawn(self) -> None:
         worker_id = f"w_{os.getpid()}_{secrets.token_hex(4)}"

@@ -20,6 +20,7 @@ from vidtask.store.sqlite import SQLiteStore
 
 __all__ = ["main"]
 
+
 def main(argv: list[str]) -> int:
     worker_id = argv[1]
     settings = Settings.model_validate_json(sys.stdin.read())

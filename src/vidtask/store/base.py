@@ -59,7 +59,7 @@ class TaskStore(Protocol):
 
     def get_by_idempotency_key(self, owner: str, key: str) -> Task | None: ...
 
-    def list(self, owner: str, query: TaskFilter) -> Page: ...
+    def list_tasks(self, owner: str, query: TaskFilter) -> Page: ...
 
     def request_cancel(self, task_id: str, owner: str, now: float) -> Task | None:
         """Queued: cancelled at once. Running: flag it for the worker. Terminal: unchanged."""
@@ -115,7 +115,9 @@ class TaskStore(Protocol):
         ...
 
     # --- supervisor side ----------------------------------------------------------------
-    def recover(self, now: float, *, worker_id: str | None = None, everything: bool = False) -> list[Task]:
+    def recover(
+        self, now: float, *, worker_id: str | None = None, everything: bool = False
+    ) -> list[Task]:
         """Tasks whose worker is gone: requeue while attempts remain, else fail with
         ``worker_lost``; a task whose cancel was requested becomes ``cancelled``.
         Selects by ``worker_id``, or every ``in_progress`` task (``everything``), or expired

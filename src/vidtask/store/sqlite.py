@@ -81,9 +81,7 @@ class SQLiteStore:
         # Status polling is the hot path: look up the version alone and reuse the decoded
         # task while it is unchanged (every change bumps the version).
         conn = self._conn()
-        found = conn.execute(
-            "SELECT version, owner FROM tasks WHERE id = ?", (task_id,)
-        ).fetchone()
+        found = conn.execute("SELECT version, owner FROM tasks WHERE id = ?", (task_id,)).fetchone()
         if found is None or (owner is not None and found[1] != owner):
             return None
         cached = self._recent.get(task_id)
@@ -99,13 +97,16 @@ class SQLiteStore:
         return task
 
     def get_by_idempotency_key(self, owner: str, key: str) -> Task | None:
-        row = self._conn().execute(
-            "SELECT * FROM tasks WHERE owner = ? AND idempotency_key = ?", (owner, key)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT * FROM tasks WHERE owner = ? AND idempotency_key = ?", (owner, key))
+            .fetchone()
+        )
         return None if row is None else _from_row(row)
 
-    def list(self, owner: str, query: TaskFilter) -> Page:
-        where, args = ["owner = ?"], [owner]
+    def list_tasks(self, owner: str, query: TaskFilter) -> Page:
+        where: list[str] = ["owner = ?"]
+        args: list[str | float] = [owner]
         if query.statuses:
             where.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
             args += [s.value for s in query.statuses]
@@ -262,15 +263,14 @@ class SQLiteStore:
     def recover(
         self, now: float, *, worker_id: str | None = None, everything: bool = False
     ) -> list[Task]:
+        args: tuple[str | float, ...] = ()
         if everything:
-            select, args = "", ()
+            select = ""
         elif worker_id is not None:
             select, args = " AND lease_owner = ?", (worker_id,)
         else:
             select, args = " AND lease_expires_at < ?", (now,)
-        lost = json.dumps(
-            {"code": "worker_lost", "message": "the worker running this task died"}
-        )
+        lost = json.dumps({"code": "worker_lost", "message": "the worker running this task died"})
         outcome = (
             "CASE WHEN cancel_requested = 1 THEN 'cancelled'"
             " WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END"
@@ -307,9 +307,11 @@ class SQLiteStore:
         return ApiKey(key_id, name, now)
 
     def find_key(self, secret_hash: str) -> ApiKey | None:
-        row = self._conn().execute(
-            "SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (secret_hash,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (secret_hash,))
+            .fetchone()
+        )
         return None if row is None else _key(row)
 
     def list_keys(self) -> list[ApiKey]:
@@ -325,9 +327,11 @@ class SQLiteStore:
         return cur.rowcount == 1
 
     def has_active_keys(self) -> bool:
-        row = self._conn().execute(
-            "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1"
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1")
+            .fetchone()
+        )
         return row is not None
 
 

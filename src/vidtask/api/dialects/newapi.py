@@ -29,18 +29,29 @@ class CreateGeneration(BaseModel):
     fps: int = Field(30, ge=1, le=60)
 
 
-def text_card_timeline(text: str, *, width: int, height: int, fps: int, duration: float) -> dict[str, Any]:
+def text_card_timeline(
+    text: str, *, width: int, height: int, fps: int, duration: float
+) -> dict[str, Any]:
     """A plain, readable video of a text prompt: the text centred on a dark card."""
     size = max(24, min(width, height) // 12)
     fade = min(0.5, duration / 4)
     return {
         "output": {"width": width - width % 2, "height": height - height % 2, "fps": fps},
         "tracks": [
-            {"clips": [{"asset": {"type": "color", "color": "#101828"}, "start": 0, "length": duration}]},
+            {
+                "clips": [
+                    {"asset": {"type": "color", "color": "#101828"}, "start": 0, "length": duration}
+                ]
+            },
             {
                 "clips": [
                     {
-                        "asset": {"type": "text", "text": text, "font_size": size, "max_width": 0.8},
+                        "asset": {
+                            "type": "text",
+                            "text": text,
+                            "font_size": size,
+                            "max_width": 0.8,
+                        },
                         "start": 0,
                         "length": duration,
                         "fade_in": fade,
@@ -69,7 +80,9 @@ def parse_create(body: Any, *, idempotency_key: str | None, body_hash: str) -> T
                 duration=request.duration,
             )
     if timeline is None:
-        raise errors.InvalidRequest("prompt: either `prompt` or `timeline` is required", param="prompt")
+        raise errors.InvalidRequest(
+            "prompt: either `prompt` or `timeline` is required", param="prompt"
+        )
     return TaskSpec(
         model=request.model,
         input=timeline,

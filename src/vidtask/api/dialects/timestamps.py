@@ -11,9 +11,7 @@ def iso(ts: float | None) -> str | None:
     """``2024-09-24T10:30:00.000Z`` (seed 004's format)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def unix(ts: float | None) -> int | None:
