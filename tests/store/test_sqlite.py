@@ -213,9 +213,9 @@ def test_list_filters_and_cursor(store: SQLiteStore) -> None:
         tasks[2].id,
         tasks[0].id,
     ]
-    assert [t.id for t in store.list_tasks("alice", TaskFilter(statuses=(Status.CANCELLED,))).items] == [
-        tasks[0].id
-    ]
+    assert [
+        t.id for t in store.list_tasks("alice", TaskFilter(statuses=(Status.CANCELLED,))).items
+    ] == [tasks[0].id]
     window = store.list_tasks("alice", TaskFilter(created_after=2, created_before=4, order="asc"))
     assert [t.id for t in window.items] == [tasks[2].id, tasks[3].id]
     assert store.list_tasks("bob", TaskFilter()).items == []

@@ -16,6 +16,7 @@ import fcntl
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,6 +58,8 @@ class EmbeddedDispatcher:
 
     def start(self) -> None:
         self._take_lock()
+        # Scratch files of attempts that died with a previous server are garbage now.
+        shutil.rmtree(self.settings.scratch_dir, ignore_errors=True)
         recovered = self.store.recover(self.clock(), everything=True)
         for task in recovered:
             log.warning(

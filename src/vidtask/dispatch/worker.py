@@ -94,7 +94,11 @@ class Worker:
             if task is None:
                 self.stopping.wait(self.poll_s)
                 continue
-            self.run_task(task)
+            try:
+                self.run_task(task)
+            except Exception:  # e.g. the store is unreachable: the lease expires, the task
+                # is recovered by the supervisor, and this worker keeps serving.
+                log.exception("task run failed", extra={"task_id": task.id})
 
     def stop(self) -> None:
         """Stop after (or by interrupting) the current task; an interrupted task is handed back
@@ -121,7 +125,13 @@ class Worker:
             ctx = RunContext(task.id, task.attempt, workdir, reporter, cancel)
             outcome = self._execute(task, ctx)
             if isinstance(outcome, RunResult):
-                self._complete(task, fence, outcome)
+                try:
+                    self._complete(task, fence, outcome)
+                except OSError as exc:  # e.g. a full disk while moving the artifacts
+                    self.artifacts.discard_attempt(task.id, task.attempt)
+                    problem = errors.VidtaskError(f"could not save the result: {exc.strerror}")
+                    self.store.finish(fence, self.clock(), Status.FAILED, error=problem.to_dict())
+                    log.error("saving artifacts failed: %s", exc, extra=extra)
             else:
                 status = Status.CANCELLED if outcome.code == "cancelled" else Status.FAILED
                 if status is Status.CANCELLED and self.stopping.is_set():
