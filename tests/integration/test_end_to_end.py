@@ -152,3 +152,55 @@ def test_bad_media_fails_the_task_and_server_keeps_serving(
         assert task["error"]["code"] == "unsupported_media", task["error"]
         assert name in task["error"]["message"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_unreachable_assets_fail_with_asset_fetch_failed(tmp_path, asset_root) -> None:  # type: ignore[no-untyped-def]
+    import http.server
+    import threading
+    import time as clock
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/slow.png":
+                clock.sleep(5)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    server = Server(
+        tmp_path / "data",
+        asset_root,
+        VIDTASK_ASSET_ALLOW_NETWORKS='["127.0.0.0/8"]',
+        VIDTASK_ASSET_TIMEOUT_S="1",
+    ).start()
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            for path, words in (("/missing.png", "404"), ("/slow.png", "timed out")):
+                timeline = {
+                    "output": {"width": 64, "height": 64, "fps": 10},
+                    "tracks": [
+                        {
+                            "clips": [
+                                {
+                                    "asset": {"type": "image", "src": base + path},
+                                    "start": 0,
+                                    "length": 1,
+                                }
+                            ]
+                        }
+                    ],
+                }
+                task_id = client.post("/v1/tasks", json={"input": timeline}).json()["id"]
+                task = wait_for(client, task_id, lambda t: t["status"] in ("completed", "failed"))
+                assert task["status"] == "failed"
+                assert task["error"]["code"] == "asset_fetch_failed"
+                assert words in task["error"]["message"], task["error"]
+            assert client.get("/readyz").status_code == 200
+    finally:
+        server.stop()
+        httpd.shutdown()
