@@ -79,7 +79,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.method} {request.url.path}"
         problem = cls(detail)
-        status_code, body = error_view_for(request.url.path)(problem)
+        _, body = error_view_for(request.url.path)(problem)
         return JSONResponse(body, status_code=exc.status_code)
 
     async def on_crash(request: Request, exc: Exception) -> Response:
