@@ -204,3 +204,4 @@ def test_unreachable_assets_fail_with_asset_fetch_failed(tmp_path, asset_root) -
     finally:
         server.stop()
         httpd.shutdown()
+        httpd.server_close()
