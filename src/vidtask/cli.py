@@ -7,6 +7,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,8 +49,14 @@ def _fail(exc: BaseException) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _client(url: str, api_key: str | None) -> Client:
-    return Client(url, api_key)
+@contextmanager
+def _connected(url: str, api_key: str | None) -> Iterator[Client]:
+    """A client whose failures end the command with the chain of causes and exit code 1."""
+    with Client(url, api_key) as client:
+        try:
+            yield client
+        except (errors.VidtaskError, OSError) as exc:
+            _fail(exc)
 
 
 @app.command()
@@ -86,15 +94,10 @@ def submit(
         data = json.loads(file.read_text())
     except ValueError as exc:
         _fail(ValueError(f"{file} is not valid JSON: {exc}"))
-    with _client(url, api_key) as client:
-        try:
-            task = client.submit(
-                data, model=model, priority=priority, idempotency_key=idempotency_key
-            )
-            if wait:
-                task = _wait_with_progress(client, task["id"])
-        except (errors.VidtaskError, OSError) as exc:
-            _fail(exc)
+    with _connected(url, api_key) as client:
+        task = client.submit(data, model=model, priority=priority, idempotency_key=idempotency_key)
+        if wait:
+            task = _wait_with_progress(client, task["id"])
     _show(task, as_json)
     if task["status"] in ("failed", "cancelled"):
         raise typer.Exit(1)
@@ -103,21 +106,15 @@ def submit(
 @app.command()
 def status(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Show a task."""
-    with _client(url, api_key) as client:
-        try:
-            _show(client.get(task_id), as_json)
-        except (errors.VidtaskError, OSError) as exc:
-            _fail(exc)
+    with _connected(url, api_key) as client:
+        _show(client.get(task_id), as_json)
 
 
 @app.command("wait")
 def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Wait for a task with a progress bar."""
-    with _client(url, api_key) as client:
-        try:
-            task = _wait_with_progress(client, task_id)
-        except (errors.VidtaskError, OSError) as exc:
-            _fail(exc)
+    with _connected(url, api_key) as client:
+        task = _wait_with_progress(client, task_id)
     _show(task, as_json)
     if task["status"] != "completed":
         raise typer.Exit(1)
@@ -126,11 +123,8 @@ def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = J
 @app.command()
 def cancel(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Cancel a task (queued: at once; running: stopped within seconds)."""
-    with _client(url, api_key) as client:
-        try:
-            _show(client.cancel(task_id), as_json)
-        except (errors.VidtaskError, OSError) as exc:
-            _fail(exc)
+    with _connected(url, api_key) as client:
+        _show(client.cancel(task_id), as_json)
 
 
 @app.command()
@@ -142,19 +136,14 @@ def download(
     api_key: str = KEY,
 ) -> None:
     """Download a finished task's video (or cover)."""
-    with _client(url, api_key) as client:
-        try:
-            task = client.get(task_id)
-            result = task.get("result") or {}
-            link = result.get("cover_url" if cover else "video_url")
-            if not link:
-                raise errors.Conflict(
-                    f"task {task_id} is {task['status']}; nothing to download yet"
-                )
-            suffix = ".jpg" if cover else "." + (result.get("format") or "mp4")
-            dest = client.download(link, output or Path(task_id + suffix))
-        except (errors.VidtaskError, OSError) as exc:
-            _fail(exc)
+    with _connected(url, api_key) as client:
+        task = client.get(task_id)
+        result = task.get("result") or {}
+        link = result.get("cover_url" if cover else "video_url")
+        if not link:
+            raise errors.Conflict(f"task {task_id} is {task['status']}; nothing to download yet")
+        suffix = ".jpg" if cover else "." + (result.get("format") or "mp4")
+        dest = client.download(link, output or Path(task_id + suffix))
     console.print(f"saved {dest}")
 
 
@@ -168,11 +157,8 @@ def list_cmd(
     as_json: bool = JSON,
 ) -> None:
     """List tasks, newest first."""
-    with _client(url, api_key) as client:
-        try:
-            page = client.list_tasks(status=status or None, model=model, limit=limit)
-        except (errors.VidtaskError, OSError) as exc:
-            _fail(exc)
+    with _connected(url, api_key) as client:
+        page = client.list_tasks(status=status or None, model=model, limit=limit)
     if as_json:
         console.print_json(data=page)
         return

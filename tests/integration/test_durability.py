@@ -24,12 +24,13 @@ def rendering(task: dict) -> bool:
     return task["stage"] == "rendering" and task["progress"] >= 15
 
 
-def lease_of(data_dir: Path, task_id: str) -> tuple[str | None, int]:
+def stored(data_dir: Path, task_id: str, *columns: str) -> tuple[object, ...]:
+    """Columns of a task read straight from the SQLite file (also while no server runs)."""
     with sqlite3.connect(data_dir / "vidtask.db") as conn:
-        owner, attempt = conn.execute(
-            "SELECT lease_owner, attempt FROM tasks WHERE id = ?", (task_id,)
+        row: tuple[object, ...] = conn.execute(
+            f"SELECT {', '.join(columns)} FROM tasks WHERE id = ?", (task_id,)
         ).fetchone()
-    return owner, attempt
+    return row
 
 
 def the_ffmpeg(server: Server) -> psutil.Process:
@@ -88,7 +89,7 @@ def test_server_killed_mid_render_then_restarted(tmp_path: Path, asset_root: Pat
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], (
         "workers and ffmpeg die with the server"
     )
-    owner, attempt = lease_of(server.data_dir, running)
+    owner, attempt = stored(server.data_dir, running, "lease_owner", "attempt")
     assert owner is not None and attempt == 1  # left in_progress by the dead server
 
     restarted = Server(tmp_path / "data", asset_root)
@@ -167,9 +168,6 @@ def test_sigterm_hands_running_tasks_back(tmp_path: Path, asset_root: Path) -> N
     server.stop()  # SIGTERM: a graceful shutdown
     # uvicorn re-raises SIGTERM after its graceful shutdown, so -15 is a clean exit too.
     assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM)
-    with sqlite3.connect(server.data_dir / "vidtask.db") as conn:
-        status, attempt = conn.execute(
-            "SELECT status, attempt FROM tasks WHERE id = ?", (task_id,)
-        ).fetchone()
+    status, attempt = stored(server.data_dir, task_id, "status", "attempt")
     assert (status, attempt) == ("queued", 0), "handed back without using up an attempt"
     assert ffmpeg_processes(server.data_dir) == []

@@ -13,11 +13,11 @@ from vidtask.api.dialects import native
 from vidtask.api.errors import read_json
 from vidtask.api.state import state
 from vidtask.core import errors
-from vidtask.core.task import Links, Status, Task
+from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.service import request_hash
 from vidtask.store.base import TaskFilter
 
-__all__ = ["router", "task_response"]
+__all__ = ["TASK_ID_PARAM", "router", "submit", "task_response"]
 
 router = APIRouter(tags=["tasks"])
 
@@ -48,12 +48,12 @@ def task_response(
     return Response(body, status_code, headers, media_type="application/json")
 
 
-@router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
-async def create_task(request: Request) -> Response:
+async def submit(request: Request, parse: Callable[..., TaskSpec]) -> tuple[Task, bool]:
+    """Every dialect's create: authenticate, parse the body with the dialect's parser, submit."""
     app = state(request)
     owner = app.auth.owner(request)
     body = await read_json(request)
-    spec = native.parse_create(
+    spec = parse(
         body,
         idempotency_key=request.headers.get("idempotency-key"),
         body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
@@ -61,6 +61,12 @@ async def create_task(request: Request) -> Response:
     task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
     if created:
         app.metrics.submitted.labels(task.model).inc()
+    return task, created
+
+
+@router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
+async def create_task(request: Request) -> Response:
+    task, created = await submit(request, native.parse_create)
     return task_response(request, task, native.view, 201 if created else 200)
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter, Request, Response
 
 from vidtask.api.dialects import newapi
-from vidtask.api.errors import read_json
-from vidtask.api.native import TASK_ID_PARAM, task_response
+from vidtask.api.native import TASK_ID_PARAM, submit, task_response
 from vidtask.api.state import state
-from vidtask.service import request_hash
 
 __all__ = ["router"]
 
@@ -25,17 +22,7 @@ _CREATE_SCHEMA = {
 
 @router.post("/v1/video/generations", openapi_extra=_CREATE_SCHEMA)
 async def create_generation(request: Request) -> Response:
-    app = state(request)
-    owner = app.auth.owner(request)
-    body = await read_json(request)
-    spec = newapi.parse_create(
-        body,
-        idempotency_key=request.headers.get("idempotency-key"),
-        body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
-    )
-    task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
-    if created:
-        app.metrics.submitted.labels(task.model).inc()
+    task, _ = await submit(request, newapi.parse_create)
     return task_response(request, task, newapi.view)
 
 
