@@ -83,6 +83,9 @@ class TaskSpec:
     input: dict[str, Any]
     priority: int = 0
     webhook_url: str | None = None
+    #: The payload shape sent to ``webhook_url``: ``native`` (Standard Webhooks event), or a
+    #: dialect's callback body (``ark``, ``scenext``).
+    webhook_format: str = "native"
     idempotency_key: str | None = None
     #: A hash of the request body, to tell a replay from a different request with the same key.
     request_hash: str | None = None
@@ -117,6 +120,7 @@ class Task:
     idempotency_key: str | None = None
     request_hash: str | None = None
     webhook_url: str | None = None
+    webhook_format: str = "native"
     external_ref: dict[str, Any] = field(default_factory=dict)
     expires_at: float | None = None
 
@@ -141,6 +145,7 @@ class Task:
             idempotency_key=spec.idempotency_key,
             request_hash=spec.request_hash,
             webhook_url=spec.webhook_url,
+            webhook_format=spec.webhook_format,
             external_ref=dict(spec.external_ref),
             max_attempts=spec.max_attempts,
         )

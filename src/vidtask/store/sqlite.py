@@ -365,6 +365,7 @@ def _to_row(task: Task) -> dict[str, Any]:
         "idempotency_key": task.idempotency_key,
         "request_hash": task.request_hash,
         "webhook_url": task.webhook_url,
+        "webhook_format": task.webhook_format,
         "expires_at": task.expires_at,
         "version": task.version,
     }
@@ -404,6 +405,7 @@ def _from_row(row: sqlite3.Row) -> Task:
         idempotency_key=row["idempotency_key"],
         request_hash=row["request_hash"],
         webhook_url=row["webhook_url"],
+        webhook_format=row["webhook_format"],
         external_ref=load("external_ref") or {},
         expires_at=row["expires_at"],
     )

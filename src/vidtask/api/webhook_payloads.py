@@ -1,0 +1,27 @@
+"""What a webhook delivery carries, per ``Task.webhook_format``.
+
+``native`` is a Standard Webhooks event; a dialect registers its own callback body here
+(Ark's ``callback_url`` receives the same JSON as its GET, Scenext's ``notify_url`` its
+``get_status`` answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vidtask.api.dialects import native
+from vidtask.api.dialects.timestamps import iso
+from vidtask.core.task import Links, Task
+
+__all__ = ["PAYLOADS", "Payload"]
+
+#: (event type, task as of the event, its links) -> the JSON body to POST.
+Payload = Callable[[str, Task, Links], dict[str, Any]]
+
+
+def native_event(event_type: str, task: Task, links: Links) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": iso(task.updated_at), "data": native.view(task, links)}
+
+
+PAYLOADS: dict[str, Payload] = {"native": native_event}
