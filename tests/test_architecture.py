@@ -15,10 +15,11 @@ ALLOWED = {
     "client": {"core"},
     "store": {"core"},
     "storage": {"core"},
-    "render": {"core", "backends"},
+    "netguard": set(),
+    "render": {"core", "backends", "netguard"},
     "backends": {"core", "render", "settings"},
     "dispatch": {"core", "store", "storage", "backends", "render", "settings", "logs"},
-    "service": {"core", "store", "storage", "backends", "render"},
+    "service": {"core", "store", "storage", "backends", "render", "netguard"},
     "api": {
         "core",
         "store",

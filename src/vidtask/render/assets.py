@@ -8,26 +8,24 @@ checked (the hostname goes in ``Host`` and TLS SNI), so a rebinding DNS server c
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import os
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
 from vidtask.core import errors
+from vidtask.netguard import Refused, host_port, pinned_request, resolve_public
 
 __all__ = ["AssetPolicy", "check_source", "fetch", "is_url"]
 
 log = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CHUNK = 256 * 1024
 
 
@@ -42,10 +40,6 @@ class AssetPolicy:
     max_redirects: int = 5
 
 
-class _Refused(Exception):
-    """Why a source is not allowed; callers turn it into the right public error."""
-
-
 def is_url(src: str) -> bool:
     return urlsplit(src).scheme.lower() in ("http", "https")
 
@@ -57,11 +51,11 @@ def check_source(src: str, policy: AssetPolicy, *, param: str, allow_local: bool
     """
     try:
         if is_url(src) or not allow_local:
-            host, port = _host_port(src)
-            _resolve_checked(host, port, policy)
+            host, port = host_port(src)
+            resolve_public(host, port, policy.allow_networks)
         else:
             _local_path(src, policy)
-    except _Refused as exc:
+    except Refused as exc:
         raise errors.InvalidRequest(f"{param}: {exc}", param=param) from None
 
 
@@ -70,7 +64,7 @@ def fetch(src: str, policy: AssetPolicy, dest_dir: Path, cancel: threading.Event
     if not is_url(src):
         try:
             return _local_path(src, policy)
-        except _Refused as exc:
+        except Refused as exc:
             raise errors.AssetFetchFailed(f"{src}: {exc}") from None
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / _file_name(src)
@@ -92,18 +86,18 @@ def _local_path(src: str, policy: AssetPolicy) -> Path:
     scheme = parts.scheme.lower()
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise _Refused(f"file URL with host {parts.netloc!r} is not supported")
+            raise Refused(f"file URL with host {parts.netloc!r} is not supported")
         raw = unquote(parts.path)
     elif scheme:
-        raise _Refused(f"scheme {scheme!r} is not supported; use http, https or a local path")
+        raise Refused(f"scheme {scheme!r} is not supported; use http, https or a local path")
     else:
         raw = src
     if "\x00" in raw:
-        raise _Refused("path contains a NUL byte")
+        raise Refused("path contains a NUL byte")
     if ".." in PurePosixPath(raw).parts:
-        raise _Refused("'..' is not allowed in asset paths")
+        raise Refused("'..' is not allowed in asset paths")
     if not policy.roots:
-        raise _Refused("local files are not enabled on this server (no asset roots)")
+        raise Refused("local files are not enabled on this server (no asset roots)")
     path = Path(raw)
     candidates = [path] if path.is_absolute() else [root / path for root in policy.roots]
     outside = True
@@ -115,82 +109,17 @@ def _local_path(src: str, policy: AssetPolicy) -> Path:
         if real.is_file():
             return real
     if outside:
-        raise _Refused(f"{raw!r} is outside the allowed asset directories")
-    raise _Refused(f"{raw!r} does not exist")
+        raise Refused(f"{raw!r} is outside the allowed asset directories")
+    raise Refused(f"{raw!r} does not exist")
 
 
 # -- URLs ------------------------------------------------------------------------------------
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise _Refused(f"scheme {parts.scheme!r} is not supported; use http or https")
-    try:
-        port = parts.port
-    except ValueError:
-        raise _Refused("the URL has an invalid port") from None
-    if not parts.hostname:
-        raise _Refused("the URL has no host")
-    default = 443 if parts.scheme.lower() == "https" else 80
-    return parts.hostname, port or default
-
-
-def _why_blocked(ip: IPAddress) -> str | None:
-    checks = (
-        ("unspecified", ip.is_unspecified),
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        ("non-public", not ip.is_global),
-    )
-    return next((name for name, hit in checks if hit), None)
-
-
-def _resolve_checked(host: str, port: int, policy: AssetPolicy) -> list[IPAddress]:
-    """Every address of ``host``; refuse if any is not public (unless allow-listed)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise _Refused(f"cannot resolve host {host!r}: {exc}") from None
-    allowed = [ipaddress.ip_network(net, strict=False) for net in policy.allow_networks]
-    addresses: list[IPAddress] = []
-    for info in infos:
-        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if ip in addresses:
-            continue
-        if not any(ip.version == net.version and ip in net for net in allowed):
-            reason = _why_blocked(ip)
-            if reason is not None:
-                article = "an" if reason[0] in "aeiou" else "a"
-                raise _Refused(
-                    f"host {host!r} resolves to {ip}, {article} {reason} address; "
-                    "only public addresses are allowed"
-                )
-        addresses.append(ip)
-    if not addresses:
-        raise _Refused(f"host {host!r} has no addresses")
-    return addresses
 
 
 def _file_name(url: str) -> str:
     digest = hashlib.sha256(url.encode()).hexdigest()[:16]
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     return digest + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
-
-
-def _pinned_request(client: httpx.Client, url: str, ip: IPAddress) -> httpx.Request:
-    parts = urlsplit(url)
-    host, port = _host_port(url)
-    ip_host = f"[{ip}]" if ip.version == 6 else str(ip)
-    ip_url = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
-    host_header = host if parts.port is None else f"{host}:{port}"
-    extensions = {"sni_hostname": host} if parts.scheme.lower() == "https" else {}
-    return client.build_request("GET", ip_url, headers={"Host": host_header}, extensions=extensions)
 
 
 def _download(src: str, policy: AssetPolicy, dest: Path, cancel: threading.Event) -> None:
@@ -200,11 +129,11 @@ def _download(src: str, policy: AssetPolicy, dest: Path, cancel: threading.Event
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         for _hop in range(policy.max_redirects + 1):
             try:
-                ip = _resolve_checked(*_host_port(url), policy)[0]
-            except _Refused as exc:
+                ip = resolve_public(*host_port(url), policy.allow_networks)[0]
+            except Refused as exc:
                 raise errors.AssetFetchFailed(f"{src}: {exc}") from None
             try:
-                response = client.send(_pinned_request(client, url, ip), stream=True)
+                response = client.send(pinned_request(client, "GET", url, ip), stream=True)
             except httpx.TimeoutException:
                 raise _timed_out(src, policy) from None
             except httpx.HTTPError as exc:
