@@ -19,6 +19,7 @@ ALLOWED = {
     "render": {"core", "backends", "netguard"},
     "backends": {"core", "render", "settings"},
     "dispatch": {"core", "store", "storage", "backends", "render", "settings", "logs"},
+    "events": {"core", "store"},
     "service": {"core", "store", "storage", "backends", "render", "netguard"},
     "api": {
         "core",
@@ -28,6 +29,9 @@ ALLOWED = {
         "render",
         "dispatch",
         "service",
+        "events",
+        "webhooks",
+        "netguard",
         "settings",
         "__version__",
     },

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vidtask.core import routing
+
 __all__ = ["Settings", "default_data_dir"]
 
 
@@ -73,6 +75,12 @@ class Settings(BaseSettings):
     max_height: int = Field(4096, description="Tallest output a timeline may ask for.")
     max_clips: int = Field(500, description="Most clips in one timeline.")
     max_body_bytes: int = Field(10 * 1024 * 1024, description="Largest request body (413 above).")
+    model_aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(routing.DEFAULT_ALIASES),
+        description="Model names clients may ask for, mapped to the local model that serves "
+        "them; keys are exact names or shell-style patterns (`doubao-seedance-*`). Default: "
+        "sora-2, sora-2-pro, sora-2-*, doubao-seedance-* and doubao-seaweed-* -> slides.",
+    )
     font_path: Path | None = Field(
         None, description="A font file to prefer for text (e.g. a .ttc/.otf with CJK glyphs)."
     )
@@ -82,6 +90,17 @@ class Settings(BaseSettings):
         "<data_dir>/secret.key.",
     )
     url_ttl_s: int = Field(24 * 3600, description="Lifetime of signed artifact URLs.")
+    event_retention_s: float = Field(
+        24 * 3600, gt=0, description="How long task events stay replayable (SSE Last-Event-ID)."
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, description="Time limit for one webhook POST.")
+    webhook_retry_base_s: float = Field(
+        5.0, gt=0, description="First retry delay of a failed webhook; it doubles per attempt."
+    )
+    webhook_retry_cap_s: float = Field(3600.0, gt=0, description="Longest delay between retries.")
+    webhook_max_age_s: float = Field(
+        24 * 3600, gt=0, description="A webhook still failing this long after its event fails."
+    )
     log_format: Literal["json", "text"] = Field("json", description="Log line format.")
     log_level: str = Field("INFO", description="Log level.")
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from vidtask import __version__
 from vidtask.api import errors as api_errors
-from vidtask.api import files, native, newapi, ops
+from vidtask.api import events, files, native, newapi, ops
 from vidtask.api.auth import Authenticator
 from vidtask.api.limits import BodyLimit
 from vidtask.api.metrics import Metrics
@@ -20,6 +20,7 @@ from vidtask.api.viewcache import ViewCache
 from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.dispatch.embedded import EmbeddedDispatcher
+from vidtask.events.feed import ChangeFeed, SQLitePoller
 from vidtask.service import TaskService
 from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
@@ -43,6 +44,7 @@ def build_service(settings: Settings, store: SQLiteStore | None = None) -> TaskS
         signer=UrlSigner(secret, settings.base_url, settings.url_ttl_s),
         asset_policy=registry.asset_policy(settings),
         max_attempts=settings.max_attempts,
+        model_aliases=settings.model_aliases,
     )
 
 
@@ -73,11 +75,14 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         auth=Authenticator(store),
         metrics=Metrics(store.counts),
         views=ViewCache(lambda: service.signer.expiry(service.clock())),
+        feed=ChangeFeed(),
     )
     dispatcher = EmbeddedDispatcher(settings, store)
+    poller = SQLitePoller(store, app_state.feed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        poller.start()
         if start_workers:
             dispatcher.start()
         app_state.ready = True
@@ -88,6 +93,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
             app_state.ready = False
             if start_workers:
                 dispatcher.stop()
+            poller.stop()
 
     app = FastAPI(
         title="vidtask",
@@ -98,7 +104,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app.state.vidtask = app_state
     app.state.dispatcher = dispatcher
     api_errors.install(app)
-    for module in (native, newapi, files, ops):
+    for module in (native, events, newapi, files, ops):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

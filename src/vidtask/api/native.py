@@ -9,6 +9,7 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import JSONResponse
 
+from vidtask.api import events
 from vidtask.api.dialects import native
 from vidtask.api.errors import read_json
 from vidtask.api.state import state
@@ -40,12 +41,20 @@ def task_response(
     etag = f'"{task.version}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if not task.terminal:
-        headers["Retry-After"] = "1" if task.status is Status.IN_PROGRESS else "2"
+        headers["Retry-After"] = str(poll_interval(task))
     if status_code == 200 and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     app = state(request)
     body = app.views.body(view.__module__, task, lambda: view(task, app.service.links(task)))
     return Response(body, status_code, headers, media_type="application/json")
+
+
+def poll_interval(task: Task) -> int:
+    """Seconds a polling client should wait: longer for a long way to go, never above 10."""
+    if task.status is Status.QUEUED:
+        return 2
+    eta = task.eta_seconds
+    return 1 if eta is None else max(1, min(10, round(eta / 10)))
 
 
 async def submit(request: Request, parse: Callable[..., TaskSpec]) -> tuple[Task, bool]:
@@ -83,6 +92,8 @@ TASK_ID_PARAM = {
 async def get_task(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    if "wait" in request.query_params:
+        task = await events.wait_for_change(request, task)
     return task_response(request, task, native.view)
 
 

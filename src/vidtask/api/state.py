@@ -9,6 +9,7 @@ from starlette.requests import Request
 from vidtask.api.auth import Authenticator
 from vidtask.api.metrics import Metrics
 from vidtask.api.viewcache import ViewCache
+from vidtask.events.feed import ChangeFeed
 from vidtask.service import TaskService
 from vidtask.settings import Settings
 
@@ -22,6 +23,7 @@ class AppState:
     auth: Authenticator
     metrics: Metrics
     views: ViewCache
+    feed: ChangeFeed
     ready: bool = False
 
 

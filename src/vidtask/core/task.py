@@ -128,6 +128,17 @@ class Task:
     def terminal(self) -> bool:
         return self.status in TERMINAL
 
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left, estimated from the progress rate as of the last update (so it is
+        stable for a given version); None until there is a rate to go by."""
+        if self.status is not Status.IN_PROGRESS or self.started_at is None:
+            return None
+        if self.progress < 1.0:
+            return None
+        elapsed = max(0.0, self.updated_at - self.started_at)
+        return round(elapsed * (100.0 - self.progress) / self.progress, 1)
+
     @classmethod
     def create(cls, spec: TaskSpec, *, owner: str, now: float, task_id: str | None = None) -> Task:
         return cls(

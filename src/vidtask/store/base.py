@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from vidtask.core.task import Status, Task
 
-__all__ = ["ApiKey", "Fence", "Page", "TaskFilter", "TaskStore"]
+__all__ = ["ApiKey", "Change", "Fence", "Page", "TaskFilter", "TaskStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,18 @@ class ApiKey:
     created_at: float
     revoked_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One row of the task event log: task ``task_id`` reached ``version``."""
+
+    seq: int
+    task_id: str
+    owner: str
+    model: str
+    version: int
+    status: Status
 
 
 class TaskStore(Protocol):
@@ -126,6 +138,25 @@ class TaskStore(Protocol):
 
     def overdue_cancels(self, now: float, grace: float) -> list[Task]:
         """Running tasks whose cancel was requested more than ``grace`` seconds ago."""
+        ...
+
+    # --- events (every task version, in commit order) -------------------------------------
+    def last_event_seq(self) -> int: ...
+
+    def events_since(
+        self, seq: int, limit: int = 1000, *, owner: str | None = None
+    ) -> list[Change]: ...
+
+    def task_history(self, task_id: str, owner: str, after_version: int) -> list[Task]:
+        """The task as of each recorded version after ``after_version``, oldest first."""
+        ...
+
+    def event_at(self, seq: int) -> Task | None:
+        """The task as of one event."""
+        ...
+
+    def prune_events(self, before: float, keep_from_seq: int) -> int:
+        """Forget events older than ``before``, but none at or after ``keep_from_seq``."""
         ...
 
     # --- keys ---------------------------------------------------------------------------

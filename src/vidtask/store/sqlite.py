@@ -12,12 +12,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from vidtask.core.task import ACTIVE, Status, Task
 from vidtask.store import migrate
-from vidtask.store.base import ApiKey, Fence, Page, TaskFilter
+from vidtask.store.base import ApiKey, Change, Fence, Page, TaskFilter
 
 __all__ = ["SQLiteStore"]
 
@@ -297,6 +298,49 @@ class SQLiteStore:
         )
         return [_from_row(r) for r in rows]
 
+    # --- events -------------------------------------------------------------------------
+    def last_event_seq(self) -> int:
+        row = self._conn().execute("SELECT MAX(seq) FROM task_events").fetchone()
+        return int(row[0] or 0)
+
+    def events_since(
+        self, seq: int, limit: int = 1000, *, owner: str | None = None
+    ) -> list[Change]:
+        columns = "SELECT seq, task_id, owner, model, version, status FROM task_events"
+        if owner is None:
+            rows = self._conn().execute(
+                columns + " WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+        else:
+            rows = self._conn().execute(
+                columns + " WHERE owner = ? AND seq > ? ORDER BY seq LIMIT ?", (owner, seq, limit)
+            )
+        return [Change(r[0], r[1], r[2], r[3], r[4], Status(r[5])) for r in rows]
+
+    def task_history(self, task_id: str, owner: str, after_version: int) -> list[Task]:
+        current = self.get(task_id, owner)
+        if current is None:
+            return []
+        rows = self._conn().execute(
+            "SELECT * FROM task_events WHERE task_id = ? AND version > ? ORDER BY version",
+            (task_id, after_version),
+        )
+        return [_as_of(current, row) for row in rows]
+
+    def event_at(self, seq: int) -> Task | None:
+        row = self._conn().execute("SELECT * FROM task_events WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            return None
+        current = self.get(row["task_id"])
+        return None if current is None else _as_of(current, row)
+
+    def prune_events(self, before: float, keep_from_seq: int) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "DELETE FROM task_events WHERE updated_at < ? AND seq < ?", (before, keep_from_seq)
+            )
+        return cur.rowcount
+
     # --- keys ---------------------------------------------------------------------------
     def create_key(self, key_id: str, name: str, secret_hash: str, now: float) -> ApiKey:
         with self._write() as conn:
@@ -408,6 +452,30 @@ def _from_row(row: sqlite3.Row) -> Task:
         webhook_format=row["webhook_format"],
         external_ref=load("external_ref") or {},
         expires_at=row["expires_at"],
+    )
+
+
+def _as_of(current: Task, event: sqlite3.Row) -> Task:
+    """The task as it was at one event (only the fields an event records can differ)."""
+
+    def load(column: str) -> Any:
+        raw = event[column]
+        return None if raw is None else json.loads(raw)
+
+    return replace(
+        current,
+        version=event["version"],
+        status=Status(event["status"]),
+        stage=event["stage"],
+        progress=event["progress"],
+        attempt=event["attempt"],
+        previews=load("previews") or [],
+        result=load("result"),
+        error=load("error"),
+        started_at=event["started_at"],
+        completed_at=event["completed_at"],
+        updated_at=event["updated_at"],
+        cancel_requested=bool(event["cancel_requested"]),
     )
 
 

@@ -56,6 +56,7 @@ def view(task: Task, links: Links) -> dict[str, Any]:
         "status": task.status.value,
         "stage": task.stage,
         "progress": round(task.progress, 1),
+        "eta_seconds": task.eta_seconds,
         "priority": task.priority,
         "attempt": task.attempt,
         "version": task.version,

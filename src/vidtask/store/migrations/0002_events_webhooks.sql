@@ -22,6 +22,7 @@ CREATE TABLE task_events (
     cancel_requested INTEGER NOT NULL
 );
 CREATE INDEX task_events_task ON task_events (task_id, version);
+CREATE INDEX task_events_owner ON task_events (owner, seq);
 
 CREATE TRIGGER tasks_event_on_insert AFTER INSERT ON tasks BEGIN
     INSERT INTO task_events (task_id, owner, model, version, status, stage, progress, attempt,
