@@ -6,19 +6,22 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from vidtask import __version__
 from vidtask.api import errors as api_errors
-from vidtask.api import events, files, native, newapi, ops
+from vidtask.api import events, files, native, newapi, ops, webhooks
 from vidtask.api.auth import Authenticator
 from vidtask.api.limits import BodyLimit
 from vidtask.api.metrics import Metrics
 from vidtask.api.state import AppState
 from vidtask.api.viewcache import ViewCache
+from vidtask.api.webhook_payloads import PAYLOADS
 from vidtask.backends import registry
 from vidtask.core import errors
+from vidtask.core.task import Task
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed, SQLitePoller
 from vidtask.service import TaskService
@@ -26,15 +29,25 @@ from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
 from vidtask.store.sqlite import SQLiteStore
+from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
+from vidtask.store.webhooks import Delivery, WebhookStore
+from vidtask.webhooks import signing
+from vidtask.webhooks.outbox import Outbox
+from vidtask.webhooks.relay import Relay
+from vidtask.webhooks.sender import RetryPolicy, Sender
 
 __all__ = ["build_service", "check_bind", "create_app"]
 
 log = logging.getLogger(__name__)
 
 
+def master_secret(settings: Settings) -> str:
+    return settings.secret or load_or_create_secret(settings.data_dir / "secret.key")
+
+
 def build_service(settings: Settings, store: SQLiteStore | None = None) -> TaskService:
     store = store or SQLiteStore(settings.database_path)
-    secret = settings.secret or load_or_create_secret(settings.data_dir / "secret.key")
+    secret = master_secret(settings)
     for root in settings.effective_asset_roots:
         root.mkdir(parents=True, exist_ok=True)
     return TaskService(
@@ -64,11 +77,49 @@ def check_bind(settings: Settings, store: SQLiteStore) -> None:
         )
 
 
+def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) -> Outbox:
+    secret = master_secret(settings)
+
+    def render(webhook_format: str, event: str, task: Task) -> dict[str, Any]:
+        payload = PAYLOADS.get(webhook_format, PAYLOADS["native"])
+        return payload(event, task, service.links(task))
+
+    def secret_for(delivery: Delivery) -> str | None:
+        if delivery.endpoint_id is None:
+            return signing.derive_secret(secret, "task-webhooks:" + delivery.owner)
+        endpoint = hooks.get_endpoint(delivery.owner, delivery.endpoint_id)
+        return None if endpoint is None or endpoint.disabled_at is not None else endpoint.secret
+
+    sender = Sender(
+        hooks,
+        secret_for=secret_for,
+        allow_networks=settings.asset_allow_networks,
+        timeout_s=settings.webhook_timeout_s,
+        retry=RetryPolicy(
+            settings.webhook_retry_base_s,
+            settings.webhook_retry_cap_s,
+            settings.webhook_max_age_s,
+        ),
+    )
+    relay = Relay(service.store, hooks, render, service.clock)
+    return Outbox(
+        service.store,
+        hooks,
+        relay,
+        sender,
+        event_retention_s=settings.event_retention_s,
+        clock=service.clock,
+    )
+
+
 def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     service = build_service(settings)
     store = service.store
     assert isinstance(store, SQLiteStore)
     check_bind(settings, store)
+    hooks = SQLiteWebhookStore(store)
+    outbox = build_outbox(settings, service, hooks)
+    secret = master_secret(settings)
     app_state = AppState(
         settings=settings,
         service=service,
@@ -76,13 +127,18 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         metrics=Metrics(store.counts),
         views=ViewCache(lambda: service.signer.expiry(service.clock())),
         feed=ChangeFeed(),
+        webhooks=hooks,
+        task_webhook_secret=lambda owner: signing.derive_secret(secret, "task-webhooks:" + owner),
+        wake_outbox=outbox.wake,
     )
+    app_state.feed.add_listener(lambda _changes: outbox.wake())
     dispatcher = EmbeddedDispatcher(settings, store)
     poller = SQLitePoller(store, app_state.feed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller.start()
+        outbox.start()
         if start_workers:
             dispatcher.start()
         app_state.ready = True
@@ -94,6 +150,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
             if start_workers:
                 dispatcher.stop()
             poller.stop()
+            outbox.stop()
 
     app = FastAPI(
         title="vidtask",
@@ -104,7 +161,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app.state.vidtask = app_state
     app.state.dispatcher = dispatcher
     api_errors.install(app)
-    for module in (native, events, newapi, files, ops):
+    for module in (native, events, webhooks, newapi, files, ops):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -63,7 +63,7 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
     store = app.service.store
     task = app.service.get(owner, task_id)
     after = _last_event_id(request, "Last-Event-ID") or 0
-    seen = store.task_history(task_id, owner, after - 1)[:1] if after > 0 else []
+    seen = store.task_history(task_id, owner, after - 1, limit=1) if after > 0 else []
     previous = seen[0].status if seen and seen[0].version == after else None
     sub = app.feed.subscribe(owner, task_id)
 

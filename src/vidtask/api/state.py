@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from vidtask.api.viewcache import ViewCache
 from vidtask.events.feed import ChangeFeed
 from vidtask.service import TaskService
 from vidtask.settings import Settings
+from vidtask.store.webhooks import WebhookStore
 
 __all__ = ["AppState", "state"]
 
@@ -24,6 +26,10 @@ class AppState:
     metrics: Metrics
     views: ViewCache
     feed: ChangeFeed
+    webhooks: WebhookStore
+    #: The signing secret of deliveries to tasks' own ``webhook_url``, per API key.
+    task_webhook_secret: Callable[[str], str]
+    wake_outbox: Callable[[], None]
     ready: bool = False
 
 

@@ -147,8 +147,11 @@ class TaskStore(Protocol):
         self, seq: int, limit: int = 1000, *, owner: str | None = None
     ) -> list[Change]: ...
 
-    def task_history(self, task_id: str, owner: str, after_version: int) -> list[Task]:
-        """The task as of each recorded version after ``after_version``, oldest first."""
+    def task_history(
+        self, task_id: str, owner: str, after_version: int, limit: int = -1
+    ) -> list[Task]:
+        """The task as of each recorded version after ``after_version``, oldest first
+        (at most ``limit``; -1: all)."""
         ...
 
     def event_at(self, seq: int) -> Task | None:

@@ -48,6 +48,16 @@ class SQLiteStore:
             self._local.conn = conn
         return conn
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit: each statement is its own transaction)."""
+        return self._conn()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``)."""
+        with self._write() as conn:
+            yield conn
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
@@ -317,13 +327,16 @@ class SQLiteStore:
             )
         return [Change(r[0], r[1], r[2], r[3], r[4], Status(r[5])) for r in rows]
 
-    def task_history(self, task_id: str, owner: str, after_version: int) -> list[Task]:
+    def task_history(
+        self, task_id: str, owner: str, after_version: int, limit: int = -1
+    ) -> list[Task]:
         current = self.get(task_id, owner)
         if current is None:
             return []
         rows = self._conn().execute(
-            "SELECT * FROM task_events WHERE task_id = ? AND version > ? ORDER BY version",
-            (task_id, after_version),
+            "SELECT * FROM task_events WHERE task_id = ? AND version > ? ORDER BY version"
+            " LIMIT ?",
+            (task_id, after_version, limit),
         )
         return [_as_of(current, row) for row in rows]
 

@@ -1,0 +1,211 @@
+"""Routes for webhook endpoints and the delivery log: ``/v1/webhooks``.
+
+Endpoints are registered per API key with an event filter and get their own signing secret.
+A task's own ``webhook_url`` is signed with the key's task-webhook secret
+(``GET /v1/webhooks/task-secret``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.responses import JSONResponse
+
+from vidtask.api.dialects.timestamps import iso
+from vidtask.api.errors import read_json
+from vidtask.api.state import AppState, state
+from vidtask.core import errors, validation
+from vidtask.core.events import WEBHOOK_EVENTS
+from vidtask.render import assets
+from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint
+from vidtask.webhooks import signing
+from vidtask.webhooks.relay import new_delivery
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["webhooks"])
+
+EventName = Literal[
+    "task.started", "task.progress", "task.completed", "task.failed", "task.cancelled"
+]
+
+
+class CreateEndpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, description="Where to POST events (public http(s)).")
+    events: list[EventName] | None = Field(
+        None, min_length=1, description="Event types to send; default: all."
+    )
+    description: str = Field("", max_length=500)
+
+
+@router.post("/v1/webhooks", status_code=201)
+async def create_endpoint(request: Request) -> JSONResponse:
+    app = state(request)
+    owner = app.auth.owner(request)
+    try:
+        body = CreateEndpoint.model_validate(await read_json(request))
+    except ValidationError as exc:
+        raise validation.invalid_request(exc) from exc
+    policy = app.service.asset_policy
+    await anyio.to_thread.run_sync(
+        lambda: assets.check_source(body.url, policy, param="url", allow_local=False)
+    )
+    endpoint = Endpoint(
+        id="we_" + secrets.token_hex(10),
+        owner=owner,
+        url=body.url,
+        secret=signing.new_secret(),
+        events=tuple(dict.fromkeys(body.events or WEBHOOK_EVENTS)),
+        description=body.description,
+        created_at=app.service.clock(),
+    )
+    app.webhooks.create_endpoint(endpoint)
+    return JSONResponse(_endpoint_view(endpoint, with_secret=True), status_code=201)
+
+
+@router.get("/v1/webhooks")
+async def list_endpoints(request: Request) -> JSONResponse:
+    app = state(request)
+    found = app.webhooks.list_endpoints(app.auth.owner(request))
+    return JSONResponse({"object": "list", "data": [_endpoint_view(e) for e in found]})
+
+
+@router.get("/v1/webhooks/task-secret")
+async def task_secret(request: Request) -> JSONResponse:
+    """The secret that signs deliveries to tasks' own ``webhook_url`` for this key."""
+    app = state(request)
+    return JSONResponse({"secret": app.task_webhook_secret(app.auth.owner(request))})
+
+
+@router.get("/v1/webhooks/deliveries")
+async def list_deliveries(
+    request: Request,
+    task_id: str | None = None,
+    endpoint_id: str | None = None,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    after: str | None = Query(None, description="Cursor: `next_cursor` of the previous page."),
+    limit: int = Query(20, ge=1, le=100),
+) -> JSONResponse:
+    app = state(request)
+    query = DeliveryFilter(task_id, endpoint_id, status, after, limit)
+    items, has_more = app.webhooks.list_deliveries(app.auth.owner(request), query)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [_delivery_view(d) for d in items],
+            "has_more": has_more,
+            "next_cursor": items[-1].id if has_more and items else None,
+        }
+    )
+
+
+@router.get("/v1/webhooks/deliveries/{delivery_id}")
+async def get_delivery(delivery_id: str, request: Request) -> JSONResponse:
+    app = state(request)
+    found = app.webhooks.get_delivery(app.auth.owner(request), delivery_id)
+    if found is None:
+        raise errors.NotFound(f"no delivery with id {delivery_id!r}", param="delivery_id")
+    delivery, attempts = found
+    return JSONResponse(_delivery_view(delivery, attempts))
+
+
+@router.post("/v1/webhooks/deliveries/{delivery_id}/resend", status_code=202)
+async def resend_delivery(delivery_id: str, request: Request) -> JSONResponse:
+    app = state(request)
+    delivery = app.webhooks.resend(app.auth.owner(request), delivery_id, app.service.clock())
+    if delivery is None:
+        raise errors.NotFound(f"no delivery with id {delivery_id!r}", param="delivery_id")
+    app.wake_outbox()
+    return JSONResponse(_delivery_view(delivery), status_code=202)
+
+
+@router.get("/v1/webhooks/{endpoint_id}")
+async def get_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
+    app = state(request)
+    return JSONResponse(_endpoint_view(_endpoint(app, request, endpoint_id), with_secret=True))
+
+
+@router.delete("/v1/webhooks/{endpoint_id}")
+async def delete_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
+    app = state(request)
+    endpoint = _endpoint(app, request, endpoint_id)
+    app.webhooks.disable_endpoint(endpoint.owner, endpoint.id, app.service.clock())
+    return JSONResponse({"id": endpoint_id, "object": "webhook_endpoint.deleted", "deleted": True})
+
+
+@router.post("/v1/webhooks/{endpoint_id}/test", status_code=202)
+async def test_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
+    """Queue a ``webhook.test`` event to the endpoint; follow it in the delivery log."""
+    app = state(request)
+    endpoint = _endpoint(app, request, endpoint_id)
+    now = app.service.clock()
+    body = {"type": "webhook.test", "timestamp": iso(now), "data": {"endpoint_id": endpoint.id}}
+    delivery = new_delivery(
+        owner=endpoint.owner,
+        url=endpoint.url,
+        event="webhook.test",
+        body=body,
+        now=now,
+        endpoint_id=endpoint.id,
+    )
+    app.webhooks.enqueue([delivery])
+    app.wake_outbox()
+    return JSONResponse(_delivery_view(delivery), status_code=202)
+
+
+def _endpoint(app: AppState, request: Request, endpoint_id: str) -> Endpoint:
+    endpoint = app.webhooks.get_endpoint(app.auth.owner(request), endpoint_id)
+    if endpoint is None or endpoint.disabled_at is not None:
+        raise errors.NotFound(f"no webhook endpoint with id {endpoint_id!r}", param="endpoint_id")
+    return endpoint
+
+
+def _endpoint_view(endpoint: Endpoint, *, with_secret: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": endpoint.id,
+        "object": "webhook_endpoint",
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "description": endpoint.description,
+        "created_at": iso(endpoint.created_at),
+    }
+    if with_secret:
+        view["secret"] = endpoint.secret
+    return view
+
+
+def _delivery_view(delivery: Delivery, attempts: list[Attempt] | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": delivery.id,
+        "object": "webhook_delivery",
+        "event_type": delivery.event_type,
+        "url": delivery.url,
+        "task_id": delivery.task_id,
+        "endpoint_id": delivery.endpoint_id,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "created_at": iso(delivery.created_at),
+        "next_attempt_at": iso(delivery.next_attempt_at),
+        "delivered_at": iso(delivery.delivered_at),
+        "payload": json.loads(delivery.payload),
+    }
+    if attempts is not None:
+        view["attempt_log"] = [
+            {
+                "attempt": a.attempt,
+                "at": iso(a.at),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": round(a.duration_ms, 1),
+            }
+            for a in attempts
+        ]
+    return view

@@ -1,0 +1,1 @@
+"""Signed webhooks from a durable outbox: relay (task events -> deliveries) and sender."""

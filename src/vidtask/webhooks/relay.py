@@ -1,0 +1,128 @@
+"""The relay: turns task events into webhook deliveries, exactly once.
+
+It reads the event log after its cursor and writes the deliveries of a batch together with the
+new cursor position, in one transaction. Which events become deliveries:
+- a task's own ``webhook_url`` in the native format: started, progress (each 10 % step),
+  completed, failed, cancelled; in a dialect's format (Ark, Scenext): status changes only;
+- endpoints registered for the key: the event types they subscribed to.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from vidtask.core.events import event_type, progress_step_crossed
+from vidtask.core.task import Task
+from vidtask.store.base import TaskStore
+from vidtask.store.webhooks import Delivery, DeliveryStatus, Endpoint, WebhookStore
+
+__all__ = ["CURSOR", "Relay", "Render", "new_delivery"]
+
+CURSOR = "webhooks"
+
+#: (webhook format, event type, task as of the event) -> the JSON body.
+Render = Callable[[str, str, Task], dict[str, Any]]
+
+_STATUS_EVENTS = frozenset({"task.started", "task.completed", "task.failed", "task.cancelled"})
+
+
+def new_delivery(
+    *,
+    owner: str,
+    url: str,
+    event: str,
+    body: dict[str, Any],
+    now: float,
+    task_id: str | None = None,
+    endpoint_id: str | None = None,
+) -> Delivery:
+    return Delivery(
+        id="msg_" + secrets.token_hex(12),
+        owner=owner,
+        task_id=task_id,
+        endpoint_id=endpoint_id,
+        url=url,
+        event_type=event,
+        payload=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=DeliveryStatus.PENDING,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+class Relay:
+    def __init__(
+        self,
+        store: TaskStore,
+        hooks: WebhookStore,
+        render: Render,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.hooks = hooks
+        self.render = render
+        self.clock = clock
+
+    def run_once(self, limit: int = 500) -> int:
+        """Relay one batch of events; returns how many events it consumed."""
+        changes = self.store.events_since(self.hooks.cursor(CURSOR), limit)
+        if not changes:
+            return 0
+        endpoints: dict[str, list[Endpoint]] = {}
+        deliveries: list[Delivery] = []
+        for change in changes:
+            if change.owner not in endpoints:
+                endpoints[change.owner] = self.hooks.list_endpoints(change.owner)
+            task = self.store.event_at(change.seq) if endpoints[change.owner] else None
+            if task is None:
+                task = self._with_webhook(change.seq)
+            if task is not None:
+                deliveries += self._deliveries(task, endpoints[change.owner])
+        self.hooks.enqueue(deliveries, cursor=(CURSOR, changes[-1].seq))
+        return len(changes)
+
+    def _with_webhook(self, seq: int) -> Task | None:
+        task = self.store.event_at(seq)
+        return task if task is not None and task.webhook_url else None
+
+    def _deliveries(self, task: Task, endpoints: list[Endpoint]) -> list[Delivery]:
+        before = self.store.task_history(task.id, task.owner, task.version - 2, limit=1)
+        previous = before[0] if before and before[0].version == task.version - 1 else None
+        event = event_type(None if previous is None else previous.status, task)
+        if event == "task.progress":
+            if previous is None or not progress_step_crossed(previous.progress, task.progress):
+                return []
+        elif event not in _STATUS_EVENTS:
+            return []
+        now = self.clock()
+        found = []
+        if task.webhook_url and (task.webhook_format == "native" or event in _STATUS_EVENTS):
+            body = self.render(task.webhook_format, event, task)
+            found.append(
+                new_delivery(
+                    owner=task.owner,
+                    url=task.webhook_url,
+                    event=event,
+                    body=body,
+                    now=now,
+                    task_id=task.id,
+                )
+            )
+        for endpoint in endpoints:
+            if event in endpoint.events:
+                found.append(
+                    new_delivery(
+                        owner=task.owner,
+                        url=endpoint.url,
+                        event=event,
+                        body=self.render("native", event, task),
+                        now=now,
+                        task_id=task.id,
+                        endpoint_id=endpoint.id,
+                    )
+                )
+        return found
