@@ -13,14 +13,18 @@ from dataclasses import replace
 from typing import Any
 
 from vidtask.backends.base import Backend
-from vidtask.core import errors
-from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.core import errors, routing
+from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.render import assets
 from vidtask.storage.local import LocalArtifacts
 from vidtask.storage.signing import UrlSigner
 from vidtask.store.base import Page, TaskFilter, TaskStore
 
-__all__ = ["TaskService", "request_hash"]
+__all__ = ["LAST_FRAME", "TaskService", "request_hash"]
+
+#: The file name of a video's last frame, made on first fetch next to the video
+#: (`vidtask.api.derived`).
+LAST_FRAME = "last_frame.png"
 
 
 def request_hash(payload: Mapping[str, Any]) -> str:
@@ -39,10 +43,13 @@ class TaskService:
         signer: UrlSigner,
         asset_policy: assets.AssetPolicy,
         max_attempts: int,
+        model_aliases: Mapping[str, str] = routing.DEFAULT_ALIASES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.backends = backends
+        #: Requested model names (dialects' hard-coded ones too) to the local model.
+        self.router = routing.ModelRouter(backends, model_aliases)
         self.artifacts = artifacts
         self.signer = signer
         self.asset_policy = asset_policy
@@ -52,12 +59,11 @@ class TaskService:
     def submit(self, owner: str, spec: TaskSpec) -> tuple[Task, bool]:
         """Validate and enqueue. Returns (task, created); a replayed Idempotency-Key returns
         the original task with created=False, a reused key with another body is a conflict."""
-        backend = self.backends.get(spec.model)
-        if backend is None:
-            known = ", ".join(sorted(self.backends)) or "none"
-            raise errors.InvalidRequest(
-                f"unknown model {spec.model!r}; available models: {known}", param="model"
-            )
+        model = self.router.resolve(spec.model)
+        if model != spec.model:  # keep the name the client asked for, for its dialect's view
+            ref = {"requested_model": spec.model, **spec.external_ref}
+            spec = replace(spec, model=model, external_ref=ref)
+        backend = self.backends[model]
         if spec.idempotency_key is not None:
             existing = self._replay(owner, spec)
             if existing is not None:
@@ -100,6 +106,20 @@ class TaskService:
             self.artifacts.delete(task_id)
         return task
 
+    def withdraw(self, owner: str, task_id: str) -> Task:
+        """Ark's delete: a queued task is cancelled (and kept), a finished one deleted; a
+        running or cancelled one cannot be deleted (Conflict)."""
+        task = self.get(owner, task_id)
+        if task.status is Status.QUEUED:
+            return self.cancel(owner, task_id)
+        if task.status in (Status.IN_PROGRESS, Status.CANCELLED):
+            raise errors.Conflict(
+                f"task {task_id} is {task.status.value}; only queued tasks (which are cancelled) "
+                "and finished ones (which are deleted) can be deleted",
+                param="task_id",
+            )
+        return self.delete(owner, task_id)
+
     def links(self, task: Task) -> Links:
         result = task.result or {}
         now = self.clock()
@@ -112,7 +132,11 @@ class TaskService:
             for p in task.previews
             if "name" in p
         )
-        return Links(url(result.get("video")), url(result.get("cover")), previews)
+        video = result.get("video")
+        last_frame = None
+        if task.status is Status.COMPLETED and isinstance(video, str) and "/" in video:
+            last_frame = url(f"{video.rsplit('/', 1)[0]}/{LAST_FRAME}")
+        return Links(url(video), url(result.get("cover")), previews, last_frame)
 
     def _replay(self, owner: str, spec: TaskSpec) -> Task | None:
         task = self.store.get_by_idempotency_key(owner, spec.idempotency_key or "")

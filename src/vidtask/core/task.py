@@ -91,6 +91,9 @@ class TaskSpec:
     request_hash: str | None = None
     external_ref: dict[str, Any] = field(default_factory=dict)
     max_attempts: int = 2
+    #: Seconds the task may take from submission; past them it fails with ``expired``
+    #: (Ark's ``execution_expires_after``). None: no deadline.
+    expires_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,7 @@ class Task:
             webhook_format=spec.webhook_format,
             external_ref=dict(spec.external_ref),
             max_attempts=spec.max_attempts,
+            expires_at=None if spec.expires_after_s is None else now + spec.expires_after_s,
         )
 
     def evolve(self, **changes: Any) -> Task:
@@ -173,3 +177,5 @@ class Links:
     video_url: str | None = None
     cover_url: str | None = None
     previews: tuple[dict[str, str], ...] = ()
+    #: A PNG of the video's last frame, made from the video when first fetched.
+    last_frame_url: str | None = None

@@ -1,0 +1,100 @@
+"""Scenext's dialect (seeds 000 and 002): ``POST /api/gen_video``, ``GET /api/get_status/{id}``.
+
+A question and its answer (with images) become an explainer video of the ``slides`` model, or
+of whatever model the request names. ``quality`` h/m/l is the output resolution. Every answer
+is wrapped in ``{"status": "success", "data": ...}``; errors in ``{"status": "error", ...}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vidtask.api.dialects.generation import Generation, Quality, model_input
+from vidtask.core import errors, status, validation
+from vidtask.core.routing import ModelRouter
+from vidtask.core.task import Links, Task, TaskSpec
+
+__all__ = ["GenVideo", "QUALITIES", "created_view", "error_view", "parse_create", "view"]
+
+#: quality -> (width, height, the slides model's quality).
+QUALITIES: dict[str, tuple[int, int, Quality]] = {
+    "l": (854, 480, "draft"),
+    "m": (1280, 720, "standard"),
+    "h": (1920, 1080, "high"),
+}
+
+class GenVideo(BaseModel):
+    """Body of ``POST /api/gen_video``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=20_000)
+    answer: str | None = Field(None, max_length=20_000)
+    questionImages: list[str] = Field(default_factory=list, max_length=20)
+    answerImages: list[str] = Field(default_factory=list, max_length=20)
+    quality: Literal["h", "m", "l"] = Field("m", description="h 1080p, m 720p, l 480p.")
+    notify_url: str | None = Field(None, min_length=1, max_length=2048)
+    model: str = Field("slides", min_length=1, max_length=200)
+
+
+def parse_create(
+    body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
+) -> TaskSpec:
+    try:
+        request = GenVideo.model_validate(body)
+    except ValidationError as exc:
+        raise validation.invalid_request(exc) from exc
+    for field in ("questionImages", "answerImages"):
+        for i, src in enumerate(getattr(request, field)):
+            if not src.strip():
+                raise errors.InvalidRequest(f"{field}[{i}]: must not be empty", param=field)
+    model = router.resolve(request.model)
+    width, height, quality = QUALITIES[request.quality]
+    generation = Generation(
+        question=request.question,
+        answer=request.answer,
+        images=(*request.questionImages, *request.answerImages),
+        width=width,
+        height=height,
+        quality=quality,
+    )
+    return TaskSpec(
+        model=model,
+        input=model_input(model, generation),
+        webhook_url=request.notify_url,
+        webhook_format="scenext",
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+        external_ref={"requested_model": request.model},
+    )
+
+
+def created_view(task: Task) -> dict[str, Any]:
+    """The answer to ``gen_video``."""
+    return {"status": "success", "data": {"task_id": task.id}}
+
+
+def view(task: Task, links: Links) -> dict[str, Any]:
+    """The answer to ``get_status`` (seed 002): preview frames as they appear, then the result."""
+    data: dict[str, Any] = {
+        "task_id": task.id,
+        "status": status.dialect_status(status.Dialect.SCENEXT, task.status),
+        "progress": [{"id": p["id"], "image": p["url"]} for p in links.previews],
+    }
+    if links.video_url is not None:
+        data["result"] = {"video_url": links.video_url, "cover_url": links.cover_url}
+    if task.error is not None:
+        data["error"] = {"code": task.error["code"], "message": task.error["message"]}
+    return {"status": "success", "data": data}
+
+
+def error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:
+    """``{"status": "error", "message", "code", "param"}`` with the HTTP status of the error."""
+    return exc.http_status, {
+        "status": "error",
+        "message": exc.message,
+        "code": exc.code,
+        "param": exc.param,
+    }

@@ -1,0 +1,88 @@
+"""The create path of the prompt-style dialects (OpenAI, Ark, Scenext): read the body (JSON or
+multipart), keep inline images as uploaded files, parse with the dialect's pure parser, submit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from vidtask.api import uploads
+from vidtask.api.errors import read_json
+from vidtask.api.state import AppState
+from vidtask.core import errors
+from vidtask.core.task import Task, TaskSpec
+from vidtask.service import request_hash
+
+__all__ = ["Intake", "read_form_or_json"]
+
+
+class Intake:
+    """One create request: collects the images it carries, then parses and submits."""
+
+    def __init__(self, app: AppState, request: Request) -> None:
+        self.app = app
+        self.request = request
+        self.images: list[uploads.UploadedImage] = []
+
+    @property
+    def upload_root(self) -> Path:
+        return self.app.settings.effective_asset_roots[0]
+
+    def image_bytes(self, data: bytes, *, param: str) -> str:
+        """An uploaded image: the path it will have (written on submit)."""
+        image = uploads.from_bytes(data, self.upload_root, param=param)
+        self.images.append(image)
+        return str(image.path)
+
+    def image_source(self, value: str, *, param: str) -> str:
+        """A URL or path as given, or a ``data:`` URL turned into an uploaded file's path."""
+        if not uploads.is_data_url(value):
+            return value
+        image = uploads.from_data_url(value, self.upload_root, param=param)
+        self.images.append(image)
+        return str(image.path)
+
+    async def submit(self, owner: str, body: Any, parse: Callable[..., TaskSpec]) -> Task:
+        """Parse ``body`` (with inline images already replaced by paths) and submit it."""
+        spec = parse(
+            body,
+            router=self.app.service.router,
+            idempotency_key=self.request.headers.get("idempotency-key"),
+            body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
+        )
+        for image in self.images:
+            await anyio.to_thread.run_sync(image.save)
+        task, created = await anyio.to_thread.run_sync(self.app.service.submit, owner, spec)
+        if created:
+            self.app.metrics.submitted.labels(task.model).inc()
+        return task
+
+
+async def read_form_or_json(request: Request, intake: Intake, *, file_fields: set[str]) -> Any:
+    """A JSON body, or multipart/urlencoded form fields as a dict: ``a[b]`` keys nest, and a
+    file in one of ``file_fields`` becomes an uploaded image's path."""
+    content_type = request.headers.get("content-type", "").lower()
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return await read_json(request)
+    body: dict[str, Any] = {}
+    async with request.form() as form:
+        for key, value in form.multi_items():
+            name, _, sub = key.partition("[")
+            if isinstance(value, UploadFile):
+                if key not in file_fields:
+                    raise errors.InvalidRequest(f"{key}: files are not accepted here", param=key)
+                body[key] = intake.image_bytes(await value.read(), param=key)
+            elif sub.endswith("]") and sub[:-1]:
+                nested = body.setdefault(name, {})
+                if not isinstance(nested, dict):
+                    raise errors.InvalidRequest(f"{name}: given twice", param=name)
+                nested[sub[:-1]] = value
+            else:
+                body[key] = value
+    return body

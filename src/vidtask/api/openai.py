@@ -1,0 +1,141 @@
+"""Routes of OpenAI's Videos API: ``/v1/videos`` (create, retrieve, list, delete, remix,
+content), so the official ``openai`` SDK works with only its ``base_url`` changed."""
+
+from __future__ import annotations
+
+import functools
+import mimetypes
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from starlette.responses import FileResponse, JSONResponse
+
+from vidtask.api.dialects import openai
+from vidtask.api.errors import read_json
+from vidtask.api.intake import Intake, read_form_or_json
+from vidtask.api.native import task_response
+from vidtask.api.state import state
+from vidtask.core import errors
+from vidtask.core.task import Status, Task
+from vidtask.store.base import TaskFilter
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["openai"])
+
+_VIDEO_ID = {
+    "parameters": [
+        {"name": "video_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+}
+_CREATE_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": openai.CreateVideo.model_json_schema()},
+            "multipart/form-data": {"schema": openai.CreateVideo.model_json_schema()},
+        },
+    }
+}
+_REMIX_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": openai.RemixVideo.model_json_schema()}},
+    }
+}
+
+
+def _video(request: Request, task: Task, status_code: int = 200) -> Response:
+    response = task_response(request, task, openai.view, status_code)
+    retry_after = response.headers.get("retry-after")
+    if retry_after is not None:  # the SDK's poll() waits this long between retrieves
+        response.headers["openai-poll-after-ms"] = str(int(retry_after) * 1000)
+    return response
+
+
+def _reference(intake: Intake, body: Any) -> Any:
+    """Turn a ``data:`` URL in ``input_reference`` into an uploaded file's path."""
+    if not isinstance(body, dict):
+        return body
+    reference = body.get("input_reference")
+    if isinstance(reference, str):
+        body["input_reference"] = intake.image_source(reference, param="input_reference")
+    elif isinstance(reference, dict) and isinstance(reference.get("image_url"), str):
+        reference["image_url"] = intake.image_source(
+            reference["image_url"], param="input_reference.image_url"
+        )
+    return body
+
+
+@router.post("/v1/videos", openapi_extra=_CREATE_SCHEMA)
+async def create_video(request: Request) -> Response:
+    app = state(request)
+    owner = app.auth.owner(request)
+    intake = Intake(app, request)
+    body = await read_form_or_json(request, intake, file_fields={"input_reference"})
+    task = await intake.submit(owner, _reference(intake, body), openai.parse_create)
+    return _video(request, task)
+
+
+@router.get("/v1/videos/{video_id}", openapi_extra=_VIDEO_ID)
+async def retrieve_video(request: Request) -> Response:
+    app = state(request)
+    task = app.service.get(app.auth.owner(request), request.path_params["video_id"])
+    return _video(request, task)
+
+
+@router.get("/v1/videos")
+async def list_videos(
+    request: Request,
+    after: str | None = Query(None, description="The last id of the previous page."),
+    limit: int = Query(20, ge=1, le=100),
+    order: Literal["asc", "desc"] = Query("desc"),
+) -> JSONResponse:
+    app = state(request)
+    owner = app.auth.owner(request)
+    page = app.service.list_tasks(owner, TaskFilter(after=after, limit=limit, order=order))
+    links = [app.service.links(task) for task in page.items]
+    return JSONResponse(openai.list_view(page.items, links, page.has_more))
+
+
+@router.delete("/v1/videos/{video_id}")
+async def delete_video(video_id: str, request: Request) -> JSONResponse:
+    app = state(request)
+    await anyio.to_thread.run_sync(app.service.delete, app.auth.owner(request), video_id)
+    return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
+
+
+@router.post("/v1/videos/{video_id}/remix", openapi_extra=_REMIX_SCHEMA)
+async def remix_video(video_id: str, request: Request) -> Response:
+    app = state(request)
+    owner = app.auth.owner(request)
+    source = app.service.get(owner, video_id)
+    body = await read_json(request)
+    parse = functools.partial(openai.parse_remix, source=source)
+    task = await Intake(app, request).submit(owner, body, parse)
+    return _video(request, task)
+
+
+@router.get("/v1/videos/{video_id}/content", response_class=FileResponse)
+async def download_content(
+    video_id: str,
+    request: Request,
+    variant: Literal["video", "thumbnail", "spritesheet"] = Query("video"),
+) -> FileResponse:
+    """The video (MP4), its thumbnail or its spritesheet; supports HTTP Range."""
+    app = state(request)
+    task = app.service.get(app.auth.owner(request), video_id)
+    if task.status is not Status.COMPLETED:
+        raise errors.NotFound(
+            f"video {video_id} is {task.status.value}; its content exists once it is completed",
+            param="video_id",
+        )
+    name = (task.result or {}).get(variant)
+    path = app.service.artifacts.path(task.id, name) if isinstance(name, str) else None
+    if path is None:
+        raise errors.NotFound(
+            f"video {video_id} has no {variant}; it was rendered without one", param="variant"
+        )
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type)

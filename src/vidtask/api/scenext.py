@@ -1,0 +1,56 @@
+"""Routes of Scenext's dialect: ``POST /api/gen_video`` and ``GET /api/get_status/{task_id}``
+(seeds 000 and 002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.responses import JSONResponse
+
+from vidtask.api.dialects import scenext
+from vidtask.api.errors import read_json
+from vidtask.api.intake import Intake
+from vidtask.api.native import TASK_ID_PARAM, task_response
+from vidtask.api.state import state
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["scenext"])
+
+_CREATE_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": scenext.GenVideo.model_json_schema()}},
+    }
+}
+
+
+def _inline_images(intake: Intake, body: Any) -> Any:
+    """``data:`` URLs among the images become uploaded files."""
+    if isinstance(body, dict):
+        for field in ("questionImages", "answerImages"):
+            images = body.get(field)
+            if isinstance(images, list):
+                body[field] = [
+                    intake.image_source(src, param=f"{field}[{i}]") if isinstance(src, str) else src
+                    for i, src in enumerate(images)
+                ]
+    return body
+
+
+@router.post("/api/gen_video", openapi_extra=_CREATE_SCHEMA)
+async def gen_video(request: Request) -> JSONResponse:
+    app = state(request)
+    owner = app.auth.owner(request)
+    intake = Intake(app, request)
+    body = _inline_images(intake, await read_json(request))
+    task = await intake.submit(owner, body, scenext.parse_create)
+    return JSONResponse(scenext.created_view(task))
+
+
+@router.get("/api/get_status/{task_id}", openapi_extra=TASK_ID_PARAM)
+async def get_status(request: Request) -> Response:
+    app = state(request)
+    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    return task_response(request, task, scenext.view)
