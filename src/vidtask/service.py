@@ -88,6 +88,9 @@ class TaskService:
     def list_tasks(self, owner: str, query: TaskFilter) -> Page:
         return self.store.list_tasks(owner, query)
 
+    def count_tasks(self, owner: str, query: TaskFilter) -> int:
+        return self.store.count_tasks(owner, query)
+
     def cancel(self, owner: str, task_id: str) -> Task:
         task = self.store.request_cancel(task_id, owner, self.clock())
         if task is None:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from vidtask import __version__
+from vidtask.api import ark as ark_routes
 from vidtask.api import errors as api_errors
 from vidtask.api import events, files, native, newapi, ops, webhooks
 from vidtask.api import openai as openai_routes
@@ -165,7 +166,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     api_errors.install(app)
     for module in (native, events, webhooks, newapi, files, ops):
         app.include_router(module.router)
-    for dialect in (openai_routes, scenext_routes):
+    for dialect in (openai_routes, ark_routes, scenext_routes):
         app.include_router(dialect.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

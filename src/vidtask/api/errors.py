@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from vidtask.api.dialects import native, newapi, openai, scenext
+from vidtask.api.dialects import ark, native, newapi, openai, scenext
 from vidtask.core import errors, validation
 
 __all__ = ["ErrorView", "error_response", "install"]
@@ -30,6 +30,7 @@ ErrorView = Callable[[errors.VidtaskError], tuple[int, dict[str, Any]]]
 DIALECT_ERRORS: list[tuple[str, ErrorView]] = [
     ("/v1/video/generations", newapi.error_view),
     ("/v1/videos", openai.error_view),
+    ("/api/v3/", ark.error_view),
     ("/api/gen_video", scenext.error_view),
     ("/api/get_status", scenext.error_view),
 ]

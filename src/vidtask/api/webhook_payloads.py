@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vidtask.api.dialects import native
+from vidtask.api.dialects import ark, native, scenext
 from vidtask.api.dialects.timestamps import iso
 from vidtask.core.task import Links, Task
 
@@ -24,4 +24,18 @@ def native_event(event_type: str, task: Task, links: Links) -> dict[str, Any]:
     return {"type": event_type, "timestamp": iso(task.updated_at), "data": native.view(task, links)}
 
 
-PAYLOADS: dict[str, Payload] = {"native": native_event}
+def ark_callback(event_type: str, task: Task, links: Links) -> dict[str, Any]:
+    """Ark's ``callback_url`` gets the body of its GET."""
+    return ark.view(task, links)
+
+
+def scenext_notify(event_type: str, task: Task, links: Links) -> dict[str, Any]:
+    """Scenext's ``notify_url`` gets the ``get_status`` answer."""
+    return scenext.view(task, links)
+
+
+PAYLOADS: dict[str, Payload] = {
+    "native": native_event,
+    "ark": ark_callback,
+    "scenext": scenext_notify,
+}

@@ -7,7 +7,9 @@ Recovery rules (each one tested):
 - a server that died: on the next start every ``in_progress`` task is recovered, because in
   embedded mode this server owns every worker (a lock file makes sure only one server runs);
 - a cancel the worker did not honour within the grace period: the worker process is killed
-  (its ffmpeg child dies with it) and the task ends ``cancelled``.
+  (its ffmpeg child dies with it) and the task ends ``cancelled``;
+- a task past its deadline (``expires_at``, Ark's ``execution_expires_after``): failed with
+  ``expired`` by the same sweep, whether queued or running (its worker loses the lease).
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ class EmbeddedDispatcher:
         self._last_sweep = now
         for task in self.store.recover(now):
             log.warning("lease expired; task is now %s", task.status, extra={"task_id": task.id})
+        for task in self.store.expire_overdue(now):
+            log.warning("task passed its deadline: expired", extra={"task_id": task.id})
         for task in self.store.overdue_cancels(now, self.settings.cancel_grace_s + 1.0):
             owner = self._procs.get(task.lease_owner or "")
             if owner is not None:

@@ -31,6 +31,15 @@ class TaskFilter:
     after: str | None = None
     limit: int = 20
     order: str = "desc"
+    #: Rows to skip (page-number paging, e.g. Ark's ``page_num``).
+    offset: int = 0
+    #: Only these task ids.
+    ids: tuple[str, ...] = ()
+    #: The model name the client asked for (e.g. the alias ``sora-2``), else the local model.
+    requested_model: str | None = None
+    #: Only tasks whose error has this code / tasks whose error (if any) has another code.
+    error_code: str | None = None
+    not_error_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,10 @@ class TaskStore(Protocol):
     def get_by_idempotency_key(self, owner: str, key: str) -> Task | None: ...
 
     def list_tasks(self, owner: str, query: TaskFilter) -> Page: ...
+
+    def count_tasks(self, owner: str, query: TaskFilter) -> int:
+        """How many tasks match ``query``, ignoring its paging (after, offset, limit)."""
+        ...
 
     def request_cancel(self, task_id: str, owner: str, now: float) -> Task | None:
         """Queued: cancelled at once. Running: flag it for the worker. Terminal: unchanged."""
@@ -138,6 +151,11 @@ class TaskStore(Protocol):
 
     def overdue_cancels(self, now: float, grace: float) -> list[Task]:
         """Running tasks whose cancel was requested more than ``grace`` seconds ago."""
+        ...
+
+    def expire_overdue(self, now: float) -> list[Task]:
+        """Fail every queued or running task past its ``expires_at`` with ``expired``. A running
+        task's lease goes with it, so its worker stops and its late writes change nothing."""
         ...
 
     # --- events (every task version, in commit order) -------------------------------------

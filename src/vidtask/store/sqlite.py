@@ -116,20 +116,7 @@ class SQLiteStore:
         return None if row is None else _from_row(row)
 
     def list_tasks(self, owner: str, query: TaskFilter) -> Page:
-        where: list[str] = ["owner = ?"]
-        args: list[str | float] = [owner]
-        if query.statuses:
-            where.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
-            args += [s.value for s in query.statuses]
-        if query.model is not None:
-            where.append("model = ?")
-            args.append(query.model)
-        if query.created_after is not None:
-            where.append("created_at >= ?")
-            args.append(query.created_after)
-        if query.created_before is not None:
-            where.append("created_at < ?")
-            args.append(query.created_before)
+        where, args = _filter(owner, query)
         descending = query.order != "asc"
         if query.after is not None:
             op = "<" if descending else ">"
@@ -137,12 +124,17 @@ class SQLiteStore:
             args += [query.after, owner]
         sql = (
             f"SELECT * FROM tasks WHERE {' AND '.join(where)} "
-            f"ORDER BY seq {'DESC' if descending else 'ASC'} LIMIT ?"
+            f"ORDER BY seq {'DESC' if descending else 'ASC'} LIMIT ? OFFSET ?"
         )
-        rows = self._conn().execute(sql, (*args, query.limit + 1)).fetchall()
+        rows = self._conn().execute(sql, (*args, query.limit + 1, query.offset)).fetchall()
         items = [_from_row(r) for r in rows[: query.limit]]
         has_more = len(rows) > query.limit
         return Page(items, has_more, items[-1].id if has_more and items else None)
+
+    def count_tasks(self, owner: str, query: TaskFilter) -> int:
+        where, args = _filter(owner, query)
+        sql = f"SELECT COUNT(*) FROM tasks WHERE {' AND '.join(where)}"
+        return int(self._conn().execute(sql, args).fetchone()[0])
 
     def request_cancel(self, task_id: str, owner: str, now: float) -> Task | None:
         with self._write() as conn:
@@ -308,6 +300,19 @@ class SQLiteStore:
         )
         return [_from_row(r) for r in rows]
 
+    def expire_overdue(self, now: float) -> list[Task]:
+        # The status and deadline terms match the partial index tasks_deadline (0005).
+        with self._write() as conn:
+            rows = conn.execute(
+                "UPDATE tasks SET status = 'failed', stage = 'expired', error = ?,"
+                " completed_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,"
+                " version = version + 1"
+                " WHERE status IN ('queued', 'in_progress') AND expires_at IS NOT NULL"
+                " AND expires_at < ? RETURNING *",
+                (_EXPIRED_ERROR, now, now, now),
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
     # --- events -------------------------------------------------------------------------
     def last_event_seq(self) -> int:
         row = self._conn().execute("SELECT MAX(seq) FROM task_events").fetchone()
@@ -395,6 +400,40 @@ class SQLiteStore:
 _RECENT_MAX = 10_000
 _FENCED = "id = ? AND lease_owner = ? AND attempt = ? AND status = 'in_progress'"
 _CANCELLED_ERROR = json.dumps({"code": "cancelled", "message": "the task was cancelled"})
+_EXPIRED_ERROR = json.dumps(
+    {"code": "expired", "message": "the task did not finish before its deadline"}
+)
+
+
+def _filter(owner: str, query: TaskFilter) -> tuple[list[str], list[str | float]]:
+    """The WHERE terms and arguments of a task query (without its paging)."""
+    where: list[str] = ["owner = ?"]
+    args: list[str | float] = [owner]
+    if query.statuses:
+        where.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
+        args += [s.value for s in query.statuses]
+    if query.model is not None:
+        where.append("model = ?")
+        args.append(query.model)
+    if query.created_after is not None:
+        where.append("created_at >= ?")
+        args.append(query.created_after)
+    if query.created_before is not None:
+        where.append("created_at < ?")
+        args.append(query.created_before)
+    if query.ids:
+        where.append(f"id IN ({', '.join('?' for _ in query.ids)})")
+        args += list(query.ids)
+    if query.requested_model is not None:
+        where.append("COALESCE(json_extract(external_ref, '$.requested_model'), model) = ?")
+        args.append(query.requested_model)
+    if query.error_code is not None:
+        where.append("json_extract(error, '$.code') = ?")
+        args.append(query.error_code)
+    if query.not_error_code is not None:
+        where.append("COALESCE(json_extract(error, '$.code'), '') <> ?")
+        args.append(query.not_error_code)
+    return where, args
 
 
 def _fence_args(fence: Fence) -> tuple[str, str, int]:

@@ -22,7 +22,8 @@ from vidtask.api.dialects.generation import Generation, model_input
 from vidtask.api.dialects.timestamps import unix
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
-from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.core.task import Links, Status, Task, TaskSpec
+from vidtask.store.base import TaskFilter
 
 __all__ = [
     "CreateTask",
@@ -33,6 +34,7 @@ __all__ = [
     "error_view",
     "list_view",
     "parse_create",
+    "task_filter",
     "usage_tokens",
     "view",
 ]
@@ -335,3 +337,27 @@ def error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:
     return exc.http_status, {
         "error": {"code": code, "message": exc.message, "param": exc.param, "type": kind}
     }
+
+
+#: Ark's status word -> the canonical filter terms (``expired`` is ``failed`` + its code).
+_STATUS_FILTERS: dict[str, dict[str, Any]] = {
+    "queued": {"statuses": (Status.QUEUED,)},
+    "running": {"statuses": (Status.IN_PROGRESS,)},
+    "succeeded": {"statuses": (Status.COMPLETED,)},
+    "cancelled": {"statuses": (Status.CANCELLED,)},
+    "failed": {"statuses": (Status.FAILED,), "not_error_code": "expired"},
+    "expired": {"statuses": (Status.FAILED,), "error_code": "expired"},
+}
+
+
+def task_filter(query: ListQuery) -> TaskFilter:
+    """The store query behind ``GET …/tasks``: newest first, page ``page_num`` of
+    ``page_size``."""
+    ids = tuple(i.strip() for raw in query.task_ids for i in raw.split(",") if i.strip())
+    return TaskFilter(
+        limit=query.page_size,
+        offset=(query.page_num - 1) * query.page_size,
+        ids=ids,
+        requested_model=query.model,
+        **(_STATUS_FILTERS[query.status] if query.status else {}),
+    )

@@ -1,0 +1,82 @@
+"""Routes of Volcengine Ark's content generation tasks (Doubao Seedance):
+``/api/v3/contents/generations/tasks`` (create, get, list, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request, Response
+from starlette.responses import JSONResponse
+
+from vidtask.api.dialects import ark
+from vidtask.api.errors import read_json
+from vidtask.api.intake import Intake
+from vidtask.api.native import TASK_ID_PARAM, task_response
+from vidtask.api.state import state
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["ark"])
+
+TASKS = "/api/v3/contents/generations/tasks"
+
+_CREATE_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ark.CreateTask.model_json_schema()}},
+    }
+}
+
+
+def _inline_images(intake: Intake, body: Any) -> Any:
+    """``data:`` URLs in ``content[].image_url.url`` become uploaded files."""
+    content = body.get("content") if isinstance(body, dict) else None
+    for i, item in enumerate(content if isinstance(content, list) else []):
+        image = item.get("image_url") if isinstance(item, dict) else None
+        if isinstance(image, dict) and isinstance(image.get("url"), str):
+            image["url"] = intake.image_source(image["url"], param=f"content[{i}].image_url.url")
+    return body
+
+
+@router.post(TASKS, openapi_extra=_CREATE_SCHEMA)
+async def create_task(request: Request) -> JSONResponse:
+    app = state(request)
+    owner = app.auth.owner(request)
+    intake = Intake(app, request)
+    body = _inline_images(intake, await read_json(request))
+    task = await intake.submit(owner, body, ark.parse_create)
+    return JSONResponse(ark.created_view(task))
+
+
+@router.get(TASKS + "/{task_id}", openapi_extra=TASK_ID_PARAM)
+async def get_task(request: Request) -> Response:
+    app = state(request)
+    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    return task_response(request, task, ark.view)
+
+
+@router.get(TASKS)
+async def list_tasks(
+    request: Request,
+    page_num: int = Query(1, ge=1, le=500),
+    page_size: int = Query(10, ge=1, le=500),
+    status: ark.ArkStatus | None = Query(None, alias="filter.status"),
+    task_ids: list[str] = Query([], alias="filter.task_ids"),
+    model: str | None = Query(None, alias="filter.model"),
+) -> JSONResponse:
+    app = state(request)
+    owner = app.auth.owner(request)
+    query = ark.task_filter(ark.ListQuery(page_num, page_size, status, tuple(task_ids), model))
+    page = app.service.list_tasks(owner, query)
+    total = app.service.count_tasks(owner, query)
+    links = [app.service.links(task) for task in page.items]
+    return JSONResponse(ark.list_view(page.items, links, total))
+
+
+@router.delete(TASKS + "/{task_id}")
+async def delete_task(task_id: str, request: Request) -> JSONResponse:
+    """Queued: cancelled. Succeeded, failed or expired: deleted. Running or cancelled: 409."""
+    app = state(request)
+    await anyio.to_thread.run_sync(app.service.withdraw, app.auth.owner(request), task_id)
+    return JSONResponse({})
