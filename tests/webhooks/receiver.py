@@ -60,6 +60,17 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
+    def wait_for_type(self, event_type: str, timeout: float = 30) -> list[Received]:
+        """Everything received up to the first request whose JSON ``type`` is ``event_type``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for i, got in enumerate(self.received):
+                    if got.json.get("type") == event_type:
+                        return self.received[: i + 1]
+            time.sleep(0.02)
+        raise AssertionError(f"no {event_type} among {len(self.received)} webhooks")
+
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
