@@ -67,8 +67,7 @@ def from_bytes(data: bytes, root: Path, *, param: str) -> UploadedImage:
         ) from None
     if kind not in _FORMATS:
         raise errors.InvalidRequest(
-            f"{param}: {kind or 'unknown'} images are not supported; send a PNG, JPEG, WebP "
-            "or GIF",
+            f"{param}: {kind or 'unknown'} images are not supported; send a PNG, JPEG, WebP or GIF",
             param=param,
         )
     digest = hashlib.sha256(data).hexdigest()

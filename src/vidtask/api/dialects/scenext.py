@@ -25,6 +25,7 @@ QUALITIES: dict[str, tuple[int, int, Quality]] = {
     "h": (1920, 1080, "high"),
 }
 
+
 class GenVideo(BaseModel):
     """Body of ``POST /api/gen_video``."""
 
