@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import sys
@@ -15,13 +16,15 @@ from typing import Any, NoReturn
 import typer
 import uvicorn
 from rich.console import Console
+from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 from vidtask import logs
 from vidtask.api import app as api_app
 from vidtask.api import auth
-from vidtask.client import Client
+from vidtask.client import Client, Task
 from vidtask.core import errors
 from vidtask.settings import Settings
 from vidtask.store.sqlite import SQLiteStore
@@ -31,6 +34,8 @@ __all__ = ["app", "main"]
 app = typer.Typer(help="vidtask: durable video generation tasks.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys (stored hashed in the local store).")
 app.add_typer(keys_app, name="keys")
+webhooks_app = typer.Typer(help="Webhook endpoints of your key, and the delivery log.")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 err = Console(stderr=True)
 
@@ -84,6 +89,7 @@ def submit(
     model: str = typer.Option("timeline", help="Model to run."),
     priority: int = typer.Option(0, help="Higher runs first."),
     idempotency_key: str = typer.Option(None, help="Replays return the same task."),
+    webhook_url: str = typer.Option(None, help="POST signed events of this task here."),
     wait: bool = typer.Option(False, "--wait", help="Show progress until it finishes."),
     url: str = URL,
     api_key: str = KEY,
@@ -95,11 +101,17 @@ def submit(
     except ValueError as exc:
         _fail(ValueError(f"{file} is not valid JSON: {exc}"))
     with _connected(url, api_key) as client:
-        task = client.submit(data, model=model, priority=priority, idempotency_key=idempotency_key)
+        task = client.submit(
+            data,
+            model=model,
+            priority=priority,
+            webhook_url=webhook_url,
+            idempotency_key=idempotency_key,
+        )
         if wait:
-            task = _wait_with_progress(client, task["id"])
+            task = _wait_with_progress(client, task.id)
     _show(task, as_json)
-    if task["status"] in ("failed", "cancelled"):
+    if task.status in ("failed", "cancelled"):
         raise typer.Exit(1)
 
 
@@ -116,7 +128,7 @@ def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = J
     with _connected(url, api_key) as client:
         task = _wait_with_progress(client, task_id)
     _show(task, as_json)
-    if task["status"] != "completed":
+    if task.status != "completed":
         raise typer.Exit(1)
 
 
@@ -138,12 +150,11 @@ def download(
     """Download a finished task's video (or cover)."""
     with _connected(url, api_key) as client:
         task = client.get(task_id)
-        result = task.get("result") or {}
-        link = result.get("cover_url" if cover else "video_url")
-        if not link:
-            raise errors.Conflict(f"task {task_id} is {task['status']}; nothing to download yet")
-        suffix = ".jpg" if cover else "." + (result.get("format") or "mp4")
-        dest = client.download(link, output or Path(task_id + suffix))
+        fmt = (task.result.format if task.result else None) or "mp4"
+        suffix = ".jpg" if cover else "." + fmt
+        dest = client.download(
+            task, output or Path(task_id + suffix), variant="cover" if cover else "video"
+        )
     console.print(f"saved {dest}")
 
 
@@ -158,21 +169,140 @@ def list_cmd(
 ) -> None:
     """List tasks, newest first."""
     with _connected(url, api_key) as client:
-        page = client.list_tasks(status=status or None, model=model, limit=limit)
+        found = client.list_tasks(status=status or None, model=model, page_size=min(limit, 100))
+        tasks = list(itertools.islice(found, limit))
     if as_json:
-        console.print_json(data=page)
+        console.print_json(data=[t.model_dump(mode="json") for t in tasks])
         return
     table = Table("id", "model", "status", "stage", "progress", "created")
-    for task in page["data"]:
+    for task in tasks:
         table.add_row(
-            task["id"],
-            task["model"],
-            task["status"],
-            task["stage"],
-            f"{task['progress']:.0f}%",
-            task["created_at"],
+            task.id,
+            task.model,
+            task.status,
+            task.stage,
+            f"{task.progress:.0f}%",
+            task.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
         )
     console.print(table)
+
+
+@app.command()
+def watch(
+    show_all: bool = typer.Option(False, "--all", help="Keep finished tasks in the table."),
+    limit: int = typer.Option(20, help="Rows to show."),
+    url: str = URL,
+    api_key: str = KEY,
+) -> None:
+    """A live table of your tasks: progress bars, stages and ETAs, pushed by the server."""
+    with _connected(url, api_key) as client:
+        rows = {t.id: t for t in itertools.islice(client.list_tasks(page_size=limit), limit)}
+        with Live(_watch_table(rows, show_all, limit), console=console, auto_refresh=False) as live:
+            try:
+                for event in client.events():
+                    rows[event.task.id] = event.task
+                    live.update(_watch_table(rows, show_all, limit), refresh=True)
+            except KeyboardInterrupt:
+                pass
+
+
+def _watch_table(rows: dict[str, Task], show_all: bool, limit: int) -> Table:
+    table = Table("id", "model", "status", "stage", "progress", "eta", "updated")
+    shown = [t for t in rows.values() if show_all or not t.terminal]
+    shown.sort(key=lambda t: t.created_at, reverse=True)
+    for task in shown[:limit]:
+        bar = ProgressBar(total=100, completed=task.progress, width=20)
+        eta = "" if task.eta_seconds is None else f"{task.eta_seconds:.0f} s"
+        row = Table.grid(padding=(0, 1))
+        row.add_row(bar, f"{task.progress:3.0f}%")
+        updated = task.updated_at.astimezone().strftime("%H:%M:%S")
+        table.add_row(task.id, task.model, task.status, task.stage, row, eta, updated)
+    if not shown:
+        table.caption = "no active tasks; waiting for new ones (Ctrl-C to stop)"
+    return table
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    target: str = typer.Argument(..., metavar="URL", help="Where to POST events."),
+    event: list[str] = typer.Option(None, "--event", help="Event type to send (repeatable)."),
+    description: str = typer.Option("", help="A note for yourself."),
+    url: str = URL,
+    api_key: str = KEY,
+) -> None:
+    """Register an endpoint; prints its signing secret."""
+    with _connected(url, api_key) as client:
+        endpoint = client.create_webhook(target, events=event or None, description=description)
+    console.print(f"created {endpoint.id} for {', '.join(endpoint.events)}. Signing secret:")
+    print(endpoint.secret)
+
+
+@webhooks_app.command("list")
+def webhooks_list(url: str = URL, api_key: str = KEY) -> None:
+    """List endpoints."""
+    with _connected(url, api_key) as client:
+        endpoints = client.list_webhooks()
+    table = Table("id", "url", "events", "description")
+    for e in endpoints:
+        table.add_row(e.id, e.url, ", ".join(e.events), e.description)
+    console.print(table)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(endpoint_id: str, url: str = URL, api_key: str = KEY) -> None:
+    """Remove an endpoint (its pending deliveries fail)."""
+    with _connected(url, api_key) as client:
+        client.delete_webhook(endpoint_id)
+    console.print(f"removed {endpoint_id}")
+
+
+@webhooks_app.command("test")
+def webhooks_test(endpoint_id: str, url: str = URL, api_key: str = KEY) -> None:
+    """Send a webhook.test event and wait for its first attempt."""
+    with _connected(url, api_key) as client:
+        delivery = client.test_webhook(endpoint_id)
+        deadline = time.monotonic() + 30
+        while delivery.attempts == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            delivery = client.get_delivery(delivery.id)
+    attempt = (delivery.attempt_log or [{}])[-1]
+    outcome = attempt.get("status_code") or attempt.get("error") or "not tried yet"
+    console.print(f"{delivery.id}: {delivery.status} ({outcome})")
+    if delivery.status != "delivered":
+        raise typer.Exit(1)
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    task_id: str = typer.Option(None, "--task", help="Only this task's deliveries."),
+    status: str = typer.Option(None, help="pending, delivered or failed."),
+    limit: int = typer.Option(20, help="Rows to show."),
+    url: str = URL,
+    api_key: str = KEY,
+) -> None:
+    """The delivery log, newest first."""
+    with _connected(url, api_key) as client:
+        found = client.deliveries(task_id=task_id, status=status, page_size=min(limit, 100))
+        deliveries = list(itertools.islice(found, limit))
+    table = Table("id", "event", "status", "attempts", "last error", "url")
+    for d in deliveries:
+        table.add_row(d.id, d.event_type, d.status, str(d.attempts), d.last_error or "", d.url)
+    console.print(table)
+
+
+@webhooks_app.command("resend")
+def webhooks_resend(delivery_id: str, url: str = URL, api_key: str = KEY) -> None:
+    """Deliver a message again (same webhook-id)."""
+    with _connected(url, api_key) as client:
+        delivery = client.resend_delivery(delivery_id)
+    console.print(f"{delivery.id} queued again")
+
+
+@webhooks_app.command("secret")
+def webhooks_secret(url: str = URL, api_key: str = KEY) -> None:
+    """Print the secret that signs deliveries to your tasks' own webhook_url."""
+    with _connected(url, api_key) as client:
+        print(client.task_webhook_secret())
 
 
 @keys_app.command("create")
@@ -231,10 +361,10 @@ def demo(
         _wait_until_up(server)
         with Client(settings.base_url) as client:
             task = client.submit(json.loads(example.read_text()))
-            console.print(f"submitted [bold]{example.name}[/bold] as task {task['id']}")
-            task = _wait_with_progress(client, task["id"])
-        if task["status"] != "completed":
-            _fail(errors.RenderFailed(f"the demo task {task['status']}: {task.get('error')}"))
+            console.print(f"submitted [bold]{example.name}[/bold] as task {task.id}")
+            task = _wait_with_progress(client, task.id)
+        if task.status != "completed" or task.result is None:
+            _fail(errors.RenderFailed(f"the demo task {task.status}: {task.error}"))
         _print_artifacts(settings, task)
         if keep_serving:
             console.print("serving; press Ctrl-C to stop")
@@ -271,21 +401,22 @@ def _wait_until_up(server: uvicorn.Server, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def _print_artifacts(settings: Settings, task: dict[str, Any]) -> None:
-    result = task["result"]
-    meta = result["metadata"]
-    folder = settings.artifacts_dir / task["id"] / str(task["attempt"])
+def _print_artifacts(settings: Settings, task: Task) -> None:
+    assert task.result is not None
+    result = task.result
+    meta = result.metadata
+    folder = settings.artifacts_dir / task.id / str(task.attempt)
     console.print(
         f"[green]done[/green]: {meta['width']}x{meta['height']} {meta['fps']} fps, "
         f"{meta['duration']:.2f} s, {meta['size_bytes'] / 1e6:.1f} MB"
     )
     console.print(f"video: {folder / 'video.mp4'}", soft_wrap=True)
-    console.print(f"       {result['video_url']}", soft_wrap=True)
+    console.print(f"       {result.video_url}", soft_wrap=True)
     console.print(f"cover: {folder / 'cover.jpg'}", soft_wrap=True)
-    console.print(f"       {result['cover_url']}", soft_wrap=True)
+    console.print(f"       {result.cover_url}", soft_wrap=True)
 
 
-def _wait_with_progress(client: Client, task_id: str) -> dict[str, Any]:
+def _wait_with_progress(client: Client, task_id: str) -> Task:
     columns = (
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -297,26 +428,25 @@ def _wait_with_progress(client: Client, task_id: str) -> dict[str, Any]:
 
         stages: list[str] = []
 
-        def update(task: dict[str, Any]) -> None:
-            progress.update(bar, completed=task["progress"], description=task["stage"])
-            if not err.is_terminal and task["stage"] not in stages:
+        def update(task: Task) -> None:
+            progress.update(bar, completed=task.progress, description=task.stage)
+            if not err.is_terminal and task.stage not in stages:
                 # No live bar in a log file or CI: print each stage once instead.
-                stages.append(task["stage"])
-                err.print(f"{task['stage']} {task['progress']:.0f}%")
+                stages.append(task.stage)
+                err.print(f"{task.stage} {task.progress:.0f}%")
 
         return client.wait(task_id, on_update=update)
 
 
-def _show(task: dict[str, Any], as_json: bool) -> None:
+def _show(task: Task, as_json: bool) -> None:
     if as_json:
-        console.print_json(data=task)
+        console.print_json(data=task.model_dump(mode="json"))
         return
-    line = f"{task['id']}  {task['status']}  {task['stage']}  {task['progress']:.0f}%"
-    console.print(line)
-    if task.get("result"):
-        console.print(f"video: {task['result']['video_url']}", soft_wrap=True)
-    if task.get("error"):
-        console.print(f"[red]{task['error']['code']}[/red]: {task['error']['message']}")
+    console.print(f"{task.id}  {task.status}  {task.stage}  {task.progress:.0f}%")
+    if task.result is not None:
+        console.print(f"video: {task.result.video_url}", soft_wrap=True)
+    if task.error is not None:
+        console.print(f"[red]{task.error.code}[/red]: {task.error.message}")
 
 
 def _when(ts: float | None) -> str:

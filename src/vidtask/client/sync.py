@@ -1,22 +1,32 @@
-"""A small synchronous client for the native API (httpx)."""
+"""The synchronous client (httpx)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from httpx_sse import connect_sse
 
-from vidtask.core import errors
+from vidtask.client import _common as common
+from vidtask.client.models import Delivery, Task, TaskEvent, WebhookEndpoint
 
 __all__ = ["Client"]
 
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
+OnUpdate = Callable[[Task], None]
 
 
 class Client:
+    """A vidtask server's native API.
+
+    >>> with Client("http://127.0.0.1:8000", api_key="vt_sk_...") as client:
+    ...     task = client.submit(timeline)
+    ...     task = client.wait(task.id)
+    ...     client.download(task, Path("out.mp4"))
+    """
+
     def __init__(
         self,
         base_url: str = "http://127.0.0.1:8000",
@@ -25,9 +35,11 @@ class Client:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
-            base_url=base_url, headers=headers, timeout=timeout, transport=transport
+            base_url=base_url,
+            headers=common.headers(api_key),
+            timeout=timeout,
+            transport=transport,
         )
 
     def __enter__(self) -> Client:
@@ -39,90 +51,242 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
+    # --- tasks --------------------------------------------------------------------------
     def submit(
         self,
         input: dict[str, Any],
         *,
         model: str = "timeline",
         priority: int = 0,
+        webhook_url: str | None = None,
         idempotency_key: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Task:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        body = {"model": model, "input": input, "priority": priority}
-        return self._json("POST", "/v1/tasks", json=body, headers=headers)
+        body = common.clean(
+            {"model": model, "input": input, "priority": priority, "webhook_url": webhook_url}
+        )
+        return Task.model_validate(self._json("POST", "/v1/tasks", json=body, headers=headers))
 
-    def get(self, task_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/v1/tasks/{task_id}")
+    def get(self, task_id: str) -> Task:
+        return Task.model_validate(self._json("GET", f"/v1/tasks/{task_id}"))
 
-    def list_tasks(self, **params: Any) -> dict[str, Any]:
-        return self._json("GET", "/v1/tasks", params={k: v for k, v in params.items() if v})
-
-    def iter_tasks(self, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every task matching the filters, following the cursor page by page."""
-        after = None
+    def list_tasks(
+        self,
+        *,
+        status: list[str] | None = None,
+        model: str | None = None,
+        order: str = "desc",
+        page_size: int = 20,
+    ) -> Iterator[Task]:
+        """Every matching task, fetching pages as you iterate."""
+        params = common.clean(
+            {"status": status, "model": model, "order": order, "limit": page_size}
+        )
         while True:
-            page = self.list_tasks(**params, after=after)
-            yield from page["data"]
+            page = self._json("GET", "/v1/tasks", params=params)
+            yield from (Task.model_validate(t) for t in page["data"])
             if not page["has_more"]:
                 return
-            after = page["next_cursor"]
+            params["after"] = page["next_cursor"]
 
-    def cancel(self, task_id: str) -> dict[str, Any]:
-        return self._json("POST", f"/v1/tasks/{task_id}/cancel")
+    def cancel(self, task_id: str) -> Task:
+        return Task.model_validate(self._json("POST", f"/v1/tasks/{task_id}/cancel"))
 
-    def delete(self, task_id: str) -> dict[str, Any]:
-        return self._json("DELETE", f"/v1/tasks/{task_id}")
+    def delete(self, task_id: str) -> None:
+        self._json("DELETE", f"/v1/tasks/{task_id}")
+
+    # --- following tasks ------------------------------------------------------------------
+    def events(
+        self,
+        task_id: str | None = None,
+        *,
+        after: int | None = None,
+        status: list[str] | None = None,
+        model: str | None = None,
+    ) -> Iterator[TaskEvent]:
+        """Server-sent events of one task (ends after its terminal event) or, without
+        ``task_id``, of every task of this key (endless). ``after`` resumes from an event id."""
+        path = f"/v1/tasks/{task_id}/events" if task_id else "/v1/events"
+        params = common.clean({"status": status, "model": model})
+        headers = {} if after is None else {"Last-Event-ID": str(after)}
+        timeout = httpx.Timeout(10.0, read=common.LONG_POLL_S)
+        with connect_sse(
+            self._http, "GET", path, params=params, headers=headers, timeout=timeout
+        ) as source:
+            if source.response.status_code >= 400:
+                source.response.read()
+                common.checked(source.response)
+            for sse in source.iter_sse():
+                yield common.parse_event(sse)
 
     def wait(
         self,
         task_id: str,
         *,
         timeout: float = 3600.0,
-        on_update: Callable[[dict[str, Any]], None] | None = None,
-        interval: float = 0.25,
-    ) -> dict[str, Any]:
-        """Poll until the task is terminal (cheaply: unchanged tasks answer 304)."""
+        on_update: OnUpdate | None = None,
+        mode: common.WaitMode = "auto",
+    ) -> Task:
+        """Block until the task is terminal and return it. ``auto`` follows server-sent
+        events, falls back to long-poll, then to polling that respects ``Retry-After``.
+        Raises `TimeoutError` after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         task = self.get(task_id)
-        etag = None
-        while True:
-            if on_update is not None:
-                on_update(task)
-            if task["status"] in TERMINAL:
+        notify = on_update or (lambda _task: None)
+        notify(task)
+        ways = {"sse": self._wait_sse, "long-poll": self._wait_long_poll, "poll": self._wait_poll}
+        order = list(ways) if mode == "auto" else [mode]
+        for name in order:
+            if task.terminal:
                 return task
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"task {task_id} still {task['status']} after {timeout} s")
-            time.sleep(interval)
-            headers: dict[str, str] = {"If-None-Match": etag} if etag else {}
-            response = self._http.get(f"/v1/tasks/{task_id}", headers=headers)
-            if response.status_code != 304:
-                task = _checked(response).json()
-                etag = response.headers.get("etag")
+            try:
+                return ways[name](task, deadline, notify)
+            except common.Unsupported:
+                continue
+        raise TimeoutError(f"task {task_id} is still {task.status}")  # pragma: no cover
 
-    def download(self, url: str, dest: Path) -> Path:
-        """Stream a (signed) artifact URL to a file."""
+    def _wait_sse(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
+        drops = 0
+        while not task.terminal:
+            left = common.time_left(task, deadline)
+            timeout = httpx.Timeout(10.0, read=min(common.LONG_POLL_S, left + 0.05))
+            try:
+                with connect_sse(
+                    self._http,
+                    "GET",
+                    f"/v1/tasks/{task.id}/events",
+                    headers={"Last-Event-ID": str(task.version)},
+                    timeout=timeout,
+                ) as source:
+                    if common.sse_unsupported(source.response):
+                        raise common.Unsupported
+                    source.response.raise_for_status()
+                    for sse in source.iter_sse():
+                        task = common.parse_event(sse).task
+                        notify(task)
+                        if task.terminal:
+                            return task
+            except httpx.ReadTimeout:
+                common.time_left(task, deadline)
+            except (httpx.TransportError, httpx.HTTPStatusError):
+                drops += 1
+                if drops > 5:
+                    raise common.Unsupported from None
+                time.sleep(min(0.2 * drops, common.time_left(task, deadline)))
+        return task
+
+    def _wait_long_poll(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
+        while not task.terminal:
+            wait = min(common.LONG_POLL_S, common.time_left(task, deadline))
+            started = time.monotonic()
+            response = self._http.get(
+                f"/v1/tasks/{task.id}",
+                params={"wait": round(wait, 2), "version": task.version},
+                timeout=wait + 10.0,
+            )
+            fresh = Task.model_validate(common.checked(response).json())
+            if fresh.version == task.version and time.monotonic() - started < wait / 2:
+                raise common.Unsupported  # answered at once without a change: no long-poll here
+            if fresh.version != task.version:
+                task = fresh
+                notify(task)
+        return task
+
+    def _wait_poll(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
+        backoff = common.Backoff()
+        etag = f'"{task.version}"'
+        while not task.terminal:
+            hint = None
+            response = self._http.get(f"/v1/tasks/{task.id}", headers={"If-None-Match": etag})
+            if response.status_code != 304:
+                task = Task.model_validate(common.checked(response).json())
+                etag = response.headers.get("etag", etag)
+                notify(task)
+            if task.terminal:
+                break
+            hint = common.retry_after(response)
+            time.sleep(min(backoff.next(hint), common.time_left(task, deadline)))
+        return task
+
+    # --- files ----------------------------------------------------------------------------
+    def download(
+        self,
+        target: Task | str,
+        dest: Path,
+        *,
+        variant: Literal["video", "cover"] = "video",
+        resume: bool = True,
+    ) -> Path:
+        """Stream a finished task's video (or cover), or any signed artifact URL, to ``dest``.
+        An interrupted download continues from its ``.part`` file with a Range request."""
+        url = common.artifact_url(target, variant)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with self._http.stream("GET", url) as response:
-            _checked(response)
-            with dest.open("wb") as fh:
+        part = dest.with_name(dest.name + ".part")
+        offset = part.stat().st_size if resume and part.exists() else 0
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        with self._http.stream("GET", url, headers=headers) as response:
+            if response.status_code == 416 and offset:
+                part.replace(dest)  # the part file was already complete
+                return dest
+            if response.status_code >= 400:
+                response.read()
+                common.checked(response)
+            mode = "ab" if response.status_code == 206 else "wb"
+            with part.open(mode) as fh:
                 for chunk in response.iter_bytes():
                     fh.write(chunk)
+        part.replace(dest)
         return dest
 
+    # --- webhooks -------------------------------------------------------------------------
+    def create_webhook(
+        self, url: str, *, events: list[str] | None = None, description: str = ""
+    ) -> WebhookEndpoint:
+        body = common.clean({"url": url, "events": events, "description": description})
+        return WebhookEndpoint.model_validate(self._json("POST", "/v1/webhooks", json=body))
+
+    def list_webhooks(self) -> list[WebhookEndpoint]:
+        data = self._json("GET", "/v1/webhooks")["data"]
+        return [WebhookEndpoint.model_validate(e) for e in data]
+
+    def delete_webhook(self, endpoint_id: str) -> None:
+        self._json("DELETE", f"/v1/webhooks/{endpoint_id}")
+
+    def test_webhook(self, endpoint_id: str) -> Delivery:
+        return Delivery.model_validate(self._json("POST", f"/v1/webhooks/{endpoint_id}/test"))
+
+    def deliveries(
+        self,
+        *,
+        task_id: str | None = None,
+        endpoint_id: str | None = None,
+        status: str | None = None,
+        page_size: int = 20,
+    ) -> Iterator[Delivery]:
+        """The delivery log, newest first, fetching pages as you iterate."""
+        params = common.clean(
+            {"task_id": task_id, "endpoint_id": endpoint_id, "status": status, "limit": page_size}
+        )
+        while True:
+            page = self._json("GET", "/v1/webhooks/deliveries", params=params)
+            yield from (Delivery.model_validate(d) for d in page["data"])
+            if not page["has_more"]:
+                return
+            params["after"] = page["next_cursor"]
+
+    def get_delivery(self, delivery_id: str) -> Delivery:
+        data = self._json("GET", f"/v1/webhooks/deliveries/{delivery_id}")
+        return Delivery.model_validate(data)
+
+    def resend_delivery(self, delivery_id: str) -> Delivery:
+        data = self._json("POST", f"/v1/webhooks/deliveries/{delivery_id}/resend")
+        return Delivery.model_validate(data)
+
+    def task_webhook_secret(self) -> str:
+        """The secret that signs deliveries to your tasks' own ``webhook_url``."""
+        return str(self._json("GET", "/v1/webhooks/task-secret")["secret"])
+
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = _checked(self._http.request(method, path, **kwargs))
+        response = common.checked(self._http.request(method, path, **kwargs))
         data: dict[str, Any] = response.json()
         return data
-
-
-def _checked(response: httpx.Response) -> httpx.Response:
-    if response.status_code < 400:
-        return response
-    response.read()  # a streamed response has no body yet
-    try:
-        error = response.json()["error"]
-        problem = errors.error_for_code(error["code"], error["message"])
-        problem.param = error.get("param")
-    except (ValueError, KeyError, TypeError):
-        problem = errors.VidtaskError(f"HTTP {response.status_code}: {response.text[:200]}")
-    raise problem
