@@ -35,6 +35,9 @@ class Quiet:
     def progress(self, percent: float) -> None:
         pass
 
+    def preview(self, path: Path) -> None:
+        pass
+
 
 class PeakRss:
     """Samples the RSS of this process and its children every 10 ms."""

@@ -41,6 +41,7 @@ class Recorder:
         self.stages: list[str] = []
         self.percents: list[float] = []
         self.events: list[tuple[str, object]] = []
+        self.previews: list[Path] = []
 
     def stage(self, name: str) -> None:
         self.stages.append(name)
@@ -49,6 +50,11 @@ class Recorder:
     def progress(self, percent: float) -> None:
         self.percents.append(percent)
         self.events.append(("progress", percent))
+
+    def preview(self, path: Path) -> None:
+        assert path.read_bytes()[:3] == b"\xff\xd8\xff", "a preview must be a complete JPEG"
+        self.previews.append(path)
+        self.events.append(("preview", path))
 
 
 @pytest.fixture(scope="session")

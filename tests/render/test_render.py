@@ -8,6 +8,7 @@ from typing import Any
 
 import av
 import pytest
+from PIL import Image
 
 from vidtask.backends.base import RunContext
 from vidtask.backends.timeline import TimelineBackend
@@ -101,8 +102,21 @@ def test_render_end_to_end(backend: TimelineBackend, recorder: Any, tmp_path: Pa
     assert white_pixels(frames[2.5], text_box) == 0  # the text has ended
 
     assert result.cover is not None and len(result.previews) == 3
-    for still in (result.cover, *result.previews):
+    assert result.thumbnail is not None and result.spritesheet is not None
+    for still in (result.cover, result.thumbnail, result.spritesheet, *result.previews):
         assert still.read_bytes()[:3] == b"\xff\xd8\xff"
+    with Image.open(result.cover) as cover:
+        assert cover.size == (320, 180)
+        assert close(cover.getpixel((10, 10)), (255, 0, 0))  # 25% of 3 s: still red
+    with Image.open(result.thumbnail) as thumbnail:
+        assert thumbnail.size == (320, 180)
+    with Image.open(result.spritesheet) as sheet:
+        assert sheet.size == (5 * 160, 5 * 90)  # 25 tiles of 160x90
+        assert close(sheet.getpixel((5, 5)), (255, 0, 0))  # first tile: red
+        assert close(sheet.getpixel((4 * 160 + 5, 4 * 90 + 5)), (0, 200, 0))  # last: the image
+    with Image.open(result.previews[1]) as middle:
+        assert middle.size == (320, 180) and close(middle.getpixel((10, 10)), (0, 0, 255))
+    assert recorder.previews == result.previews
 
     assert recorder.stages == ["fetching", "rendering", "saving"]
     assert recorder.percents == sorted(recorder.percents) and recorder.percents[-1] == 100

@@ -16,11 +16,18 @@ __all__ = ["Backend", "Reporter", "RunContext", "RunResult"]
 
 
 class Reporter(Protocol):
-    """Receives a running task's stage and progress (0-100). Writes are throttled by the caller."""
+    """Receives a running task's stage, progress (0-100) and preview frames. Progress writes are
+    throttled by the reporter."""
 
     def stage(self, name: str) -> None: ...
 
     def progress(self, percent: float) -> None: ...
+
+    def preview(self, path: Path) -> None:
+        """A finished preview frame (a JPEG in the run's workdir), shown on the task while the
+        run goes on. The reporter copies the file; it stays where it is and should also be
+        listed in `RunResult.previews`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,11 @@ class RunResult:
     #: Probed from the output file: duration, fps, width, height, seed, size_bytes, has_audio.
     metadata: dict[str, Any]
     cover: Path | None = None
+    #: A small JPEG of the cover frame (about 320 px wide).
+    thumbnail: Path | None = None
+    #: One JPEG holding a grid of frames sampled across the video.
+    spritesheet: Path | None = None
+    #: Every preview frame in time order, including those already given to `Reporter.preview`.
     previews: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -29,8 +29,11 @@ PROGRESS_INTERVAL_S = 0.25
 
 
 class StoreReporter:
-    """Writes stage and progress through the fenced store API; a refused write means the lease
-    is gone, so the run is told to stop."""
+    """Writes stage, progress and previews through the fenced store API; a refused write means
+    the lease is gone, so the run is told to stop.
+
+    Preview frames are copied into the attempt's artifacts at once (through ``staging``, a
+    folder in the workdir) and the task's ``previews`` list grows with each one."""
 
     def __init__(
         self,
@@ -39,11 +42,26 @@ class StoreReporter:
         lease_ttl: float,
         cancel: threading.Event,
         clock: Callable[[], float] = time.time,
+        *,
+        artifacts: LocalArtifacts | None = None,
+        staging: Path | None = None,
     ) -> None:
         self._store, self._fence, self._ttl = store, fence, lease_ttl
         self._cancel, self._clock = cancel, clock
+        self._artifacts, self._staging = artifacts, staging
         self._last_write = 0.0
         self._pending: float | None = None
+        self.previews: list[dict[str, str]] = []
+
+    def preview(self, path: Path) -> None:
+        if self._artifacts is None or self._staging is None:
+            return  # nowhere to publish early; the previews arrive with the result
+        self._staging.mkdir(parents=True, exist_ok=True)
+        copy = self._staging / path.name
+        shutil.copyfile(path, copy)
+        name = self._artifacts.save(self._fence.task_id, self._fence.attempt, [copy])[0]
+        self.previews.append({"id": f"frame{len(self.previews) + 1}", "name": name})
+        self._write(previews=list(self.previews), progress=self._pending)
 
     def stage(self, name: str) -> None:
         self._write(stage=name, progress=self._pending)
@@ -121,7 +139,15 @@ class Worker:
         extra = {"task_id": task.id, "attempt": task.attempt, "worker": self.worker_id}
         log.info("task started", extra=extra)
         try:
-            reporter = StoreReporter(self.store, fence, self.lease_ttl, cancel, self.clock)
+            reporter = StoreReporter(
+                self.store,
+                fence,
+                self.lease_ttl,
+                cancel,
+                self.clock,
+                artifacts=self.artifacts,
+                staging=workdir / ".published",
+            )
             ctx = RunContext(task.id, task.attempt, workdir, reporter, cancel)
             outcome = self._execute(task, ctx)
             if isinstance(outcome, RunResult):
@@ -162,14 +188,17 @@ class Worker:
             return errors.RenderFailed("the renderer crashed; see the server log")
 
     def _complete(self, task: Task, fence: Fence, run: RunResult) -> None:
-        files = [run.video, *([run.cover] if run.cover else []), *run.previews]
+        stills = [run.cover, run.thumbnail, run.spritesheet]
+        files = [run.video, *(still for still in stills if still), *run.previews]
         names = self.artifacts.save(task.id, task.attempt, files)
         video, rest = names[0], names[1:]
-        cover = rest.pop(0) if run.cover else None
+        cover, thumbnail, spritesheet = (rest.pop(0) if still else None for still in stills)
         previews = [{"id": f"frame{i}", "name": name} for i, name in enumerate(rest, 1)]
         result = {
             "video": video,
             "cover": cover,
+            "thumbnail": thumbnail,
+            "spritesheet": spritesheet,
             "format": run.format,
             "metadata": run.metadata,
             "warnings": run.warnings,

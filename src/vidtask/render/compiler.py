@@ -16,6 +16,7 @@ from pathlib import Path
 from vidtask.core import errors
 from vidtask.render import layout, schema
 from vidtask.render.probe import MediaInfo
+from vidtask.render.stills import StillPlan, plan_stills
 from vidtask.render.text import RenderedText
 
 __all__ = ["Command", "compile_timeline", "ffmpeg_color", "resolve_length"]
@@ -32,6 +33,8 @@ class Command:
     #: Output duration in seconds (a whole number of frames).
     duration: float
     warnings: list[str] = field(default_factory=list)
+    #: The frames the same command writes for the cover, thumbnail, sprite sheet and previews.
+    stills: StillPlan | None = None
 
 
 def _n(value: float) -> str:
@@ -175,7 +178,7 @@ class _Builder:
         )
         self.audio.append(f"a{i}")
 
-    def finish(self, total: float) -> str:
+    def finish(self, total: float, stills: bool) -> str:
         out = self.out
         base = f"color=c={ffmpeg_color(out.background)}:s={out.width}x{out.height}:r={out.fps}"
         chains = [f"{base}:d={_n(total)},format=yuv420p[base]", *self.chains]
@@ -183,7 +186,8 @@ class _Builder:
         for n, (label, x, y) in enumerate(self.visual):
             chains.append(f"[{below}][{label}]overlay=x={x}:y={y}:eof_action=pass[o{n}]")
             below = f"o{n}"
-        chains.append(f"[{below}]format=yuv420p[vout]")
+        split = ",split[vout][still_in]" if stills else "[vout]"
+        chains.append(f"[{below}]format=yuv420p{split}")
         if self.audio:
             # normalize=0 keeps each clip's volume as requested; the limiter catches overs.
             mixed = "".join(f"[{a}]" for a in self.audio)
@@ -203,8 +207,12 @@ def compile_timeline(
     output: Path,
     ffmpeg_exe: str,
     max_duration_s: float,
+    stills: bool = True,
 ) -> Command:
-    """Build the ffmpeg command. ``media`` is keyed by asset src, ``texts`` by clip path."""
+    """Build the ffmpeg command. ``media`` is keyed by asset src, ``texts`` by clip path.
+
+    With ``stills``, the same command also writes the cover, thumbnail, sprite sheet and
+    preview frames next to ``output`` (see `vidtask.render.stills`)."""
     builder = _Builder(timeline)
     fps = timeline.output.fps
     end = 0.0
@@ -232,8 +240,16 @@ def compile_timeline(
                 builder.add_audio(i, k, clip, asset.volume, length)
         else:
             builder.add_visual(i, path, clip, length, info, texts.get(path))
-    total = max(1, round(end * fps)) / fps
-    graph = builder.finish(total)
+    frames = max(1, round(end * fps))
+    total = frames / fps
+    graph = builder.finish(total, stills)
+    plan: StillPlan | None = None
+    if stills:
+        out = timeline.output
+        plan = plan_stills(
+            output.parent, frames=frames, fps=fps, previews=out.previews, cover_at=out.cover_at
+        )
+        graph = ";\n".join([graph, plan.chain("still_in")])
     if len(graph) > _INLINE_GRAPH_MAX:
         script = output.with_name("filter_graph.txt")
         script.write_text(graph, encoding="utf-8")
@@ -252,9 +268,10 @@ def compile_timeline(
         "-c:v", "libx264", "-preset", "veryfast", "-crf", str(timeline.output.crf),
         "-pix_fmt", "yuv420p", "-r", str(fps),
         "-movflags", "+faststart", "-t", _n(total), "-y", str(output),
+        *(plan.args() if plan else []),
     ]  # fmt: skip
     log.debug("compiled %d inputs, graph of %d chars", builder.count, len(graph))
-    return Command(args=args, duration=total, warnings=builder.warnings)
+    return Command(args=args, duration=total, warnings=builder.warnings, stills=plan)
 
 
 _MEDIA = (schema.ImageAsset, schema.VideoAsset, schema.AudioAsset)

@@ -34,6 +34,21 @@ class _Progress:
             self.reporter.progress(percent)
 
 
+class _PreviewPublisher:
+    """Hands each preview JPEG to the reporter once ffmpeg has renamed it into place."""
+
+    def __init__(self, plan: stills.StillPlan, reporter: Reporter) -> None:
+        self.plan = plan
+        self.reporter = reporter
+        self.published = 0
+
+    def __call__(self) -> None:
+        ready = self.plan.ready_previews()
+        for path in ready[self.published :]:
+            self.reporter.preview(path)
+        self.published = max(self.published, len(ready))
+
+
 def _check(cancel: threading.Event) -> None:
     if cancel.is_set():
         raise errors.Cancelled()
@@ -126,33 +141,35 @@ def render_timeline(
     _check(ctx.cancel)
 
     ctx.reporter.stage("rendering")
+    plan = command.stills
+    assert plan is not None
+    plan.frames_dir.mkdir(parents=True, exist_ok=True)
+    publish = _PreviewPublisher(plan, ctx.reporter)
+
+    def on_progress(percent: float) -> None:
+        report(10.0 + 0.8 * percent)
+        publish()
+
     run_ffmpeg(
-        command.args,
-        duration_s=command.duration,
-        on_progress=lambda percent: report(10.0 + 0.8 * percent),
-        cancel=ctx.cancel,
+        command.args, duration_s=command.duration, on_progress=on_progress, cancel=ctx.cancel
     )
     _check(ctx.cancel)
+    publish()
 
     ctx.reporter.stage("saving")
     report(90.0)
     metadata = probe.probe_output(video)
-    duration = float(metadata["duration"]) or command.duration
-    last_frame = max(0.0, duration - 1.0 / timeline.output.fps)
-    cover_at = timeline.output.cover_at
-    cover = ctx.workdir / "cover.jpg"
-    shots = [(min(last_frame, duration * 0.25 if cover_at is None else cover_at), cover)]
-    previews = [ctx.workdir / f"preview_{i}.jpg" for i in range(1, timeline.output.previews + 1)]
-    times = stills.preview_times(duration, len(previews))
-    shots += [(min(last_frame, at), dest) for at, dest in zip(times, previews, strict=True)]
-    stills.grab_frames(video, shots)
+    files = plan.finish()
+    publish()
     report(100.0)
-    log.info("task %s rendered %.2f s of video", ctx.task_id, duration)
+    log.info("task %s rendered %.2f s of video", ctx.task_id, metadata["duration"])
     return RunResult(
         video=video,
         format="mp4",
         metadata=metadata,
-        cover=cover,
-        previews=previews,
+        cover=files.cover,
+        thumbnail=files.thumbnail,
+        spritesheet=files.spritesheet,
+        previews=files.previews,
         warnings=command.warnings,
     )
