@@ -17,6 +17,9 @@ from vidtask.api.state import state
 
 __all__ = ["router"]
 
+#: Service field paths in errors, as this dialect names them.
+_FIELDS = {"webhook_url": "callback_url"}
+
 router = APIRouter(tags=["ark"])
 
 TASKS = "/api/v3/contents/generations/tasks"
@@ -45,7 +48,7 @@ async def create_task(request: Request) -> JSONResponse:
     owner = app.auth.owner(request)
     intake = Intake(app, request)
     body = _inline_images(intake, await read_json(request))
-    task = await intake.submit(owner, body, ark.parse_create)
+    task = await intake.submit(owner, body, ark.parse_create, fields=_FIELDS)
     return JSONResponse(ark.created_view(task))
 
 

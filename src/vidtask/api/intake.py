@@ -4,7 +4,7 @@ multipart), keep inline images as uploaded files, parse with the dialect's pure 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,18 @@ class Intake:
         self.images.append(image)
         return str(image.path)
 
-    async def submit(self, owner: str, body: Any, parse: Callable[..., TaskSpec]) -> Task:
-        """Parse ``body`` (with inline images already replaced by paths) and submit it."""
+    async def submit(
+        self,
+        owner: str,
+        body: Any,
+        parse: Callable[..., TaskSpec],
+        *,
+        fields: Mapping[str, str] | None = None,
+    ) -> Task:
+        """Parse ``body`` (with inline images already replaced by paths) and submit it.
+
+        ``fields`` renames the service's field paths in errors to the dialect's own
+        (``webhook_url`` is Ark's ``callback_url``)."""
         spec = parse(
             body,
             router=self.app.service.router,
@@ -58,7 +68,14 @@ class Intake:
         )
         for image in self.images:
             await anyio.to_thread.run_sync(image.save)
-        task, created = await anyio.to_thread.run_sync(self.app.service.submit, owner, spec)
+        try:
+            task, created = await anyio.to_thread.run_sync(self.app.service.submit, owner, spec)
+        except errors.InvalidRequest as exc:
+            renamed = (fields or {}).get(exc.param or "")
+            if renamed is None or exc.param is None:
+                raise
+            message = renamed + exc.message.removeprefix(exc.param)
+            raise errors.InvalidRequest(message, param=renamed) from exc
         if created:
             self.app.metrics.submitted.labels(task.model).inc()
         return task

@@ -22,6 +22,9 @@ from vidtask.store.base import TaskFilter
 
 __all__ = ["router"]
 
+#: Service field paths in errors, as OpenAI names them.
+_FIELDS = {"input.opening_image": "input_reference"}
+
 router = APIRouter(tags=["openai"])
 
 _VIDEO_ID = {
@@ -74,7 +77,7 @@ async def create_video(request: Request) -> Response:
     owner = app.auth.owner(request)
     intake = Intake(app, request)
     body = await read_form_or_json(request, intake, file_fields={"input_reference"})
-    task = await intake.submit(owner, _reference(intake, body), openai.parse_create)
+    task = await intake.submit(owner, _reference(intake, body), openai.parse_create, fields=_FIELDS)
     return _video(request, task)
 
 

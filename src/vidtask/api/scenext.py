@@ -16,6 +16,9 @@ from vidtask.api.state import state
 
 __all__ = ["router"]
 
+#: Service field paths in errors, as this dialect names them.
+_FIELDS = {"webhook_url": "notify_url"}
+
 router = APIRouter(tags=["scenext"])
 
 _CREATE_SCHEMA = {
@@ -45,7 +48,7 @@ async def gen_video(request: Request) -> JSONResponse:
     owner = app.auth.owner(request)
     intake = Intake(app, request)
     body = _inline_images(intake, await read_json(request))
-    task = await intake.submit(owner, body, scenext.parse_create)
+    task = await intake.submit(owner, body, scenext.parse_create, fields=_FIELDS)
     return JSONResponse(scenext.created_view(task))
 
 

@@ -296,7 +296,7 @@ def view(task: Task, links: Links) -> dict[str, Any]:
         "status": status.dialect_status(status.Dialect.ARK, task.status, code),
         "error": None if task.error is None else dict(task.error),
     }
-    if links.video_url is not None:
+    if task.status is Status.COMPLETED:
         content = {"video_url": links.video_url}
         if echo.get("return_last_frame") and links.last_frame_url is not None:
             content["last_frame_url"] = links.last_frame_url

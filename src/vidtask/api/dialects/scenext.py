@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from vidtask.api.dialects.generation import Generation, Quality, model_input
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
-from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.core.task import Links, Status, Task, TaskSpec
 
 __all__ = ["GenVideo", "QUALITIES", "created_view", "error_view", "parse_create", "view"]
 
@@ -84,7 +84,7 @@ def view(task: Task, links: Links) -> dict[str, Any]:
         "status": status.dialect_status(status.Dialect.SCENEXT, task.status),
         "progress": [{"id": p["id"], "image": p["url"]} for p in links.previews],
     }
-    if links.video_url is not None:
+    if task.status is Status.COMPLETED:
         data["result"] = {"video_url": links.video_url, "cover_url": links.cover_url}
     if task.error is not None:
         data["error"] = {"code": task.error["code"], "message": task.error["message"]}
