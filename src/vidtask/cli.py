@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.progress_bar import ProgressBar
-from rich.table import Table
+from rich.table import Column, Table
 
 from vidtask import logs
 from vidtask.api import app as api_app
@@ -207,7 +207,9 @@ def watch(
 
 
 def _watch_table(rows: dict[str, Task], show_all: bool, limit: int) -> Table:
-    table = Table("id", "model", "status", "stage", "progress", "eta", "updated")
+    table = Table(
+        Column("id", no_wrap=True), "model", "status", "stage", "progress", "eta", "updated"
+    )
     shown = [t for t in rows.values() if show_all or not t.terminal]
     shown.sort(key=lambda t: t.created_at, reverse=True)
     for task in shown[:limit]:
@@ -242,7 +244,7 @@ def webhooks_list(url: str = URL, api_key: str = KEY) -> None:
     """List endpoints."""
     with _connected(url, api_key) as client:
         endpoints = client.list_webhooks()
-    table = Table("id", "url", "events", "description")
+    table = Table(Column("id", no_wrap=True), "url", "events", "description")
     for e in endpoints:
         table.add_row(e.id, e.url, ", ".join(e.events), e.description)
     console.print(table)
@@ -284,7 +286,14 @@ def webhooks_deliveries(
     with _connected(url, api_key) as client:
         found = client.deliveries(task_id=task_id, status=status, page_size=min(limit, 100))
         deliveries = list(itertools.islice(found, limit))
-    table = Table("id", "event", "status", "attempts", "last error", "url")
+    table = Table(
+        Column("id", no_wrap=True),
+        Column("event", no_wrap=True),
+        Column("status", no_wrap=True),
+        "attempts",
+        "last error",
+        "url",
+    )
     for d in deliveries:
         table.add_row(d.id, d.event_type, d.status, str(d.attempts), d.last_error or "", d.url)
     console.print(table)

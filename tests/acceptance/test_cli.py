@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -105,3 +108,62 @@ def test_demo_renders_the_bundled_example(tmp_path: Path) -> None:
         assert container.streams.video[0].width == 1280
         assert len(container.streams.audio) == 1
     assert "rendering" in done.stderr  # the progress bar named its stages
+
+
+def test_watch_and_webhooks_commands(tmp_path: Path, asset_root: Path) -> None:
+    from tests.webhooks.receiver import Receiver
+
+    server = Server(
+        tmp_path / "data", asset_root, VIDTASK_ASSET_ALLOW_NETWORKS='["127.0.0.0/8"]'
+    ).start()
+    env = {"VIDTASK_URL": server.url}
+    try:
+        with Receiver() as receiver:
+            added = runner.invoke(app, ["webhooks", "add", receiver.url], env=env)
+            assert added.exit_code == 0, added.output
+            endpoint_id = re.search(r"created (we_\w+)", added.output).group(1)  # type: ignore[union-attr]
+            assert added.output.strip().splitlines()[-1].startswith("whsec_")
+            assert endpoint_id in runner.invoke(app, ["webhooks", "list"], env=env).output
+            tested = runner.invoke(app, ["webhooks", "test", endpoint_id], env=env)
+            assert tested.exit_code == 0 and "delivered (200)" in tested.output
+            log = runner.invoke(app, ["webhooks", "deliveries"], env=env)
+            assert "webhook.test" in log.output and "delivered" in log.output
+            assert runner.invoke(app, ["webhooks", "secret"], env=env).output.startswith("whsec_")
+            removed = runner.invoke(app, ["webhooks", "remove", endpoint_id], env=env)
+            assert removed.exit_code == 0
+
+        task = runner.invoke(app, ["submit", "--json", _job(tmp_path)], env=env)
+        task_id = json.loads(task.stdout[task.stdout.index("{") :])["id"]
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "vidtask", "watch", "--all", "--url", server.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "160"},
+        )
+        try:
+            _wait_until_streaming(watch.pid, server.port)
+            assert runner.invoke(app, ["wait", task_id], env=env).exit_code == 0
+            time.sleep(0.5)  # the terminal event reaches the table
+        finally:
+            watch.send_signal(signal.SIGINT)
+            output = watch.communicate(timeout=30)[0].decode()
+        assert task_id in output and "completed" in output
+    finally:
+        server.stop()
+
+
+def _wait_until_streaming(pid: int, port: int) -> None:
+    """Until the process holds a connection to the server (its event stream)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conns = psutil.Process(pid).net_connections(kind="tcp")
+        if any(c.raddr and c.raddr.port == port for c in conns):
+            return
+        time.sleep(0.1)
+    raise AssertionError("vidtask watch never connected")
+
+
+def _job(tmp_path: Path) -> str:
+    job = tmp_path / "watched.json"
+    job.write_text(json.dumps(tiny()))
+    return str(job)
