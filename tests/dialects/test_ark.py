@@ -228,6 +228,7 @@ def test_succeeded_view_matches_the_golden_task() -> None:
     assert body["usage"] == {"completion_tokens": 108_000, "total_tokens": 108_000}
     assert (body["created_at"], body["updated_at"]) == (1712697600, 1712697720)
     assert PAYLOADS["ark"]("task.completed", task, LINKS) == body  # the callback body
+    assert ark.ArkTask.model_validate(body, strict=True).model_dump(exclude_unset=True) == body
     no_frame = parse({"model": SEEDANCE, "content": [text("x")]}).external_ref
     assert (
         "last_frame_url"
@@ -249,6 +250,7 @@ def test_view_statuses(status: Status, code: str | None, word: str) -> None:
     error = None if code is None else {"code": code, "message": "why"}
     body = ark.view(make_task(status=status, error=error), LINKS)
     assert body["status"] == word and body["error"] == error
+    ark.ArkTask.model_validate(body, strict=True)
     assert "content" not in body and "usage" not in body
 
 

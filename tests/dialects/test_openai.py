@@ -163,6 +163,7 @@ def test_view_matches_the_golden_video_object() -> None:
     assert body["model"] == "sora-2" and body["status"] == "completed"
     assert body["progress"] == 100 and body["completed_at"] == 1712697720
     assert Video.model_validate(body).size == "1280x720"  # the SDK's own type accepts it
+    assert openai.VideoObject.model_validate(body, strict=True).model_dump() == body  # documented
 
 
 @pytest.mark.parametrize(
@@ -181,6 +182,7 @@ def test_view_statuses(status: Status, word: str, code: str | None) -> None:
     assert body["error"] == error
     assert body["completed_at"] is None if status in (Status.QUEUED, Status.IN_PROGRESS) else True
     Video.model_validate(body | {"size": "1280x720"})
+    openai.VideoObject.model_validate(body, strict=True)
 
 
 def test_view_of_a_task_made_through_another_dialect() -> None:

@@ -78,11 +78,16 @@ def test_statuses(status: Status, word: str) -> None:
     assert body["status"] == "success" and body["data"]["status"] == word
     assert body["data"]["progress"] == [] and "result" not in body["data"]
     assert body["data"].get("error") == error
+    assert (
+        scenext.StatusAnswer.model_validate(body, strict=True).model_dump(exclude_unset=True)
+        == body
+    )
 
 
 def test_completed_view_carries_video_and_cover() -> None:
     body = scenext.view(completed(make_task()), LINKS)
     assert body["data"]["status"] == "COMPLETED"
+    scenext.StatusAnswer.model_validate(body, strict=True)
     assert body["data"]["result"] == {"video_url": LINKS.video_url, "cover_url": LINKS.cover_url}
     assert len(body["data"]["progress"]) == 2
     assert PAYLOADS["scenext"]("task.completed", completed(make_task()), LINKS) == body

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import JSONResponse
 
 from vidtask.api.dialects import ark
+from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake
 from vidtask.api.native import TASK_ID_PARAM, task_response
@@ -22,14 +23,11 @@ _FIELDS = {"webhook_url": "callback_url"}
 
 router = APIRouter(tags=["ark"])
 
+_ERROR = ark.ErrorEnvelope
+
 TASKS = "/api/v3/contents/generations/tasks"
 
-_CREATE_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": ark.CreateTask.model_json_schema()}},
-    }
-}
+_CREATE_SCHEMA = request_body(ark.CreateTask)
 
 
 def _inline_images(intake: Intake, body: Any) -> Any:
@@ -42,7 +40,11 @@ def _inline_images(intake: Intake, body: Any) -> Any:
     return body
 
 
-@router.post(TASKS, openapi_extra=_CREATE_SCHEMA)
+@router.post(
+    TASKS,
+    openapi_extra=_CREATE_SCHEMA,
+    responses=responses(ark.Created, _ERROR, 400, 401, 413),
+)
 async def create_task(request: Request) -> JSONResponse:
     app = state(request)
     owner = app.auth.owner(request)
@@ -52,14 +54,18 @@ async def create_task(request: Request) -> JSONResponse:
     return JSONResponse(ark.created_view(task))
 
 
-@router.get(TASKS + "/{task_id}", openapi_extra=TASK_ID_PARAM)
+@router.get(
+    TASKS + "/{task_id}",
+    openapi_extra=TASK_ID_PARAM,
+    responses=responses(ark.ArkTask, _ERROR, 401, 404),
+)
 async def get_task(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
     return task_response(request, task, ark.view)
 
 
-@router.get(TASKS)
+@router.get(TASKS, responses=responses(ark.TaskList, _ERROR, 400, 401))
 async def list_tasks(
     request: Request,
     page_num: int = Query(1, ge=1, le=500),
@@ -77,7 +83,7 @@ async def list_tasks(
     return JSONResponse(ark.list_view(page.items, links, total))
 
 
-@router.delete(TASKS + "/{task_id}")
+@router.delete(TASKS + "/{task_id}", responses=responses(None, _ERROR, 401, 404, 409))
 async def delete_task(task_id: str, request: Request) -> JSONResponse:
     """Queued: cancelled. Succeeded, failed or expired: deleted. Running or cancelled: 409."""
     app = state(request)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import FileResponse, JSONResponse
 
 from vidtask.api.dialects import openai
+from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake, read_form_or_json
 from vidtask.api.native import task_response
@@ -27,26 +28,15 @@ _FIELDS = {"input.opening_image": "input_reference"}
 
 router = APIRouter(tags=["openai"])
 
+_ERROR = openai.ErrorEnvelope
+
 _VIDEO_ID = {
     "parameters": [
         {"name": "video_id", "in": "path", "required": True, "schema": {"type": "string"}}
     ]
 }
-_CREATE_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": openai.CreateVideo.model_json_schema()},
-            "multipart/form-data": {"schema": openai.CreateVideo.model_json_schema()},
-        },
-    }
-}
-_REMIX_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": openai.RemixVideo.model_json_schema()}},
-    }
-}
+_CREATE_SCHEMA = request_body(openai.CreateVideo, "application/json", "multipart/form-data")
+_REMIX_SCHEMA = request_body(openai.RemixVideo)
 
 
 def _video(request: Request, task: Task, status_code: int = 200) -> Response:
@@ -71,7 +61,11 @@ def _reference(intake: Intake, body: Any) -> Any:
     return body
 
 
-@router.post("/v1/videos", openapi_extra=_CREATE_SCHEMA)
+@router.post(
+    "/v1/videos",
+    openapi_extra=_CREATE_SCHEMA,
+    responses=responses(openai.VideoObject, _ERROR, 400, 401, 413),
+)
 async def create_video(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -81,14 +75,18 @@ async def create_video(request: Request) -> Response:
     return _video(request, task)
 
 
-@router.get("/v1/videos/{video_id}", openapi_extra=_VIDEO_ID)
+@router.get(
+    "/v1/videos/{video_id}",
+    openapi_extra=_VIDEO_ID,
+    responses=responses(openai.VideoObject, _ERROR, 401, 404),
+)
 async def retrieve_video(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["video_id"])
     return _video(request, task)
 
 
-@router.get("/v1/videos")
+@router.get("/v1/videos", responses=responses(openai.VideoList, _ERROR, 400, 401))
 async def list_videos(
     request: Request,
     after: str | None = Query(None, description="The last id of the previous page."),
@@ -102,14 +100,20 @@ async def list_videos(
     return JSONResponse(openai.list_view(page.items, links, page.has_more))
 
 
-@router.delete("/v1/videos/{video_id}")
+@router.delete(
+    "/v1/videos/{video_id}", responses=responses(openai.VideoDeleted, _ERROR, 401, 404, 409)
+)
 async def delete_video(video_id: str, request: Request) -> JSONResponse:
     app = state(request)
     await anyio.to_thread.run_sync(app.service.delete, app.auth.owner(request), video_id)
     return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
 
 
-@router.post("/v1/videos/{video_id}/remix", openapi_extra=_REMIX_SCHEMA)
+@router.post(
+    "/v1/videos/{video_id}/remix",
+    openapi_extra=_REMIX_SCHEMA,
+    responses=responses(openai.VideoObject, _ERROR, 400, 401, 404),
+)
 async def remix_video(video_id: str, request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -120,7 +124,14 @@ async def remix_video(video_id: str, request: Request) -> Response:
     return _video(request, task)
 
 
-@router.get("/v1/videos/{video_id}/content", response_class=FileResponse)
+@router.get(
+    "/v1/videos/{video_id}/content",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"video/mp4": {}, "image/jpeg": {}}, "description": "The file"},
+        **responses(None, _ERROR, 400, 401, 404),
+    },
+)
 async def download_content(
     video_id: str,
     request: Request,

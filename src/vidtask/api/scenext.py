@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.responses import JSONResponse
 
 from vidtask.api.dialects import scenext
+from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake
 from vidtask.api.native import TASK_ID_PARAM, task_response
@@ -21,12 +22,7 @@ _FIELDS = {"webhook_url": "notify_url"}
 
 router = APIRouter(tags=["scenext"])
 
-_CREATE_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": scenext.GenVideo.model_json_schema()}},
-    }
-}
+_CREATE_SCHEMA = request_body(scenext.GenVideo)
 
 
 def _inline_images(intake: Intake, body: Any) -> Any:
@@ -42,7 +38,11 @@ def _inline_images(intake: Intake, body: Any) -> Any:
     return body
 
 
-@router.post("/api/gen_video", openapi_extra=_CREATE_SCHEMA)
+@router.post(
+    "/api/gen_video",
+    openapi_extra=_CREATE_SCHEMA,
+    responses=responses(scenext.CreatedAnswer, scenext.ErrorAnswer, 400, 401, 413),
+)
 async def gen_video(request: Request) -> JSONResponse:
     app = state(request)
     owner = app.auth.owner(request)
@@ -52,7 +52,11 @@ async def gen_video(request: Request) -> JSONResponse:
     return JSONResponse(scenext.created_view(task))
 
 
-@router.get("/api/get_status/{task_id}", openapi_extra=TASK_ID_PARAM)
+@router.get(
+    "/api/get_status/{task_id}",
+    openapi_extra=TASK_ID_PARAM,
+    responses=responses(scenext.StatusAnswer, scenext.ErrorAnswer, 401, 404),
+)
 async def get_status(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["task_id"])

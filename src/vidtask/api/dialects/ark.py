@@ -26,13 +26,17 @@ from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.store.base import TaskFilter
 
 __all__ = [
+    "ArkTask",
     "CreateTask",
+    "Created",
+    "ErrorEnvelope",
     "FPS",
     "ListQuery",
     "created_view",
     "dimensions",
     "error_view",
     "list_view",
+    "TaskList",
     "parse_create",
     "task_filter",
     "usage_tokens",
@@ -76,7 +80,17 @@ Content = Annotated[TextContent | ImageContent, Field(discriminator="type")]
 class CreateTask(BaseModel):
     """Body of ``POST /api/v3/contents/generations/tasks``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "doubao-seedance-1-0-pro-250528",
+                    "content": [{"type": "text", "text": "A cat --rs 480p --dur 1"}],
+                }
+            ]
+        },
+    )
 
     model: str = Field(min_length=1, max_length=200)
     content: list[Content] = Field(min_length=1, max_length=20)
@@ -95,6 +109,63 @@ class CreateTask(BaseModel):
     seed: int | None = Field(None, ge=-1, le=2**32 - 1)
     camera_fixed: bool | None = None
     watermark: bool | None = None
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+
+
+class TaskContent(BaseModel):
+    video_url: str
+    last_frame_url: str | None = None
+
+
+class Usage(BaseModel):
+    completion_tokens: int
+    total_tokens: int
+
+
+class ArkTask(BaseModel):
+    """A task as ``GET …/tasks/{id}`` answers it (responses; documents what `view` returns)."""
+
+    id: str
+    model: str
+    status: ArkStatus
+    error: TaskError | None
+    content: TaskContent | None = None
+    usage: Usage | None = None
+    created_at: int
+    updated_at: int
+    seed: int | None = None
+    resolution: str | None = None
+    ratio: str | None = None
+    duration: int | None = None
+    frames: int | None = None
+    framespersecond: int | None = None
+    execution_expires_after: int | None = None
+
+
+class TaskList(BaseModel):
+    items: list[ArkTask]
+    total: int
+
+
+class Created(BaseModel):
+    id: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    param: str | None
+    type: str
+
+
+class ErrorEnvelope(BaseModel):
+    """Ark's error envelope."""
+
+    error: ErrorBody
 
 
 @dataclass(frozen=True, slots=True)

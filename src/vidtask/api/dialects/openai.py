@@ -12,7 +12,7 @@ remix can re-run it with a new prompt.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -25,7 +25,11 @@ from vidtask.core.task import Links, Task, TaskSpec
 __all__ = [
     "CreateVideo",
     "DEFAULT_MODEL",
+    "ErrorEnvelope",
     "RemixVideo",
+    "VideoDeleted",
+    "VideoList",
+    "VideoObject",
     "error_view",
     "list_view",
     "parse_create",
@@ -53,7 +57,14 @@ class ImageReference(BaseModel):
 class CreateVideo(BaseModel):
     """Body of ``POST /v1/videos`` (JSON, or the same fields as multipart form data)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"prompt": "A calico cat playing a piano", "size": "160x90", "seconds": "1"}
+            ]
+        },
+    )
 
     prompt: str = Field(min_length=1, max_length=20_000)
     model: str = Field(DEFAULT_MODEL, min_length=1, max_length=200)
@@ -94,6 +105,56 @@ class RemixVideo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=20_000)
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+
+
+class VideoObject(BaseModel):
+    """The Video object (responses; documents what `view` returns)."""
+
+    id: str
+    object: Literal["video"]
+    model: str
+    status: Literal["queued", "in_progress", "completed", "failed"]
+    progress: int = Field(ge=0, le=100)
+    created_at: int
+    completed_at: int | None
+    expires_at: int | None
+    prompt: str | None
+    size: str
+    seconds: str
+    remixed_from_video_id: str | None
+    error: VideoError | None
+
+
+class VideoList(BaseModel):
+    object: Literal["list"]
+    data: list[VideoObject]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class VideoDeleted(BaseModel):
+    id: str
+    object: Literal["video.deleted"]
+    deleted: bool
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class ErrorEnvelope(BaseModel):
+    """OpenAI's error envelope."""
+
+    error: ErrorBody
 
 
 def parse_create(

@@ -16,7 +16,17 @@ from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status, Task, TaskSpec
 
-__all__ = ["GenVideo", "QUALITIES", "created_view", "error_view", "parse_create", "view"]
+__all__ = [
+    "CreatedAnswer",
+    "ErrorAnswer",
+    "GenVideo",
+    "QUALITIES",
+    "StatusAnswer",
+    "created_view",
+    "error_view",
+    "parse_create",
+    "view",
+]
 
 #: quality -> (width, height, the slides model's quality).
 QUALITIES: dict[str, tuple[int, int, Quality]] = {
@@ -29,7 +39,12 @@ QUALITIES: dict[str, tuple[int, int, Quality]] = {
 class GenVideo(BaseModel):
     """Body of ``POST /api/gen_video``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"question": "What is 1+1?", "answer": "2", "quality": "l"}]
+        },
+    )
 
     question: str = Field(min_length=1, max_length=20_000)
     answer: str | None = Field(None, max_length=20_000)
@@ -38,6 +53,52 @@ class GenVideo(BaseModel):
     quality: Literal["h", "m", "l"] = Field("m", description="h 1080p, m 720p, l 480p.")
     notify_url: str | None = Field(None, min_length=1, max_length=2048)
     model: str = Field("slides", min_length=1, max_length=200)
+
+
+class Frame(BaseModel):
+    id: str
+    image: str
+
+
+class Result(BaseModel):
+    video_url: str
+    cover_url: str | None
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+
+
+class StatusData(BaseModel):
+    task_id: str
+    status: Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
+    progress: list[Frame]
+    result: Result | None = None
+    error: TaskError | None = None
+
+
+class StatusAnswer(BaseModel):
+    """The ``get_status`` answer (responses; documents what `view` returns)."""
+
+    status: Literal["success"]
+    data: StatusData
+
+
+class CreatedData(BaseModel):
+    task_id: str
+
+
+class CreatedAnswer(BaseModel):
+    status: Literal["success"]
+    data: CreatedData
+
+
+class ErrorAnswer(BaseModel):
+    status: Literal["error"]
+    message: str
+    code: str
+    param: str | None
 
 
 def parse_create(
