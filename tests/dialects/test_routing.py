@@ -88,3 +88,11 @@ def test_native_api_resolves_an_alias(settings: Settings) -> None:
         unknown = client.post("/v1/tasks", json={"model": "sora-2", "input": timeline})
         assert unknown.status_code == 400
         assert "aliases: house-style -> timeline" in unknown.json()["error"]["message"]
+
+
+def test_models_lists_local_models_then_aliases(client: TestClient) -> None:
+    models = client.get("/v1/models").json()["data"]
+    local = [m["id"] for m in models if "alias_of" not in m]
+    assert "timeline" in local and GEN_MODEL in local
+    aliases = {m["id"]: m["alias_of"] for m in models if "alias_of" in m}
+    assert aliases == {"sora-2": GEN_MODEL, "sora-2-*": GEN_MODEL, "doubao-seedance-*": GEN_MODEL}

@@ -146,6 +146,11 @@ async def list_models(request: Request) -> JSONResponse:
             "data": [
                 {"id": name, "object": "model", "description": backend.description}
                 for name, backend in app.service.backends.items()
+            ]
+            + [  # names clients may use for them (exact, or a shell-style pattern)
+                {"id": alias, "object": "model", "description": f"alias of {model}"}
+                | {"alias_of": model}
+                for alias, model in app.service.router.served_aliases().items()
             ],
         }
     )
