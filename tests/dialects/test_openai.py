@@ -403,3 +403,19 @@ def test_failed_render_is_a_failed_video(client: TestClient, asset_root: Path) -
     assert failed["error"]["code"] == "unsupported_media" and failed["error"]["message"]
     assert client.get(f"/v1/videos/{video['id']}/content").status_code == 404
     assert GEN_MODEL in ("slides", "timeline")
+
+
+def test_idempotency_key_replays_a_multipart_create(client: TestClient) -> None:
+    def send(prompt: str) -> Any:
+        return client.post(
+            "/v1/videos",
+            data={"prompt": prompt, **SMALL},
+            files={"input_reference": ("cat.png", png_bytes(), "image/png")},
+            headers={"Idempotency-Key": "once"},
+        )
+
+    first, again = send("Same"), send("Same")
+    assert first.status_code == again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    other = send("Different")
+    assert other.status_code == 409 and other.json()["error"]["param"] == "Idempotency-Key"

@@ -3,6 +3,7 @@ every route in-process (renders done by a real worker)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -254,3 +255,13 @@ def test_notify_url_is_the_task_webhook(client: TestClient) -> None:
     )
     assert refused.status_code == 400 and refused.json()["param"] == "notify_url"
     assert refused.json()["message"].startswith("notify_url: ")
+
+
+@pytest.mark.slow
+def test_failed_render_is_failed(client: TestClient, asset_root: Path) -> None:
+    (asset_root / "broken.png").write_text("no image")
+    task_id = gen_video(client, model="timeline", questionImages=["broken.png"])
+    run_queued(client)
+    data = client.get(f"/api/get_status/{task_id}").json()["data"]
+    assert data["status"] == "FAILED" and data["error"]["code"] == "unsupported_media"
+    assert "result" not in data
