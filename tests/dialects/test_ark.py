@@ -459,3 +459,22 @@ def test_failed_render_is_failed(client: TestClient, asset_root: Path) -> None:
     body = get(client, created.json()["id"])
     assert body["status"] == "failed" and body["error"]["code"] == "unsupported_media"
     assert "content" not in body
+
+
+def test_last_frame_links_are_signed_and_need_a_video(client: TestClient) -> None:
+    service = app_state(client).service
+    task_id = create(client)
+    signed = service.signer.url(task_id, "1/last_frame.png", time.time())
+    missing = client.get(httpx.URL(signed).raw_path.decode())
+    assert missing.status_code == 404  # a valid link, but there is no video to take it from
+    forged = signed.replace("sig=", "sig=0")
+    assert client.get(httpx.URL(forged).raw_path.decode()).status_code == 404
+    other = service.signer.url(task_id, "../1/last_frame.png", time.time())
+    assert client.get(httpx.URL(other).raw_path.decode()).status_code == 404
+    queued = ark.view(
+        service.get("anonymous", task_id), service.links(service.get("anonymous", task_id))
+    )
+    assert (
+        "content" not in queued
+        and service.links(service.get("anonymous", task_id)).last_frame_url is None
+    )
