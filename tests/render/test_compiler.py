@@ -44,7 +44,7 @@ def compile_(
         timeline,
         media={"v.mp4": VIDEO, "a.m4a": AUDIO},
         texts={},
-        output=Path("/o/video.mp4"),
+        workdir=Path("/o"),
         ffmpeg_exe="ffmpeg",
         max_duration_s=max_duration_s,
     )
@@ -56,6 +56,14 @@ def video_clip(**extra: Any) -> dict[str, Any]:
 
 def graph(command: compiler.Command) -> str:
     return command.args[command.args.index("-filter_complex") + 1]
+
+
+def source_of(graph_text: str, label: str) -> str:
+    """The chain where the stream ``label`` starts (following single-input chains back)."""
+    chain = next(c for c in graph_text.split(";\n") if c.endswith(f"[{label}]"))
+    if not chain.startswith("["):
+        return chain
+    return source_of(graph_text, chain[1 : chain.index("]")])
 
 
 def test_length_resolved_from_probe() -> None:
@@ -90,13 +98,16 @@ def test_layers_overlay_in_order_and_huge_graphs_go_to_a_file(tmp_path: Path) ->
     red = {"asset": {"type": "color", "color": "red"}, "start": 0, "length": 1}
     blue = {**red, "asset": {"type": "color", "color": "blue"}}
     g = graph(compile_([{"clips": [red]}, {"clips": [blue]}]))
-    assert g.index("[base][v0]overlay") < g.index("[o0][v1]overlay")
-    timeline = parse_timeline({"tracks": [{"clips": [red] * 500}]}, Limits())
+    overlays = [line for line in g.split(";\n") if "overlay=" in line]
+    assert "0xff0000" in source_of(g, overlays[0].split("]")[1].lstrip("["))
+    assert "0x0000ff" in source_of(g, overlays[1].split("]")[1].lstrip("["))
+    clips = [{**red, "start": i} for i in range(500)]
+    timeline = parse_timeline({"tracks": [{"clips": clips}]}, Limits())
     command = compiler.compile_timeline(
         timeline,
         media={},
         texts={},
-        output=tmp_path / "video.mp4",
+        workdir=tmp_path,
         ffmpeg_exe="ffmpeg",
         max_duration_s=1800,
     )
@@ -111,7 +122,12 @@ def test_layout_cover_contain_position() -> None:
         )
 
     cover = layout.place(clip(), (640, 480), (320, 180))
-    assert cover.crop == (640, 360) and (cover.width, cover.height, cover.x, cover.y) == (
+    assert cover.crop == layout.Rect(0, 60, 640, 360) and (
+        cover.width,
+        cover.height,
+        cover.x,
+        cover.y,
+    ) == (
         320,
         180,
         0,

@@ -70,10 +70,12 @@ def test_callback_error_leaves_no_process(ffmpeg_exe: str, tmp_path: Path) -> No
 def test_cancel_render(policy: AssetPolicy, ffmpeg_exe: str, recorder: Any, tmp_path: Path) -> None:
     long = {
         "output": {"width": 1280, "height": 720, "fps": 30},
-        "tracks": [{"clips": [
-            {"asset": {"type": "video", "src": "video.mp4"}, "start": 0, "length": 600},
-            {"asset": {"type": "text", "text": "cancel me"}, "start": 0, "length": 600},
-        ]}],
+        "tracks": [
+            {"clips": [{"asset": {"type": "video", "src": "video.mp4"}, "start": 0,
+                        "length": 600}]},
+            {"clips": [{"asset": {"type": "text", "text": "cancel me"}, "start": 0,
+                        "length": 600}]},
+        ],
     }  # fmt: skip
     backend = TimelineBackend(policy=policy, limits=Limits(), ffmpeg_exe=ffmpeg_exe)
     cancel = threading.Event()

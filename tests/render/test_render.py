@@ -40,6 +40,8 @@ TIMELINE: dict[str, Any] = {
         {"clips": [
             clip({"type": "image", "src": "image.png"}, 2, 1, fit="contain", scale=0.5,
                  position="top_left"),
+        ]},
+        {"clips": [
             clip({"type": "video", "src": "video.mp4", "trim": 0.5}, 1, None, scale=0.3,
                  position="bottom_right", fit="stretch"),
         ]},
@@ -145,5 +147,5 @@ def test_validate_checks_sources_and_normalizes(backend: TimelineBackend) -> Non
     assert info.value.param == "tracks[0].clips[1].asset.src"
     data = backend.validate(TIMELINE)
     assert backend.validate(data) == data
-    assert "length" not in data["tracks"][1]["clips"][1]
+    assert "length" not in data["tracks"][2]["clips"][0]
     assert backend.input_schema()["title"] == "vidtask timeline"

@@ -9,7 +9,7 @@ from typing import Any
 import imageio_ffmpeg
 
 from vidtask.backends.base import RunContext, RunResult
-from vidtask.render import assets, fonts, pipeline, schema
+from vidtask.render import assets, captions, fonts, pipeline, schema
 
 __all__ = ["TimelineBackend"]
 
@@ -17,8 +17,9 @@ __all__ = ["TimelineBackend"]
 class TimelineBackend:
     name = "timeline"
     description = (
-        "Compose colour, image, video, text and audio clips on layered tracks into an MP4 "
-        "(H.264/AAC) with FFmpeg."
+        "Compose colour, image, video, text, caption and audio clips on layered tracks, with "
+        "transitions, motion and mixed audio, into MP4 (H.264/AAC), WebM (VP9/Opus) or GIF "
+        "with FFmpeg."
     )
 
     def __init__(
@@ -48,13 +49,19 @@ class TimelineBackend:
             if isinstance(asset, schema.ImageAsset | schema.VideoAsset | schema.AudioAsset):
                 assets.check_source(asset.src, self.policy, param=f"{path}.asset.src")
             elif isinstance(asset, schema.TextAsset):
-                fonts.choose_font(
-                    asset.text,
-                    family=asset.font,
-                    explicit=self.font_path,
-                    param=f"{path}.asset.text",
-                )
-        return timeline.model_dump(mode="json", exclude_none=True)
+                self._check_font(asset.text, asset.font, f"{path}.asset.text")
+            elif isinstance(asset, schema.CaptionsAsset):
+                if asset.src is not None:
+                    assets.check_source(asset.src, self.policy, param=f"{path}.asset.src")
+                else:
+                    assert asset.srt is not None
+                    cues = captions.parse_srt(asset.srt, param=f"{path}.asset.srt")
+                    text = "".join(cue.text for cue in cues)
+                    self._check_font(text, asset.font, f"{path}.asset.srt")
+        return timeline.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+    def _check_font(self, text: str, family: fonts.Family, param: str) -> None:
+        fonts.choose_font(text, family=family, explicit=self.font_path, param=param)
 
     def input_schema(self) -> dict[str, Any]:
         return schema.timeline_json_schema()

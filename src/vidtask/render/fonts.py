@@ -18,7 +18,7 @@ from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 
 from vidtask.core import errors
 
-__all__ = ["FontFace", "choose_font", "missing_glyph"]
+__all__ = ["FontFace", "bold_face", "choose_font", "missing_glyph"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,16 @@ _SERIF: tuple[tuple[Path, int], ...] = (
     (_NOTO / "NotoSerifCJK-Regular.ttc", 2),
     (Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"), 0),
     (Path("/usr/share/fonts/dejavu/DejaVuSerif.ttf"), 0),
+)
+_SANS_BOLD: tuple[tuple[Path, int], ...] = (
+    (_NOTO / "NotoSansCJK-Bold.ttc", 2),
+    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"), 0),
+    (Path("/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"), 0),
+)
+_SERIF_BOLD: tuple[tuple[Path, int], ...] = (
+    (_NOTO / "NotoSerifCJK-Bold.ttc", 2),
+    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"), 0),
+    (Path("/usr/share/fonts/dejavu/DejaVuSerif-Bold.ttf"), 0),
 )
 _FONT_DIRS = (
     Path("/usr/share/fonts"),
@@ -83,6 +93,17 @@ def _candidates(family: Family, explicit: Path | None) -> Iterator[FontFace]:
         if path.is_file():
             yield FontFace(path, index)
     yield from _scanned()
+
+
+def bold_face(text: str, family: Family = "sans") -> FontFace | None:
+    """A bold face that covers ``text``, or None (the caller then emboldens the regular one)."""
+    known = _SERIF_BOLD + _SANS_BOLD if family == "serif" else _SANS_BOLD
+    for path, index in known:
+        if path.is_file():
+            face = FontFace(path, index)
+            if missing_glyph(text, face) is None:
+                return face
+    return None
 
 
 def missing_glyph(text: str, face: FontFace) -> str | None:

@@ -1,6 +1,7 @@
 """Render a parsed timeline in a worker: fetch and probe, render with ffmpeg, save stills.
 
-Stages and progress: ``fetching`` 0-10, ``rendering`` 10-90, ``saving`` 90-100.
+Stages and progress: ``fetching`` 0-10, ``rendering`` 10-90, ``saving`` 90-100. Preview frames
+are handed to the reporter while ffmpeg is still running.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from pathlib import Path
 
 from vidtask.backends.base import Reporter, RunContext, RunResult
 from vidtask.core import errors
-from vidtask.render import assets, compiler, fonts, probe, schema, stills, text
+from vidtask.render import assets, captions, compiler, fonts, layout, probe, schema, stills, text
 from vidtask.render.ffmpeg import run_ffmpeg
 from vidtask.render.probe import MediaInfo
 
 __all__ = ["render_timeline"]
 
 log = logging.getLogger(__name__)
+
+_MEDIA = schema.ImageAsset | schema.VideoAsset | schema.AudioAsset
+#: Subtitle files are small; anything bigger is not an SRT file.
+_MAX_SRT_BYTES = 5 * 1024 * 1024
 
 
 class _Progress:
@@ -69,47 +74,86 @@ def _require(path: str, asset: schema.Asset, info: MediaInfo) -> None:
         raise errors.UnsupportedMedia(f"{path}.asset.src: {name} has no audio stream")
 
 
+def _read_srt(path: str, local: Path) -> str:
+    if local.stat().st_size > _MAX_SRT_BYTES:
+        raise errors.UnsupportedMedia(f"{path}.asset.src: larger than an SRT file can be")
+    try:
+        return local.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise errors.UnsupportedMedia(
+            f"{path}.asset.src: {local.name} is not UTF-8 text (SRT files must be UTF-8)"
+        ) from None
+
+
 def _fetch_all(
     timeline: schema.Timeline, ctx: RunContext, policy: assets.AssetPolicy, report: _Progress
-) -> dict[str, MediaInfo]:
-    sources = list(
-        dict.fromkeys(
-            clip.asset.src
-            for _, clip in timeline.clips()
-            if isinstance(clip.asset, schema.ImageAsset | schema.VideoAsset | schema.AudioAsset)
-        )
-    )
-    media: dict[str, MediaInfo] = {}
+) -> tuple[dict[str, MediaInfo], dict[str, str]]:
+    """Probed media by src, and the text of every subtitle file by clip path."""
+    wanted = [
+        clip.asset.src
+        for _, clip in timeline.clips()
+        if isinstance(clip.asset, _MEDIA | schema.CaptionsAsset) and clip.asset.src is not None
+    ]
+    sources = list(dict.fromkeys(wanted))
+    local: dict[str, Path] = {}
     for n, src in enumerate(sources, start=1):
         _check(ctx.cancel)
-        local = assets.fetch(src, policy, ctx.workdir / "assets", ctx.cancel)
-        media[src] = probe.probe(local)
+        local[src] = assets.fetch(src, policy, ctx.workdir / "assets", ctx.cancel)
         report(10.0 * n / len(sources))
+    media: dict[str, MediaInfo] = {}
+    subtitles: dict[str, str] = {}
     for path, clip in timeline.clips():
-        if isinstance(clip.asset, schema.ImageAsset | schema.VideoAsset | schema.AudioAsset):
-            _require(path, clip.asset, media[clip.asset.src])
-    return media
+        asset = clip.asset
+        if isinstance(asset, _MEDIA):
+            if asset.src not in media:
+                media[asset.src] = probe.probe(local[asset.src])
+            _require(path, asset, media[asset.src])
+        elif isinstance(asset, schema.CaptionsAsset):
+            srt = asset.srt if asset.src is None else _read_srt(path, local[asset.src])
+            assert srt is not None
+            subtitles[path] = srt
+    return media, subtitles
+
+
+def _entries(timeline: schema.Timeline, subtitles: dict[str, str]) -> list[compiler.Entry]:
+    """The clips to render, with each captions clip replaced by one text clip per cue."""
+    out = compiler.entries(timeline)
+    for t, track in enumerate(timeline.tracks):
+        for c, clip in enumerate(track.clips):
+            path, asset = f"tracks[{t}].clips[{c}]", clip.asset
+            if path in subtitles and isinstance(asset, schema.CaptionsAsset):
+                param = f"{path}.asset.src" if asset.src else f"{path}.asset.srt"
+                cues = captions.parse_srt(subtitles[path], param=param)
+                out += [
+                    compiler.Entry(f"{path}.cues[{n}]", t, cue_clip, exclusive=False)
+                    for n, cue_clip in enumerate(captions.expand(clip, cues))
+                ]
+    return out
 
 
 def _draw_texts(
-    timeline: schema.Timeline, workdir: Path, font_path: Path | None
+    timeline: schema.Timeline,
+    entries: list[compiler.Entry],
+    workdir: Path,
+    font_path: Path | None,
+    scale: float,
 ) -> dict[str, text.RenderedText]:
     drawn: dict[str, text.RenderedText] = {}
-    for n, (path, clip) in enumerate(timeline.clips()):
-        if isinstance(clip.asset, schema.TextAsset):
-            face = fonts.choose_font(
-                clip.asset.text,
-                family=clip.asset.font,
-                explicit=font_path,
-                param=f"{path}.asset.text",
-            )
-            drawn[path] = text.render_text(
-                clip.asset,
-                face=face,
-                frame_width=timeline.output.width,
-                scale=clip.scale,
-                dest=workdir / "text" / f"text_{n}.png",
-            )
+    canvas = (round(timeline.output.width * scale), round(timeline.output.height * scale))
+    for n, entry in enumerate(entries):
+        asset = entry.clip.asset
+        if not isinstance(asset, schema.TextAsset):
+            continue
+        param = f"{entry.path}.asset.text"
+        face = fonts.choose_font(asset.text, family=asset.font, explicit=font_path, param=param)
+        drawn[entry.path] = text.render_text(
+            asset,
+            face=face,
+            bold_face=fonts.bold_face(asset.text, asset.font) if asset.bold else None,
+            frame_width=layout.region(entry.clip, canvas)[2],
+            scale=entry.clip.scale * scale,
+            dest=workdir / "text" / f"text_{n}.png",
+        )
     return drawn
 
 
@@ -126,15 +170,17 @@ def render_timeline(
     report = _Progress(ctx.reporter)
     ctx.reporter.stage("fetching")
     report(0.0)
-    media = _fetch_all(timeline, ctx, policy, report)
+    media, subtitles = _fetch_all(timeline, ctx, policy, report)
     _check(ctx.cancel)
-    texts = _draw_texts(timeline, ctx.workdir, font_path)
-    video = ctx.workdir / "video.mp4"
+    entries = _entries(timeline, subtitles)
+    scale = compiler.output_encoding(timeline.output).scale
+    texts = _draw_texts(timeline, entries, ctx.workdir, font_path, scale)
     command = compiler.compile_timeline(
         timeline,
         media=media,
         texts=texts,
-        output=video,
+        clips=entries,
+        workdir=ctx.workdir,
         ffmpeg_exe=ffmpeg_exe,
         max_duration_s=limits.max_duration_s,
     )
@@ -158,14 +204,14 @@ def render_timeline(
 
     ctx.reporter.stage("saving")
     report(90.0)
-    metadata = probe.probe_output(video)
+    metadata = probe.probe_output(command.output)
     files = plan.finish()
     publish()
     report(100.0)
     log.info("task %s rendered %.2f s of video", ctx.task_id, metadata["duration"])
     return RunResult(
-        video=video,
-        format="mp4",
+        video=command.output,
+        format=command.encoding.format,
         metadata=metadata,
         cover=files.cover,
         thumbnail=files.thumbnail,

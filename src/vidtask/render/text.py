@@ -1,25 +1,31 @@
 """Draw a text clip into a transparent PNG with Pillow; FFmpeg only overlays the image.
 
 Latin text wraps at spaces, CJK (wide) characters wrap anywhere, closing punctuation never
-starts a line, and a word wider than the line is broken per character.
+starts a line, and a word wider than the line is broken per character. Styles: colour, bold,
+outline (stroke), soft drop shadow, a box with padding and rounded corners, alignment, letter
+and line spacing, and highlighted words in another colour. Pixel sizes are given for the
+requested output size and multiplied by ``scale`` (the clip's scale times the render scale).
 """
 
 from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, features
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, features
 
 from vidtask.render import schema
 from vidtask.render.fonts import FontFace
 
-__all__ = ["RenderedText", "render_text", "wrap"]
+__all__ = ["RenderedText", "color_runs", "render_text", "wrap"]
 
 _NO_LINE_START = frozenset("，。、；：！？）」』】》〉’”…,.!?;:)]}%")
-_LINE_SPACING = 0.2
+
+Measure = Callable[[str], float]
+RGBA = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +50,11 @@ def _tokens(paragraph: str) -> list[str]:
     return tokens
 
 
-def wrap(text: str, font: ImageFont.FreeTypeFont, max_px: float) -> list[str]:
-    """Greedy line breaking by measured advance width."""
+def wrap(
+    text: str, font: ImageFont.FreeTypeFont, max_px: float, measure: Measure | None = None
+) -> list[str]:
+    """Greedy line breaking by measured advance width (``measure`` defaults to the font's)."""
+    size: Measure = measure or font.getlength
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
@@ -53,25 +62,52 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, max_px: float) -> list[str]:
             if token.isspace():
                 line += token if line else ""
                 continue
-            if not line or font.getlength(line + token) <= max_px or token[0] in _NO_LINE_START:
+            if not line or size(line + token) <= max_px or token[0] in _NO_LINE_START:
                 line += token
             else:
                 lines.append(line.rstrip())
                 line = token
-            while line == token and len(line) > 1 and font.getlength(line) > max_px:
-                cut = _fit(line, font, max_px)
+            while line == token and len(line) > 1 and size(line) > max_px:
+                cut = _fit(line, size, max_px)
                 lines.append(line[:cut].rstrip())
                 line = token = line[cut:].lstrip()
         lines.append(line.rstrip())
     return lines
 
 
-def _fit(line: str, font: ImageFont.FreeTypeFont, max_px: float) -> int:
+def _fit(line: str, size: Measure, max_px: float) -> int:
     """How many leading characters of ``line`` fit in ``max_px`` (at least one)."""
     cut = 1
-    while cut < len(line) and font.getlength(line[: cut + 1]) <= max_px:
+    while cut < len(line) and size(line[: cut + 1]) <= max_px:
         cut += 1
     return cut
+
+
+def color_runs(line: str, words: list[str], base: RGBA, accent: RGBA) -> list[tuple[str, RGBA]]:
+    """Split ``line`` into runs of the base colour and of ``accent`` where a word occurs.
+
+    Matching ignores case; a Latin word only matches whole (not inside a longer word)."""
+    marked = [False] * len(line)
+    folded = line.casefold()
+    for word in words:
+        needle = word.casefold()
+        at = folded.find(needle)
+        while at >= 0 and needle:
+            end = at + len(needle)
+            before = folded[at - 1] if at else " "
+            after = folded[end] if end < len(folded) else " "
+            latin = needle[0].isalnum() and not _is_wide(needle[0])
+            if not latin or (not before.isalnum() and not after.isalnum()):
+                marked[at:end] = [True] * len(needle)
+            at = folded.find(needle, at + 1)
+    runs: list[tuple[str, RGBA]] = []
+    for ch, hit in zip(line, marked, strict=True):
+        color = accent if hit else base
+        if runs and runs[-1][1] == color:
+            runs[-1] = (runs[-1][0] + ch, color)
+        else:
+            runs.append((ch, color))
+    return runs
 
 
 def _load(face: FontFace, size: int) -> ImageFont.FreeTypeFont:
@@ -83,39 +119,114 @@ def _even(value: float) -> int:
     return max(2, math.ceil(value / 2) * 2)
 
 
+class _Painter:
+    """Draws lines of runs with letter spacing; the same geometry for text and its shadow."""
+
+    def __init__(self, font: ImageFont.FreeTypeFont, spacing: float, stroke: int) -> None:
+        self.font, self.spacing, self.stroke = font, spacing, stroke
+
+    def measure(self, text: str) -> float:
+        width = self.font.getlength(text)
+        return width + self.spacing * max(0, len(text) - 1)
+
+    def draw(
+        self,
+        draw: ImageDraw.ImageDraw,
+        xy: tuple[float, float],
+        runs: list[tuple[str, RGBA]],
+        stroke_fill: RGBA | None,
+        fill: RGBA | None = None,
+    ) -> None:
+        """Draw ``runs`` from the left end of the baseline ``xy``; ``fill`` overrides colours."""
+        x, y = xy
+        stroke = self.stroke if stroke_fill is not None else 0
+        for run, color in runs:
+            pieces = list(run) if self.spacing else [run]
+            for piece in pieces:
+                draw.text(
+                    (x, y), piece, font=self.font, fill=fill or color, anchor="ls",
+                    stroke_width=stroke, stroke_fill=stroke_fill,
+                )  # fmt: skip
+                x += self.font.getlength(piece) + (self.spacing if self.spacing else 0)
+
+
 def render_text(
-    asset: schema.TextAsset, *, face: FontFace, frame_width: int, scale: float, dest: Path
+    asset: schema.TextAsset,
+    *,
+    face: FontFace,
+    frame_width: int,
+    scale: float,
+    dest: Path,
+    bold_face: FontFace | None = None,
 ) -> RenderedText:
-    """Render ``asset`` at ``font_size * scale`` px, wrapped to ``max_width`` of the frame."""
+    """Render ``asset`` at ``font_size * scale`` px, wrapped to ``max_width`` of
+    ``frame_width`` (the width of the clip's region, in render pixels).
+
+    With ``bold`` and no ``bold_face``, the regular face is emboldened with a thin outline of
+    the text's own colour."""
     size = max(1, round(asset.font_size * scale))
-    font = _load(face, size)
-    pad = round(size * 0.35) if asset.background else math.ceil(size * 0.1)
-    max_px = max(size, asset.max_width * frame_width - 2 * pad)
-    lines = wrap(asset.text, font, max_px)
+    font = _load(bold_face if asset.bold and bold_face else face, size)
+    fill = schema.rgba(asset.color)
+    faux_bold = asset.bold and bold_face is None
+    stroke_px = math.ceil(asset.stroke.width * scale) if asset.stroke else 0
+    if faux_bold:
+        stroke_px = max(stroke_px, max(1, round(size / 30)))
+    stroke_fill = schema.rgba(asset.stroke.color) if asset.stroke else fill if faux_bold else None
+    painter = _Painter(font, asset.letter_spacing * scale, stroke_px)
+
+    default_pad = size * 0.35 if asset.background else size * 0.1
+    pad = asset.padding * scale if asset.padding is not None else default_pad
+    inner = pad + stroke_px
+    max_px = max(size, asset.max_width * frame_width - 2 * inner)
+    lines = wrap(asset.text, font, max_px, painter.measure)
     ascent, descent = font.getmetrics()
     line_height = ascent + descent
-    step = round(line_height * (1 + _LINE_SPACING))
-    widths = [font.getlength(line) for line in lines]
-    content_w = max(widths, default=0.0)
-    width = _even(content_w + 2 * pad)
-    height = _even(line_height + step * (len(lines) - 1) + 2 * pad)
+    step = round(line_height * asset.line_spacing)
+    widths = [painter.measure(line) for line in lines]
+    block_w = max(widths, default=0.0)
+    block_h = line_height + step * (len(lines) - 1)
+
+    shadow = asset.shadow
+    reach = 0.0
+    if shadow is not None:
+        reach = max(abs(shadow.x), abs(shadow.y)) * scale + 2 * shadow.blur * scale
+    margin = math.ceil(reach)
+    box_w, box_h = block_w + 2 * inner, block_h + 2 * inner
+    width, height = _even(box_w + 2 * margin), _even(box_h + 2 * margin)
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
+    left, top = (width - box_w) / 2, (height - box_h) / 2
     if asset.background:
-        radius = round(size * 0.2)
-        draw.rounded_rectangle(
-            (0, 0, width - 1, height - 1), radius=radius, fill=schema.rgba(asset.background)
+        radius = asset.radius * scale if asset.radius is not None else size * 0.2
+        ImageDraw.Draw(image).rounded_rectangle(
+            (left, top, left + box_w - 1, top + box_h - 1),
+            radius=round(radius),
+            fill=schema.rgba(asset.background),
         )
-    fill = schema.rgba(asset.color)
+    accent = schema.rgba(asset.highlight.color) if asset.highlight else fill
+    words = asset.highlight.words if asset.highlight else []
+    placed = []
     for i, (line, line_w) in enumerate(zip(lines, widths, strict=True)):
-        x: float
         if asset.align == "left":
-            x = pad
+            x = left + inner
         elif asset.align == "right":
-            x = width - pad - line_w
+            x = left + box_w - inner - line_w
         else:
-            x = (width - line_w) / 2
-        draw.text((x, pad + ascent + i * step), line, font=font, fill=fill, anchor="ls")
+            x = left + (box_w - line_w) / 2
+        placed.append(((x, top + inner + ascent + i * step), color_runs(line, words, fill, accent)))
+
+    if shadow is not None:
+        layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(layer)
+        color = schema.rgba(shadow.color)
+        for (x, y), runs in placed:
+            offset = (x + shadow.x * scale, y + shadow.y * scale)
+            painter.draw(draw, offset, runs, color if stroke_px else None, fill=color)
+        if shadow.blur > 0:
+            layer = layer.filter(ImageFilter.GaussianBlur(shadow.blur * scale))
+        image = Image.alpha_composite(image, layer)
+    draw = ImageDraw.Draw(image)
+    for xy, runs in placed:
+        painter.draw(draw, xy, runs, stroke_fill)
     dest.parent.mkdir(parents=True, exist_ok=True)
     image.save(dest, format="PNG")
     return RenderedText(path=dest, width=width, height=height)

@@ -1,0 +1,48 @@
+"""An FFmpeg command under construction: its inputs and the chains of its one filter graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidtask.render.motion import num
+
+__all__ = ["Graph"]
+
+
+class Graph:
+    def __init__(self) -> None:
+        self.inputs: list[str] = []
+        self.chains: list[str] = []
+        self.count = 0
+        self._labels = 0
+
+    def input(
+        self,
+        path: Path,
+        *,
+        trim: float = 0.0,
+        length: float | None = None,
+        loop: bool = False,
+    ) -> int:
+        """Add an input file; returns its index. ``loop`` repeats it endlessly (``length`` then
+        bounds it)."""
+        if loop:
+            self.inputs += ["-stream_loop", "-1"]
+        if trim > 0:
+            self.inputs += ["-ss", num(trim)]
+        if length is not None:
+            self.inputs += ["-t", num(length)]
+        self.inputs += ["-i", str(path)]
+        self.count += 1
+        return self.count - 1
+
+    def label(self, prefix: str) -> str:
+        """A fresh label such as ``v12``."""
+        self._labels += 1
+        return f"{prefix}{self._labels}"
+
+    def add(self, chain: str) -> None:
+        self.chains.append(chain)
+
+    def text(self) -> str:
+        return ";\n".join(self.chains)
