@@ -469,6 +469,8 @@ def test_last_frame_links_are_signed_and_need_a_video(client: TestClient) -> Non
     assert missing.status_code == 404  # a valid link, but there is no video to take it from
     forged = signed.replace("sig=", "sig=0")
     assert client.get(httpx.URL(forged).raw_path.decode()).status_code == 404
+    non_ascii = httpx.URL(signed).copy_set_param("sig", "é" * 32)
+    assert client.get(non_ascii.raw_path.decode()).status_code == 404  # not a 500
     other = service.signer.url(task_id, "../1/last_frame.png", time.time())
     assert client.get(httpx.URL(other).raw_path.decode()).status_code == 404
     queued = ark.view(

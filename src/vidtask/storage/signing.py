@@ -50,4 +50,5 @@ class UrlSigner:
     def verify(self, task_id: str, name: str, exp: int, sig: str, now: float) -> bool:
         if exp < now:
             return False
-        return hmac.compare_digest(self._sign(task_id, name, exp), sig)
+        # Bytes: compare_digest refuses str with non-ASCII characters (a forged link's sig).
+        return hmac.compare_digest(self._sign(task_id, name, exp).encode(), sig.encode())
