@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vidtask.backends.base import Backend
+from vidtask.backends.slides import SlidesBackend
 from vidtask.backends.timeline import TimelineBackend
 from vidtask.render.assets import AssetPolicy
 from vidtask.render.schema import Limits
@@ -27,7 +28,7 @@ def build_backends(settings: Settings) -> dict[str, Backend]:
         max_height=settings.max_height,
         max_clips=settings.max_clips,
     )
-    timeline = TimelineBackend(
-        policy=asset_policy(settings), limits=limits, font_path=settings.font_path
-    )
-    return {timeline.name: timeline}
+    policy = asset_policy(settings)
+    timeline = TimelineBackend(policy=policy, limits=limits, font_path=settings.font_path)
+    slides = SlidesBackend(policy=policy, limits=limits, font_path=settings.font_path)
+    return {timeline.name: timeline, slides.name: slides}
