@@ -74,7 +74,7 @@ def test_parse_a_seedance_request_with_legacy_flags() -> None:
     assert spec.input["prompt"] == "A cat on a piano"
     assert spec.input["opening_image"] == "https://img.example/first.png"
     assert (spec.input["width"], spec.input["height"], spec.input["fps"]) == (480, 854, 24)
-    assert spec.input["seconds"] == 8.0
+    assert spec.input["seconds"] == 8.0 and spec.input["seed"] == 42
     assert (spec.webhook_url, spec.webhook_format) == ("https://hooks.example/ark", "ark")
     assert spec.expires_after_s == 3600.0
     assert spec.external_ref == {

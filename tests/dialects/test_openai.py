@@ -62,6 +62,7 @@ def test_parse_defaults_follow_the_sdk_docs() -> None:
         "fps": 30,
         "seconds": 4.0,
         "quality": "standard",
+        "seed": None,
     }
     assert spec.external_ref == {
         "requested_model": "sora-2",

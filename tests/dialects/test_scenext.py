@@ -127,6 +127,7 @@ def test_question_and_answer_go_to_slides(
         "fps": 30,
         "seconds": None,
         "quality": slides_quality,
+        "seed": None,
     }
     assert (spec.webhook_url, spec.webhook_format) == ("https://hooks.example/scenext", "scenext")
 

@@ -19,7 +19,14 @@ from vidtask.api.state import state
 __all__ = ["router"]
 
 #: Service field paths in errors, as this dialect names them.
-_FIELDS = {"webhook_url": "callback_url"}
+_FIELDS = {
+    "webhook_url": "callback_url",
+    "input.prompt": "content",
+    "input.opening_image": "content",
+    "input.width": "resolution",
+    "input.height": "resolution",
+    "input.seconds": "duration",
+}
 
 router = APIRouter(tags=["ark"])
 

@@ -24,7 +24,13 @@ from vidtask.store.base import TaskFilter
 __all__ = ["router"]
 
 #: Service field paths in errors, as OpenAI names them.
-_FIELDS = {"input.opening_image": "input_reference"}
+_FIELDS = {
+    "input.opening_image": "input_reference",
+    "input.prompt": "prompt",
+    "input.width": "size",
+    "input.height": "size",
+    "input.seconds": "seconds",
+}
 
 router = APIRouter(tags=["openai"])
 

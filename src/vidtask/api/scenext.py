@@ -18,7 +18,11 @@ from vidtask.api.state import state
 __all__ = ["router"]
 
 #: Service field paths in errors, as this dialect names them.
-_FIELDS = {"webhook_url": "notify_url"}
+_FIELDS = {
+    "webhook_url": "notify_url",
+    "input.question": "question",
+    "input.answer": "answer",
+}
 
 router = APIRouter(tags=["scenext"])
 

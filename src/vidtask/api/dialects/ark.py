@@ -231,6 +231,7 @@ def parse_create(
         height=height,
         fps=FPS,
         seconds=seconds,
+        seed=seed,
     )
     echo: dict[str, Any] = {
         "seed": seed,

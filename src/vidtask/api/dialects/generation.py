@@ -38,6 +38,8 @@ class Generation:
     fps: int = 30
     seconds: float | None = None
     quality: Quality = "standard"
+    #: Ark's ``seed``; for ``slides`` it picks the palette (None: derived from the text).
+    seed: int | None = None
 
     @property
     def text(self) -> str:
@@ -60,6 +62,7 @@ def model_input(model: str, request: Generation, *, param: str = "model") -> dic
             "fps": request.fps,
             "seconds": request.seconds,
             "quality": request.quality,
+            "seed": request.seed,
         }
     if model == "timeline":
         return _timeline(request)
