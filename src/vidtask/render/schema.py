@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vidtask.core import errors, validation
-from vidtask.render import encoding
+from vidtask.render import encoding, transitions
 from vidtask.render.motion import Animation, KenBurns, Keyframes
 
 __all__ = [
@@ -374,6 +374,7 @@ def parse_timeline(data: dict[str, Any], limits: Limits) -> Timeline:
         raise validation.invalid_request(exc, tags=_ASSET_TAGS) from None
     _check_limits(timeline, limits)
     _check_clips(timeline)
+    _check_tracks(timeline)
     return timeline
 
 
@@ -444,6 +445,22 @@ def _check_clips(timeline: Timeline) -> None:
             spent = a.duration * ((a.in_ != "none") + (a.out != "none"))
             if spent > clip.length:
                 raise _invalid(f"{path}.animation.duration", "the animations outlast the clip")
+
+
+def _check_tracks(timeline: Timeline) -> None:
+    """Overlaps and transitions, on every track whose clip lengths are all known already."""
+    fps = timeline.output.fps
+    for t, track in enumerate(timeline.tracks):
+        spans = [
+            transitions.Span(f"tracks[{t}].clips[{c}]", clip, clip.start, clip.length)
+            for c, clip in enumerate(track.clips)
+            if clip.length is not None and not isinstance(clip.asset, AudioAsset | CaptionsAsset)
+        ]
+        unknown = any(
+            clip.length is None and isinstance(clip.asset, VideoAsset) for clip in track.clips
+        )
+        if not unknown:
+            transitions.plan_track(spans, fps)
 
 
 def _too_long(limits: Limits) -> str:

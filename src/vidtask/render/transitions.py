@@ -9,9 +9,12 @@ clips becomes one `Layer` that the compiler renders with FFmpeg's ``xfade``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vidtask.core import errors
-from vidtask.render import schema
+
+if TYPE_CHECKING:  # schema validates tracks with this module
+    from vidtask.render import schema
 
 __all__ = ["DEFAULT_DURATION", "Join", "Layer", "Span", "plan_track"]
 

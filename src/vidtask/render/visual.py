@@ -38,6 +38,10 @@ POP_FROM = 0.6
 POP_OVERSHOOT = 1.06
 
 
+#: Seconds since the clip's first frame inside ``perspective``, whose frame counter starts at 1.
+_FRAME_TIME = "((in-1)/{fps})"
+
+
 @dataclass(frozen=True, slots=True)
 class VisualItem:
     path: str
@@ -110,7 +114,7 @@ class VisualBuilder:
     def _ken_burns(self, kb: KenBurns | None, length: float) -> str:
         if kb is None:
             return ""
-        u = f"clip(in/{self.fps}/{num(length)},0,1)"
+        u = f"clip({_FRAME_TIME.format(fps=self.fps)}/{num(length)},0,1)"
         e = ease(kb.easing, u)
         s = f"({num(kb.start.scale)}+{num(kb.end.scale - kb.start.scale)}*{e})"
 
@@ -131,7 +135,7 @@ class VisualBuilder:
     def _scale_curve(self, clip: schema.Clip, length: float) -> tuple[str, float] | None:
         """Scale over time from keyframes and the pop animation (expression of ``in``), with
         its largest value; None when the clip never changes size."""
-        t = f"(in/{self.fps})"
+        t = _FRAME_TIME.format(fps=self.fps)
         parts: list[str] = []
         peak = 1.0
         frames = clip.keyframes.scale if clip.keyframes else None
@@ -169,7 +173,8 @@ class VisualBuilder:
         reach = math.hypot(w, h) if rotation else 0.0
         cw = _even(peak * (reach or w) + 4)
         ch = _even(peak * (reach or h) + 4)
-        r = f"({curve(rotation, f'(in/{self.fps})')})*PI/180" if rotation else "0"
+        t = _FRAME_TIME.format(fps=self.fps)
+        r = f"({curve(rotation, t)})*PI/180" if rotation else "0"
         corners = []
         for dx, dy in (("-W/2", "-H/2"), ("W/2", "-H/2"), ("-W/2", "H/2"), ("W/2", "H/2")):
             if rotation:
