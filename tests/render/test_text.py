@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageFont
 
@@ -64,3 +65,64 @@ def test_render_text_png(tmp_path: Path) -> None:
         assert image.mode == "RGBA" and image.size == (out.width, out.height)
         assert out.width <= 322 and out.height > 60  # wrapped onto several lines
         assert image.getpixel((2, out.height // 2)) == (0, 0, 0, 0x80)  # the box
+
+
+def draw(tmp_path: Path, **style: object) -> tuple[text.RenderedText, Image.Image]:
+    asset = TextAsset.model_validate({"type": "text", "text": "Hello word", "font_size": 40,
+                                      **style})  # fmt: skip
+    face = fonts.choose_font(asset.text)
+    bold = fonts.bold_face(asset.text) if asset.bold else None
+    name = "t_" + "_".join(sorted(style)) + ".png"
+    out = text.render_text(
+        asset, face=face, bold_face=bold, frame_width=640, scale=1.0, dest=tmp_path / name
+    )
+    image = Image.open(out.path)
+    image.load()
+    return out, image
+
+
+def count(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 40) -> int:
+    pixels = np.asarray(image.convert("RGBA")).astype(int)
+    close = (np.abs(pixels[..., :3] - rgb) <= tolerance).all(axis=2) & (pixels[..., 3] > 200)
+    return int(close.sum())
+
+
+def test_stroke_shadow_box_and_highlight(tmp_path: Path) -> None:
+    _, plain = draw(tmp_path)
+    _, stroked = draw(tmp_path, stroke={"color": "#ff0000", "width": 3})
+    assert count(plain, (255, 0, 0)) == 0 and count(stroked, (255, 0, 0)) > 200
+    assert stroked.size[0] > plain.size[0]  # the outline needs room
+    shadowed_out, shadowed = draw(tmp_path, shadow={"color": "#00ff00", "x": 6, "y": 6, "blur": 0})
+    assert count(shadowed, (0, 255, 0)) > 100
+    assert shadowed.size[0] >= plain.size[0] + 12
+    boxed_out, boxed = draw(tmp_path, background="#0000ff", padding=20, radius=15)
+    assert boxed.getpixel((0, 0))[3] == 0  # rounded corner
+    assert boxed.getpixel((boxed_out.width // 2, 5))[:3] == (0, 0, 255)  # inside the padding
+    assert boxed_out.height >= 40 + 2 * 20
+    _, marked = draw(tmp_path, highlight={"words": ["WORD"], "color": "#ffd400"})
+    assert count(marked, (255, 212, 0)) > 100
+    left_half = marked.crop((0, 0, marked.width // 2, marked.height))
+    assert count(left_half, (255, 212, 0)) == 0  # "Hello" keeps the base colour
+
+
+def test_spacing_and_bold_change_the_geometry(tmp_path: Path) -> None:
+    plain, _ = draw(tmp_path)
+    spaced, _ = draw(tmp_path, letter_spacing=10)
+    assert spaced.width >= plain.width + 9 * 10 - 2
+    two_lines = TextAsset(type="text", text="one\ntwo", font_size=40)
+    face = fonts.choose_font("one two")
+    tight = text.render_text(
+        two_lines, face=face, frame_width=640, scale=1, dest=tmp_path / "a.png"
+    )
+    loose = text.render_text(two_lines.model_copy(update={"line_spacing": 2.0}), face=face,
+                             frame_width=640, scale=1, dest=tmp_path / "b.png")  # fmt: skip
+    assert loose.height > tight.height + 30
+    bold, _ = draw(tmp_path, bold=True)
+    assert bold.width > plain.width
+
+
+def test_color_runs_match_whole_latin_words_and_any_cjk() -> None:
+    base, accent = (1, 1, 1, 255), (2, 2, 2, 255)
+    assert text.color_runs("cat concat Cat", ["cat"], base, accent) == [
+        ("cat", accent), (" concat ", base), ("Cat", accent)]  # fmt: skip
+    assert text.color_runs("我爱北京", ["北京"], base, accent) == [("我爱", base), ("北京", accent)]
