@@ -84,13 +84,8 @@ class AsyncClient:
         params = common.clean(
             {"status": status, "model": model, "order": order, "limit": page_size}
         )
-        while True:
-            page = await self._json("GET", "/v1/tasks", params=params)
-            for item in page["data"]:
-                yield Task.model_validate(item)
-            if not page["has_more"]:
-                return
-            params["after"] = page["next_cursor"]
+        async for item in self._pages("/v1/tasks", params):
+            yield Task.model_validate(item)
 
     async def cancel(self, task_id: str) -> Task:
         return Task.model_validate(await self._json("POST", f"/v1/tasks/{task_id}/cancel"))
@@ -270,13 +265,8 @@ class AsyncClient:
         params = common.clean(
             {"task_id": task_id, "endpoint_id": endpoint_id, "status": status, "limit": page_size}
         )
-        while True:
-            page = await self._json("GET", "/v1/webhooks/deliveries", params=params)
-            for item in page["data"]:
-                yield Delivery.model_validate(item)
-            if not page["has_more"]:
-                return
-            params["after"] = page["next_cursor"]
+        async for item in self._pages("/v1/webhooks/deliveries", params):
+            yield Delivery.model_validate(item)
 
     async def get_delivery(self, delivery_id: str) -> Delivery:
         data = await self._json("GET", f"/v1/webhooks/deliveries/{delivery_id}")
@@ -289,6 +279,16 @@ class AsyncClient:
     async def task_webhook_secret(self) -> str:
         """The secret that signs deliveries to your tasks' own ``webhook_url``."""
         return str((await self._json("GET", "/v1/webhooks/task-secret"))["secret"])
+
+    async def _pages(self, path: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The items of a cursor-paged list, page after page."""
+        while True:
+            page = await self._json("GET", path, params=params)
+            for item in page["data"]:
+                yield item
+            if not page["has_more"]:
+                return
+            params = {**params, "after": page["next_cursor"]}
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = common.checked(await self._http.request(method, path, **kwargs))

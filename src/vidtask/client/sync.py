@@ -82,12 +82,7 @@ class Client:
         params = common.clean(
             {"status": status, "model": model, "order": order, "limit": page_size}
         )
-        while True:
-            page = self._json("GET", "/v1/tasks", params=params)
-            yield from (Task.model_validate(t) for t in page["data"])
-            if not page["has_more"]:
-                return
-            params["after"] = page["next_cursor"]
+        yield from (Task.model_validate(t) for t in self._pages("/v1/tasks", params))
 
     def cancel(self, task_id: str) -> Task:
         return Task.model_validate(self._json("POST", f"/v1/tasks/{task_id}/cancel"))
@@ -267,12 +262,8 @@ class Client:
         params = common.clean(
             {"task_id": task_id, "endpoint_id": endpoint_id, "status": status, "limit": page_size}
         )
-        while True:
-            page = self._json("GET", "/v1/webhooks/deliveries", params=params)
-            yield from (Delivery.model_validate(d) for d in page["data"])
-            if not page["has_more"]:
-                return
-            params["after"] = page["next_cursor"]
+        pages = self._pages("/v1/webhooks/deliveries", params)
+        yield from (Delivery.model_validate(d) for d in pages)
 
     def get_delivery(self, delivery_id: str) -> Delivery:
         data = self._json("GET", f"/v1/webhooks/deliveries/{delivery_id}")
@@ -285,6 +276,15 @@ class Client:
     def task_webhook_secret(self) -> str:
         """The secret that signs deliveries to your tasks' own ``webhook_url``."""
         return str(self._json("GET", "/v1/webhooks/task-secret")["secret"])
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The items of a cursor-paged list, page after page."""
+        while True:
+            page = self._json("GET", path, params=params)
+            yield from page["data"]
+            if not page["has_more"]:
+                return
+            params = {**params, "after": page["next_cursor"]}
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = common.checked(self._http.request(method, path, **kwargs))
