@@ -75,6 +75,7 @@ def test_ark_callback_and_scenext_notify(tmp_path: Path, asset_root: Path) -> No
             got = bodies_until(receiver, lambda b: b.get("data", {}).get("status") == "COMPLETED")
             notified = [b for b in got if b.get("data", {}).get("task_id") == scenext_task]
             status = client.get(f"/api/get_status/{scenext_task}").json()
+            assert [b["data"]["status"] for b in notified] == ["COMPLETED"]  # only the end
             assert unsigned(notified[-1]) == unsigned(status)
             assert notified[-1]["data"]["result"]["video_url"]
     finally:

@@ -3,7 +3,7 @@
 It reads the event log after its cursor and writes the deliveries of a batch together with the
 new cursor position, in one transaction. Which events become deliveries:
 - a task's own ``webhook_url`` in the native format: started, progress (each 10 % step),
-  completed, failed, cancelled; in a dialect's format (Ark, Scenext): status changes only;
+  completed, failed, cancelled; in Ark's format: status changes; in Scenext's: the end;
 - endpoints registered for the key: the event types they subscribed to.
 """
 
@@ -27,7 +27,11 @@ CURSOR = "webhooks"
 #: (webhook format, event type, task as of the event) -> the JSON body.
 Render = Callable[[str, str, Task], dict[str, Any]]
 
-_STATUS_EVENTS = frozenset({"task.started", "task.completed", "task.failed", "task.cancelled"})
+_TERMINAL_EVENTS = frozenset({"task.completed", "task.failed", "task.cancelled"})
+_STATUS_EVENTS = _TERMINAL_EVENTS | {"task.started"}
+#: What a dialect's callback is sent for (``native`` gets progress too): Ark calls back on every
+#: status change, Scenext's ``notify_url`` when the video is done.
+_CALLBACK_EVENTS = {"scenext": _TERMINAL_EVENTS}
 
 
 def new_delivery(
@@ -100,7 +104,8 @@ class Relay:
             return []
         now = self.clock()
         found = []
-        if task.webhook_url and (task.webhook_format == "native" or event in _STATUS_EVENTS):
+        wanted = _CALLBACK_EVENTS.get(task.webhook_format, _STATUS_EVENTS)
+        if task.webhook_url and (task.webhook_format == "native" or event in wanted):
             body = self.render(task.webhook_format, event, task)
             found.append(
                 new_delivery(
