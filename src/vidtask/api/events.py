@@ -61,7 +61,7 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
     app = state(request)
     owner = app.auth.owner(request)
     store = app.service.store
-    task = app.service.get(owner, task_id)
+    app.service.get(owner, task_id)  # 404 for an unknown or another key's task
     after = _last_event_id(request, "Last-Event-ID") or 0
     seen = store.task_history(task_id, owner, after - 1, limit=1) if after > 0 else []
     previous = seen[0].status if seen and seen[0].version == after else None
@@ -87,7 +87,6 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
         finally:
             app.feed.unsubscribe(sub)
 
-    del task
     return EventSourceResponse(stream(), ping=HEARTBEAT_S, headers=_NO_BUFFERING)
 
 
