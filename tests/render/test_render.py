@@ -137,7 +137,7 @@ def test_validate_checks_sources_and_normalizes(backend: TimelineBackend) -> Non
             {
                 "clips": [
                     clip({"type": "color", "color": "red"}, 0, 1),
-                    clip({"type": "image", "src": "../x.png"}, 0, 1),
+                    clip({"type": "image", "src": "../x.png"}, 1, 1),
                 ]
             }
         ]
