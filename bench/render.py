@@ -1,34 +1,53 @@
-"""Render speed of the bundled example: multiple of realtime, ratio to the x264 encode-only
-floor (the same frames, same encoder settings, read from raw video), and peak RSS of the
-render's process tree (Python + ffmpeg). Runs interleaved, reports medians.
+"""Render benchmark: the same timelines three ways, in one run, on one machine.
 
-Usage: python bench/render.py [--runs 3] [--height 720|1080]
+- vidtask (``standard`` quality), plus its ``draft`` preview and a ``high`` reference;
+- MoviePy 2.2.1, written the idiomatic way (``bench/moviepy_engine.py``);
+- the floor: libx264 encoding the same frames with the same settings (veryfast, crf 23), timed as
+  "decode the vidtask output and encode it" minus "decode it", so no huge raw file is written.
+
+Each render runs in its own process; the table shows wall time, multiple of realtime, CPU time
+(user + system of the whole process tree) and the peak RSS of the tree (sampled every 20 ms).
+Outputs are checked: frame count, duration, audio, and SSIM against vidtask's ``high`` render.
+
+Usage:
+    python bench/render.py [--timelines vertical,slideshow,talking] [--talking-seconds 300]
+        [--moviepy-python PATH] [--assets DIR] [--json FILE]
+
+MoviePy pins Pillow < 12, so it usually lives in another virtual environment: give its Python
+with ``--moviepy-python`` (it also needs this checkout's ``bench`` folder, nothing else).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import statistics
+import os
+import re
+import resource
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import av
 import imageio_ffmpeg
 import psutil
 
-from vidtask.backends.base import RunContext
-from vidtask.backends.timeline import TimelineBackend
-from vidtask.render.assets import AssetPolicy
-from vidtask.render.schema import Limits
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+import timelines  # noqa: E402
+
+ENGINES = ("vidtask", "draft", "high", "moviepy")
 
 
-class Quiet:
+# -- the worker side: one render in this process ---------------------------------------------
+
+
+class _Quiet:
     def stage(self, name: str) -> None:
         pass
 
@@ -39,126 +58,168 @@ class Quiet:
         pass
 
 
-class PeakRss:
-    """Samples the RSS of this process and its children every 10 ms."""
+def work(engine: str, name: str, assets: Path, out: Path, talking_seconds: float) -> None:
+    spec = timelines.spec(name, talking_seconds)
+    if engine == "moviepy":
+        from moviepy_engine import render_moviepy
 
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        render_moviepy(spec, assets, out)
+        return
+    from vidtask.backends.base import RunContext
+    from vidtask.backends.timeline import TimelineBackend
+    from vidtask.render.assets import AssetPolicy
+    from vidtask.render.schema import Limits
 
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.01):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
-            self.peak = max(self.peak, total)
+    quality = {"vidtask": "standard", "draft": "draft", "high": "high"}[engine]
+    backend = TimelineBackend(policy=AssetPolicy(roots=(assets,)), limits=Limits())
+    data = backend.validate(timelines.vidtask_timeline(spec, assets, quality))
+    workdir = out.parent / f"work-{engine}-{name}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = backend.run(data, RunContext("vt_bench", 1, workdir, _Quiet(), threading.Event()))
+    result.video.replace(out)
 
 
-def render_once(backend: TimelineBackend, data: dict, workdir: Path) -> tuple[float, int, Path]:
-    workdir.mkdir(parents=True)
-    ctx = RunContext("vt_bench", 1, workdir, Quiet(), threading.Event())
-    with PeakRss() as rss:
-        started = time.perf_counter()
-        result = backend.run(data, ctx)
-        elapsed = time.perf_counter() - started
-    return elapsed, rss.peak, result.video
+# -- the driver side -----------------------------------------------------------------------
 
 
-def encode_floor(ffmpeg: str, raw: Path, width: int, height: int, fps: int, out: Path) -> float:
+class Measured:
+    def __init__(self, wall: float, cpu: float, peak_rss: int) -> None:
+        self.wall, self.cpu, self.peak_rss = wall, cpu, peak_rss
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(args: list[str]) -> Measured:
+    """Run ``args``; wall time, CPU time of the process tree, and its peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
-        [
-            ffmpeg,
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "yuv420p",
-            "-s",
-            f"{width}x{height}",
-            "-r",
-            str(fps),
-            "-i",
-            str(raw),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-pix_fmt",
-            "yuv420p",
-            str(out),
-        ],
-        check=True,
-    )
-    return time.perf_counter() - started
+    proc = subprocess.Popen(args)
+    watched = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, _tree_rss(watched))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:6])} ... failed with {proc.returncode}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(wall, cpu, peak)
+
+
+def probe(path: Path) -> dict[str, Any]:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        frames = sum(1 for _ in container.demux(video) if _.size)
+        duration = float(container.duration or 0) / av.time_base
+        return {"frames": frames, "duration": round(duration, 2),
+                "audio": bool(container.streams.audio)}  # fmt: skip
+
+
+def ssim(ffmpeg: str, video: Path, reference: Path, size: tuple[int, int]) -> float:
+    """Mean SSIM of ``video`` (scaled to ``size`` first: drafts are smaller) to ``reference``."""
+    graph = f"[0:v]scale={size[0]}:{size[1]}:flags=bicubic[a];[a][1:v]ssim"
+    done = subprocess.run(
+        [ffmpeg, "-hide_banner", "-nostats", "-i", str(video), "-i", str(reference),
+         "-lavfi", graph, "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    match = re.search(r"All:([0-9.]+)", done.stderr)
+    return float(match.group(1)) if match else float("nan")
+
+
+def floor(ffmpeg: str, video: Path, scratch: Path) -> Measured:
+    """x264 (veryfast, crf 23) on the same frames: decode+encode minus decode alone."""
+    decode = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(video), "-an"]
+    both = measure([*decode, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+                    "-pix_fmt", "yuv420p", str(scratch / "floor.mp4")])  # fmt: skip
+    alone = measure([*decode, "-f", "null", "-"])
+    return Measured(both.wall - alone.wall, both.cpu - alone.cpu, both.peak_rss)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--height", type=int, default=720, choices=[720, 1080])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--timelines", default=",".join(timelines.NAMES))
+    parser.add_argument("--talking-seconds", type=float, default=300.0)
+    parser.add_argument("--moviepy-python", default=sys.executable)
+    parser.add_argument("--skip-moviepy", action="store_true")
+    parser.add_argument(
+        "--assets", type=Path, default=Path(tempfile.gettempdir()) / "vidtask-bench"
+    )
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--timeline", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = json.loads((EXAMPLES / "demo.json").read_text())
-    width = args.height * 16 // 9
-    data["output"].update(width=width, height=args.height)
-    fps = data["output"]["fps"]
-    backend = TimelineBackend(policy=AssetPolicy(roots=(EXAMPLES,)), limits=Limits())
-    data = backend.validate(data)
+    if args.worker:
+        work(args.worker, args.timeline, args.assets, args.out, args.talking_seconds)
+        return
+
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    scratch = Path(tempfile.mkdtemp(prefix="vidtask-bench-"))
-    try:
-        renders, peaks, floors = [], [], []
-        raw = scratch / "frames.yuv"
-        for run in range(args.runs):
-            elapsed, peak, video = render_once(backend, data, scratch / f"r{run}")
-            renders.append(elapsed)
-            peaks.append(peak)
-            if not raw.exists():
-                subprocess.run(
-                    [
-                        ffmpeg,
-                        "-y",
-                        "-loglevel",
-                        "error",
-                        "-i",
-                        str(video),
-                        "-f",
-                        "rawvideo",
-                        "-pix_fmt",
-                        "yuv420p",
-                        str(raw),
-                    ],
-                    check=True,
-                )
-            floors.append(encode_floor(ffmpeg, raw, width, args.height, fps, scratch / "floor.mp4"))
-        duration = 6.0
-        render = statistics.median(renders)
-        floor = statistics.median(floors)
-        print(
-            f"example timeline {width}x{args.height} {fps} fps, {duration:.0f} s, {args.runs} runs"
-        )
-        print(f"render            {render:6.2f} s   {duration / render:5.1f}x realtime")
-        print(f"x264 encode floor {floor:6.2f} s   render/floor = {render / floor:.2f}")
-        print(f"peak RSS (python + ffmpeg) {max(peaks) / 2**20:.0f} MiB")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    timelines.make_assets(args.assets, ffmpeg, args.talking_seconds)
+    report: dict[str, Any] = {"cpus": os.cpu_count(), "timelines": {}}
+    with tempfile.TemporaryDirectory(prefix="vidtask-bench-") as tmp:
+        scratch = Path(tmp)
+        for name in args.timelines.split(","):
+            spec = timelines.spec(name, args.talking_seconds)
+            rows: dict[str, Any] = {}
+            outputs: dict[str, Path] = {}
+            engines = [e for e in ("high", "vidtask", "draft", "moviepy")
+                       if e != "moviepy" or not args.skip_moviepy]  # fmt: skip
+            for engine in engines:
+                out = scratch / f"{name}-{engine}.mp4"
+                python = args.moviepy_python if engine == "moviepy" else sys.executable
+                cmd = [python, str(BENCH / "render.py"), "--worker", engine, "--timeline", name,
+                       "--assets", str(args.assets), "--out", str(out),
+                       "--talking-seconds", str(args.talking_seconds)]  # fmt: skip
+                print(f"{name}: {engine} ...", file=sys.stderr, flush=True)
+                measured = measure(cmd)
+                print(f"  {measured.wall:.1f} s", file=sys.stderr, flush=True)
+                outputs[engine] = out
+                rows[engine] = {"wall_s": round(measured.wall, 2), "cpu_s": round(measured.cpu, 2),
+                                "peak_rss_mb": round(measured.peak_rss / 2**20),
+                                "x_realtime": round(spec.duration / measured.wall, 2),
+                                **probe(out)}  # fmt: skip
+                if engine != "high":
+                    score = ssim(ffmpeg, out, outputs["high"], (spec.width, spec.height))
+                    rows[engine]["ssim_vs_high"] = round(score, 4)
+            print(f"{name}: floor ...", file=sys.stderr, flush=True)
+            measured = floor(ffmpeg, outputs["vidtask"], scratch)
+            rows["floor"] = {"wall_s": round(measured.wall, 2), "cpu_s": round(measured.cpu, 2),
+                             "x_realtime": round(spec.duration / measured.wall, 2)}  # fmt: skip
+            report["timelines"][name] = {"duration_s": spec.duration, "size":
+                                         f"{spec.width}x{spec.height}", "rows": rows}  # fmt: skip
+            print_table(name, spec, rows)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+def print_table(name: str, spec: timelines.Spec, rows: dict[str, Any]) -> None:
+    print(f"\n## {name}: {spec.width}x{spec.height}, {spec.fps} fps, {spec.duration:g} s")
+    print(
+        "| engine | wall s | x realtime | CPU s | peak RSS MB | frames | duration | audio | SSIM vs high |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for engine, row in rows.items():
+        cells = [row.get(k, "") for k in ("wall_s", "x_realtime", "cpu_s", "peak_rss_mb",
+                                          "frames", "duration", "audio", "ssim_vs_high")]  # fmt: skip
+        print(f"| {engine} | " + " | ".join(str(c) for c in cells) + " |")
+    vid, floor_row = rows["vidtask"], rows["floor"]
+    print(f"\nvidtask / floor = {vid['wall_s'] / floor_row['wall_s']:.2f}x", end="")
+    if "moviepy" in rows:
+        print(f"; MoviePy / vidtask = {rows['moviepy']['wall_s'] / vid['wall_s']:.1f}x", end="")
+    print(f"; draft / standard = {rows['draft']['wall_s'] / vid['wall_s']:.2f}")
 
 
 if __name__ == "__main__":

@@ -97,10 +97,17 @@ def test_no_audio_sources_means_no_audio_stream() -> None:
 def test_layers_overlay_in_order_and_huge_graphs_go_to_a_file(tmp_path: Path) -> None:
     red = {"asset": {"type": "color", "color": "red"}, "start": 0, "length": 1}
     blue = {**red, "asset": {"type": "color", "color": "blue"}}
-    g = graph(compile_([{"clips": [red]}, {"clips": [blue]}]))
+    small_red = {**red, "scale": 0.5}
+    g = graph(compile_([{"clips": [small_red]}, {"clips": [blue]}]))
     overlays = [line for line in g.split(";\n") if "overlay=" in line]
+    assert "0x000000" in source_of(g, overlays[0][1 : overlays[0].index("]")])  # background
     assert "0xff0000" in source_of(g, overlays[0].split("]")[1].lstrip("["))
     assert "0x0000ff" in source_of(g, overlays[1].split("]")[1].lstrip("["))
+    # An opaque full-frame bottom layer that lasts the whole video replaces the background.
+    g = graph(compile_([{"clips": [red]}, {"clips": [blue]}]))
+    overlays = [line for line in g.split(";\n") if "overlay=" in line]
+    assert len(overlays) == 1 and "0x000000" not in g
+    assert "0xff0000" in source_of(g, overlays[0][1 : overlays[0].index("]")])
     clips = [{**red, "start": i} for i in range(500)]
     timeline = parse_timeline({"tracks": [{"clips": clips}]}, Limits())
     command = compiler.compile_timeline(

@@ -168,7 +168,13 @@ class _Compiler:
             self.layers.append(self.add_visual(layer.members[0]))
             return
         first = layer.members[0]
-        streams = [self.visuals.full_frame(self.add_visual(m), m.path) for m in layer.members]
+        canvas = (self.enc.width, self.enc.height)
+        placed = [self.add_visual(m) for m in layer.members]
+        alpha = any(p.alpha or (p.x, p.y, p.width, p.height) != ("0", "0", *canvas) for p in placed)
+        streams = [
+            self.visuals.full_frame(p, m.path, alpha)
+            for p, m in zip(placed, layer.members, strict=True)
+        ]
         current = streams[0]
         for member, join, stream in zip(layer.members[1:], layer.joins, streams[1:], strict=True):
             blended = self.graph.label("x")
@@ -178,17 +184,23 @@ class _Compiler:
                 f":offset={num(offset)}[{blended}]"
             )
             current = blended
-        self.layers.append(Placed(current, "0", "0", self.enc.width, self.enc.height, False))
+        end = layer.members[-1].end
+        self.layers.append(Placed(current, "0", "0", *canvas, False, alpha, first.start, end))
 
     def finish(self, total: float, stills: bool) -> str | None:
         """Overlay every layer on the background; return the mixed audio's label, if any."""
-        base = self.graph.label("base")
-        self.graph.add(
-            f"color=c={color_arg(self.out.background)}:s={self.enc.width}x{self.enc.height}"
-            f":r={self.fps}:d={num(total)},format=yuv420p[{base}]"
-        )
-        below = base
-        for placed in self.layers:
+        canvas = (self.enc.width, self.enc.height)
+        layers = self.layers
+        if layers and layers[0].covers(canvas, total - 0.5 / self.fps):
+            # The bottom layer hides the background all the time: it is the background.
+            below, layers = layers[0].label, layers[1:]
+        else:
+            below = self.graph.label("base")
+            self.graph.add(
+                f"color=c={color_arg(self.out.background)}:s={canvas[0]}x{canvas[1]}"
+                f":r={self.fps}:d={num(total)},format=yuv420p[{below}]"
+            )
+        for placed in layers:
             above = self.graph.label("o")
             if placed.moving:
                 where = f"x='{placed.x}':y='{placed.y}':eval=frame"

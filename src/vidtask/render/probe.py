@@ -40,6 +40,8 @@ class MediaInfo:
     has_audio: bool
     is_image: bool
     rotation: int = 0
+    #: The picture has an alpha channel (it may be transparent somewhere).
+    alpha: bool = False
 
 
 def _unsupported(path: Path, why: str) -> errors.UnsupportedMedia:
@@ -84,8 +86,9 @@ def probe(path: Path) -> MediaInfo:
             raise _unsupported(path, "no frame could be decoded (corrupt or unsupported codec)")
         width = height = rotation = 0
         fps = 0.0
-        is_image = False
+        is_image = alpha = False
         if video is not None:
+            alpha = any(component.is_alpha for component in frame.format.components)
             width, height = frame.width, frame.height
             rotation = int(getattr(frame, "rotation", 0) or 0) % 360
             if rotation in (90, 270):
@@ -107,6 +110,7 @@ def probe(path: Path) -> MediaInfo:
             has_audio=audio is not None,
             is_image=is_image,
             rotation=rotation,
+            alpha=alpha,
         )
 
 

@@ -63,6 +63,22 @@ class Placed:
     height: int
     #: True when x/y are expressions of time (overlay must evaluate them per frame).
     moving: bool
+    #: The stream carries an alpha channel (yuva420p); opaque clips stay yuv420p, cheaper to
+    #: process and copied rather than blended by overlay.
+    alpha: bool
+    start: float
+    end: float
+
+    def covers(self, canvas: tuple[int, int], total: float) -> bool:
+        """Opaque, still, at the origin, frame-sized and on screen the whole time."""
+        return (
+            not self.alpha
+            and not self.moving
+            and (self.x, self.y) == ("0", "0")
+            and (self.width, self.height) == canvas
+            and self.start <= 0
+            and self.end >= total
+        )
 
 
 def color_arg(color: str) -> str:
@@ -240,6 +256,23 @@ class VisualBuilder:
                 parts.append(f"{sign}{travel}*{ease('ease_in', u)}")
         return "+".join(parts)
 
+    @staticmethod
+    def _needs_alpha(item: VisualItem) -> bool:
+        clip, asset = item.clip, item.clip.asset
+        if isinstance(asset, schema.TextAsset):
+            return True
+        if isinstance(asset, schema.ColorAsset) and schema.rgba(asset.color)[3] < 255:
+            return True
+        if item.info is not None and item.info.alpha:
+            return True
+        if clip.opacity < 1 or clip.fade_in > 0 or clip.fade_out > 0:
+            return True
+        animation = clip.animation
+        if animation is not None and (animation.in_ != "none" or animation.out != "none"):
+            return True
+        frames = clip.keyframes
+        return frames is not None and any((frames.scale, frames.opacity, frames.rotation))
+
     # -- sources -------------------------------------------------------------------------------
 
     def build(self, item: VisualItem) -> Placed:
@@ -248,6 +281,8 @@ class VisualBuilder:
         frames = max(1, round(length * fps))
         still = True
         opacity = clip.opacity
+        alpha = self._needs_alpha(item)
+        pixels = "yuva420p" if alpha else "yuv420p"
         if isinstance(asset, schema.TextAsset):
             assert item.text is not None
             size = (item.text.width, item.text.height)
@@ -286,12 +321,11 @@ class VisualBuilder:
                 label = self._shape(f"[{k}:v]", p, ["trim=end_frame=1"])
         filters: list[str] = []
         if still:
-            filters.append("format=rgba")
             if opacity < 1:
-                filters.append(f"colorchannelmixer=aa={num(opacity)}")
-            filters += ["format=yuva420p", f"loop=loop={frames - 1}:size=1:start=0"]
+                filters += ["format=rgba", f"colorchannelmixer=aa={num(opacity)}"]
+            filters += [f"format={pixels}", f"loop=loop={frames - 1}:size=1:start=0"]
         else:
-            filters.append("format=yuva420p")
+            filters.append(f"format={pixels}")
             if opacity < 1:
                 filters.append(f"lut=a=val*{num(opacity)}")
         filters.append(self._ken_burns(clip.ken_burns, length))
@@ -313,10 +347,14 @@ class VisualBuilder:
             width=canvas[0],
             height=canvas[1],
             moving=bool(dx or dy),
+            alpha=alpha,
+            start=start,
+            end=start + length,
         )
 
-    def full_frame(self, placed: Placed, path: str) -> str:
-        """``placed`` as a canvas-sized stream at the origin (for ``xfade``)."""
+    def full_frame(self, placed: Placed, path: str, alpha: bool) -> str:
+        """``placed`` as a canvas-sized stream at the origin (for ``xfade``), with an alpha
+        channel if ``alpha`` (every stream ``xfade`` blends must have the same format)."""
         if placed.moving:
             raise errors.InvalidRequest(
                 f"{path}: a clip joined to another by a transition cannot move (x/y keyframes "
@@ -325,11 +363,13 @@ class VisualBuilder:
             )
         fw, fh = self.canvas
         x, y, w, h = int(placed.x), int(placed.y), placed.width, placed.height
+        filters = [f"fps={self.fps}"]
+        if alpha and not placed.alpha:
+            filters.append("format=yuva420p")
         if (x, y, w, h) == (0, 0, fw, fh):
-            return self._chain(f"[{placed.label}]", [f"fps={self.fps}"])
+            return self._chain(f"[{placed.label}]", filters)
         left, top = max(0, x), max(0, y)
         right, bottom = min(fw, x + w), min(fh, y + h)
-        filters = [f"fps={self.fps}"]
         if right - left < 2 or bottom - top < 2:  # entirely off screen
             filters += ["crop=2:2:0:0", "lut=a=0", f"pad={fw}:{fh}:0:0:color=black@0"]
         else:
