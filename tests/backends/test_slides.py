@@ -155,7 +155,7 @@ def test_render_prompt_with_opening_image_and_seconds(
     )  # fmt: skip
     result = backend.run(data, RunContext("t", 1, tmp_path, recorder, threading.Event()))
     assert result.metadata["duration"] == pytest.approx(4.0, abs=0.21)
-    assert (result.metadata["width"], result.metadata["height"]) == (160, 90)  # draft = half
+    assert (result.metadata["width"], result.metadata["height"]) == (106, 60)  # draft: a third
     opening = frame_at(result.video, 1.0, 5)
-    r, g, b = opening.getpixel((5, 45))
+    r, g, b = opening.getpixel((3, 30))
     assert g > r and g > b and g > 40  # the green image, dimmed under the title

@@ -11,6 +11,7 @@ The same command writes the frames the cover, thumbnail, sprite sheet and previe
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +67,20 @@ def entries(timeline: schema.Timeline) -> list[Entry]:
     ]
 
 
+#: Encoder threads: enough for speed, few enough that x264's per-thread frames stay small.
+ENCODER_THREADS = max(1, min(os.cpu_count() or 2, 4))
+
+
 def output_encoding(out: schema.Output) -> encoding.Encoding:
     """The encoder settings and render size of a timeline's output."""
     return encoding.encoding_for(
-        out.format, out.quality, width=out.width, height=out.height, fps=out.fps, crf=out.crf
+        out.format,
+        out.quality,
+        width=out.width,
+        height=out.height,
+        fps=out.fps,
+        crf=out.crf,
+        threads=ENCODER_THREADS,
     )
 
 

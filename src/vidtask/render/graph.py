@@ -23,9 +23,12 @@ class Graph:
         trim: float = 0.0,
         length: float | None = None,
         loop: bool = False,
+        threads: int | None = None,
     ) -> int:
         """Add an input file; returns its index. ``loop`` repeats it endlessly (``length`` then
-        bounds it)."""
+        bounds it); ``threads`` caps the decoder's threads (each holds frames in memory)."""
+        if threads is not None:
+            self.inputs += ["-threads", str(threads)]
         if loop:
             self.inputs += ["-stream_loop", "-1"]
         if trim > 0:

@@ -73,7 +73,8 @@ class StillPlan:
         """ffmpeg output options for the frame JPEGs, appended after the video's output."""
         pattern = str(self.frames_dir / "frame_%d.jpg")
         return [
-            "-map", "[stills]", "-c:v", "mjpeg", "-q:v", "2", "-fps_mode", "passthrough",
+            "-map", "[stills]", "-c:v", "mjpeg", "-q:v", "2", "-threads", "1",
+            "-fps_mode", "passthrough",
             "-atomic_writing", "1", "-f", "image2", pattern,
         ]  # fmt: skip
 

@@ -81,6 +81,12 @@ class Placed:
         )
 
 
+def _decoder_threads(info: MediaInfo) -> int:
+    """One decoding thread keeps up with a 1080p source (the encoder is the bottleneck) and
+    holds the fewest frames; bigger sources get two."""
+    return 1 if info.width * info.height <= 1920 * 1088 else 2
+
+
 def color_arg(color: str) -> str:
     r, g, b, a = schema.rgba(color)
     return f"0x{r:02x}{g:02x}{b:02x}@{num(a / 255)}"
@@ -303,7 +309,12 @@ class VisualBuilder:
             p = layout.place(clip, (info.width, info.height), self.canvas)
             size, (x, y) = (p.width, p.height), (p.x, p.y)
             if isinstance(asset, schema.VideoAsset) and not asset.freeze:
-                k = self.graph.input(info.path, trim=asset.trim, length=length * asset.speed)
+                k = self.graph.input(
+                    info.path,
+                    trim=asset.trim,
+                    length=length * asset.speed,
+                    threads=_decoder_threads(info),
+                )
                 retime = f"setpts=(PTS-STARTPTS)/{num(asset.speed)}" if asset.speed != 1 else ""
                 label = self._shape(
                     f"[{k}:v]", p, [retime, f"fps={fps}", f"trim=end_frame={frames}"]
