@@ -55,6 +55,7 @@ class StillPlan:
     cover_frame: int
     preview_frames: list[int]
     sprite_frames: list[int]
+    fps: int
 
     @property
     def frames_dir(self) -> Path:
@@ -74,7 +75,9 @@ class StillPlan:
         pattern = str(self.frames_dir / "frame_%d.jpg")
         return [
             "-map", "[stills]", "-c:v", "mjpeg", "-q:v", "2", "-threads", "1",
-            "-fps_mode", "passthrough",
+            # The encoder's time base is 1/fps: left to its default (1/25), two adjacent frames
+            # of a 30 fps video can round to the same timestamp, which it refuses.
+            "-enc_time_base", f"1/{self.fps}", "-fps_mode", "passthrough",
             "-atomic_writing", "1", "-f", "image2", pattern,
         ]  # fmt: skip
 
@@ -167,4 +170,4 @@ def plan_stills(
     wanted_previews = preview_frames(frames, previews)
     sprites = sprite_frames(frames)
     selected = sorted({0, cover, *wanted_previews, *sprites})
-    return StillPlan(workdir, selected, cover, wanted_previews, sprites)
+    return StillPlan(workdir, selected, cover, wanted_previews, sprites, fps)
