@@ -144,7 +144,7 @@ class _Compiler:
         assert isinstance(asset, schema.AudioAsset) and info is not None
         if asset.volume <= 0:
             return
-        k = self.graph.input(info.path, trim=asset.trim, length=length, loop=asset.loop)
+        k = self.graph.input(info.path, trim=asset.trim, length=length, loop=asset.loop, threads=1)
         clip = entry.clip
         self.sounds.append(
             audio.AudioClip(
@@ -182,21 +182,66 @@ class _Compiler:
         canvas = (self.enc.width, self.enc.height)
         placed = [self.add_visual(m) for m in layer.members]
         alpha = any(p.alpha or (p.x, p.y, p.width, p.height) != ("0", "0", *canvas) for p in placed)
+        frames = [max(1, round(m.length * self.fps)) for m in layer.members]
         streams = [
-            self.visuals.full_frame(p, m.path, alpha)
-            for p, m in zip(placed, layer.members, strict=True)
+            self.visuals.full_frame(p, m.path, alpha, n)
+            for p, m, n in zip(placed, layer.members, frames, strict=True)
         ]
-        current = streams[0]
-        for member, join, stream in zip(layer.members[1:], layer.joins, streams[1:], strict=True):
-            blended = self.graph.label("x")
-            offset = member.start - first.start
-            self.graph.add(
-                f"[{current}][{stream}]xfade=transition={join.type}:duration={num(join.duration)}"
-                f":offset={num(offset)}[{blended}]"
-            )
-            current = blended
-        end = layer.members[-1].end
-        self.layers.append(Placed(current, "0", "0", *canvas, False, alpha, first.start, end))
+        joined = self._join(streams, frames, layer.joins, first.start)
+        self.layers.append(
+            Placed(joined, "0", "0", *canvas, False, alpha, first.start, layer.members[-1].end)
+        )
+
+    def _join(
+        self, streams: list[str], frames: list[int], joins: list[transitions.Join], start: float
+    ) -> str:
+        """Cut each clip into head, body and tail, blend tail and next head with ``xfade``, and
+        concatenate the pieces. xfade processes every frame it is given, so it only gets the
+        frames of the transitions; the bodies pass through ``concat`` untouched."""
+        overlaps = [max(1, round(join.duration * self.fps)) for join in joins]
+        heads: list[str] = []
+        tails: list[str] = []
+        bodies: list[str | None] = []
+        for i, (stream, count) in enumerate(zip(streams, frames, strict=True)):
+            head = overlaps[i - 1] if i else 0
+            tail = overlaps[i] if i < len(joins) else 0
+            windows = [(name, a, b) for name, a, b in (
+                ("head", 0, head), ("body", head, count - tail), ("tail", count - tail, count)
+            ) if b > a]  # fmt: skip
+            sources = [stream]
+            if len(windows) > 1:
+                sources = [self.graph.label("s") for _ in windows]
+                self.graph.add(
+                    f"[{stream}]split={len(windows)}" + "".join(f"[{x}]" for x in sources)
+                )
+            cut: dict[str, str] = {}
+            for (name, a, b), source in zip(windows, sources, strict=True):
+                cut[name] = self.graph.label(name[0])
+                self.graph.add(
+                    f"[{source}]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{cut[name]}]"
+                )
+            if "head" in cut:
+                heads.append(cut["head"])
+            if "tail" in cut:
+                tails.append(cut["tail"])
+            bodies.append(cut.get("body"))
+        out: list[str] = []
+        for i, body in enumerate(bodies):
+            if body is not None:
+                out.append(body)
+            if i < len(joins):
+                blended = self.graph.label("x")
+                self.graph.add(
+                    f"[{tails[i]}][{heads[i]}]xfade=transition={joins[i].type}"
+                    f":duration={num(overlaps[i] / self.fps)}:offset=0[{blended}]"
+                )
+                out.append(blended)
+        joined = self.graph.label("j")
+        self.graph.add(
+            "".join(f"[{label}]" for label in out)
+            + f"concat=n={len(out)}:v=1:a=0,settb=AVTB,setpts=PTS+{num(start)}/TB[{joined}]"
+        )
+        return joined
 
     def finish(self, total: float, stills: bool) -> str | None:
         """Overlay every layer on the background; return the mixed audio's label, if any."""

@@ -293,7 +293,7 @@ class VisualBuilder:
             assert item.text is not None
             size = (item.text.width, item.text.height)
             x, y = layout.position_xy(clip, self.canvas, size)
-            k = self.graph.input(item.text.path)
+            k = self.graph.input(item.text.path, threads=1)
             label = self._chain(f"[{k}:v]", ["trim=end_frame=1"])
         elif isinstance(asset, schema.ColorAsset):
             p = layout.place(clip, self.canvas, self.canvas)
@@ -322,13 +322,16 @@ class VisualBuilder:
                 still = False
             elif isinstance(asset, schema.ImageAsset) and not info.is_image:
                 # An animation (GIF, APNG, WebP): play it in a loop for the clip's length.
-                k = self.graph.input(info.path, length=length, loop=True)
+                k = self.graph.input(
+                    info.path, length=length, loop=True, threads=_decoder_threads(info)
+                )
                 label = self._shape(f"[{k}:v]", p, [f"fps={fps}", f"trim=end_frame={frames}"])
                 still = False
             else:
                 trim = asset.trim if isinstance(asset, schema.VideoAsset) else 0.0
                 video = isinstance(asset, schema.VideoAsset)
-                k = self.graph.input(info.path, trim=trim, length=1.0 if video else None)
+                # One frame is decoded: one thread, so no per-thread frame copies are kept.
+                k = self.graph.input(info.path, trim=trim, length=1.0 if video else None, threads=1)
                 label = self._shape(f"[{k}:v]", p, ["trim=end_frame=1"])
         filters: list[str] = []
         if still:
@@ -363,9 +366,10 @@ class VisualBuilder:
             end=start + length,
         )
 
-    def full_frame(self, placed: Placed, path: str, alpha: bool) -> str:
-        """``placed`` as a canvas-sized stream at the origin (for ``xfade``), with an alpha
-        channel if ``alpha`` (every stream ``xfade`` blends must have the same format)."""
+    def full_frame(self, placed: Placed, path: str, alpha: bool, frames: int) -> str:
+        """``placed`` as a canvas-sized stream at the origin of exactly ``frames`` frames (a
+        short source holds its last frame), with an alpha channel if ``alpha`` (every stream
+        that ``xfade`` blends and ``concat`` joins must have the same format)."""
         if placed.moving:
             raise errors.InvalidRequest(
                 f"{path}: a clip joined to another by a transition cannot move (x/y keyframes "
@@ -377,14 +381,14 @@ class VisualBuilder:
         filters = [f"fps={self.fps}"]
         if alpha and not placed.alpha:
             filters.append("format=yuva420p")
-        if (x, y, w, h) == (0, 0, fw, fh):
-            return self._chain(f"[{placed.label}]", filters)
-        left, top = max(0, x), max(0, y)
-        right, bottom = min(fw, x + w), min(fh, y + h)
-        if right - left < 2 or bottom - top < 2:  # entirely off screen
-            filters += ["crop=2:2:0:0", "lut=a=0", f"pad={fw}:{fh}:0:0:color=black@0"]
-        else:
-            if (left, top, right, bottom) != (x, y, x + w, y + h):
-                filters.append(f"crop={right - left}:{bottom - top}:{left - x}:{top - y}")
-            filters.append(f"pad={fw}:{fh}:{left}:{top}:color=black@0")
+        if (x, y, w, h) != (0, 0, fw, fh):
+            left, top = max(0, x), max(0, y)
+            right, bottom = min(fw, x + w), min(fh, y + h)
+            if right - left < 2 or bottom - top < 2:  # entirely off screen
+                filters += ["crop=2:2:0:0", "lut=a=0", f"pad={fw}:{fh}:0:0:color=black@0"]
+            else:
+                if (left, top, right, bottom) != (x, y, x + w, y + h):
+                    filters.append(f"crop={right - left}:{bottom - top}:{left - x}:{top - y}")
+                filters.append(f"pad={fw}:{fh}:{left}:{top}:color=black@0")
+        filters += ["tpad=stop=-1:stop_mode=clone", f"trim=end_frame={frames}"]
         return self._chain(f"[{placed.label}]", filters)
