@@ -125,7 +125,8 @@ def test_render_question_answer_with_image(
 ) -> None:
     data = backend.validate(
         {"question": "Why?", "answer": "Because it is green.\n\n因为它是绿色的。",
-         "images": ["image.png"], "width": 320, "height": 180, "fps": 5, "seed": 0}
+         "images": ["image.png"], "width": 320, "height": 180, "fps": 5, "seed": 0,
+         "narration": False}
     )  # fmt: skip
     result = backend.run(data, RunContext("t", 1, tmp_path, recorder, threading.Event()))
     request = slides.parse_slides(data)

@@ -1,11 +1,14 @@
 """The ``slides`` model: text (a prompt, or a question and answer) to a video of title and body
 cards, rendered by the timeline renderer, so stages, progress, previews and stills all work.
 
-Narration is not generated: the video is silent (see ``docs/renderer.md``).
+Cards are narrated with espeak-ng when the worker has it installed; otherwise the video is
+silent (see ``docs/renderer.md``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ import imageio_ffmpeg
 
 from vidtask.backends.base import RunContext, RunResult
 from vidtask.core import errors
-from vidtask.render import assets, fonts, pipeline, schema, slides
+from vidtask.render import assets, fonts, narration, pipeline, schema, slides
 
 __all__ = ["SlidesBackend"]
 
@@ -44,9 +47,13 @@ class SlidesBackend:
             self._ffmpeg_exe = imageio_ffmpeg.get_ffmpeg_exe()
         return self._ffmpeg_exe
 
-    def _timeline(self, request: slides.SlidesInput) -> schema.Timeline:
+    def _timeline(
+        self,
+        request: slides.SlidesInput,
+        voices: list[tuple[Path, float] | None] | None = None,
+    ) -> schema.Timeline:
         try:
-            return schema.parse_timeline(slides.slides_timeline(request), self.limits)
+            return schema.parse_timeline(slides.slides_timeline(request, voices), self.limits)
         except errors.InvalidRequest as exc:
             # The timeline is ours; only limits can refuse it. Say which input caused it.
             param = exc.param or ""
@@ -84,12 +91,41 @@ class SlidesBackend:
         schema_["title"] = "vidtask slides"
         return schema_
 
+    def _narrate(
+        self, request: slides.SlidesInput, ctx: RunContext
+    ) -> list[tuple[Path, float] | None] | None:
+        """Speak every card, faster if ``seconds`` is too short for the default pace; None
+        when narration is off or espeak-ng is not installed."""
+        program = narration.synthesizer()
+        if not request.narration or program is None:
+            return None
+        deck = slides.cards(request)
+        folder = ctx.workdir / "narration"
+        wpm = narration.DEFAULT_WPM
+        while True:
+            voices: list[tuple[Path, float] | None] = []
+            for n, card in enumerate(deck):
+                if ctx.cancel.is_set():
+                    raise errors.Cancelled()
+                path = folder / f"card_{n}.wav"
+                voices.append((path, narration.speak(program, card.text, path, wpm=wpm))
+                              if card.text.strip() else None)  # fmt: skip
+            pause = slides.VOICE_LEAD + slides.VOICE_TAIL
+            needed = sum(v[1] + pause for v in voices if v is not None)
+            if request.seconds is None or needed <= request.seconds or wpm >= narration.MAX_WPM:
+                return voices
+            wpm = min(narration.MAX_WPM, math.ceil(wpm * needed / request.seconds) + 5)
+
     def run(self, data: dict[str, Any], ctx: RunContext) -> RunResult:
         request = slides.parse_slides(data)
+        voices = self._narrate(request, ctx)
+        policy = self.policy
+        if voices is not None:  # the narration files are local assets of this run only
+            policy = dataclasses.replace(policy, roots=(*policy.roots, ctx.workdir / "narration"))
         result = pipeline.render_timeline(
-            self._timeline(request),
+            self._timeline(request, voices),
             ctx,
-            policy=self.policy,
+            policy=policy,
             limits=self.limits,
             font_path=self.font_path,
             ffmpeg_exe=self.ffmpeg_exe,

@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -56,6 +58,8 @@ class SlidesInput(BaseModel):
     quality: encoding.Quality = "standard"
     #: Picks the colour palette; by default derived from the text, so it is stable.
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    #: Speak each card (espeak-ng, when the worker has it installed; otherwise silent).
+    narration: bool = True
 
     @model_validator(mode="after")
     def _has_text(self) -> Self:
@@ -195,12 +199,26 @@ def _box(x: float, y: float, w: float, h: float) -> dict[str, float]:
     return {"x": x, "y": y, "width": w, "height": h}
 
 
-def slides_timeline(slides: SlidesInput) -> dict[str, Any]:
-    """The timeline JSON for ``slides`` (validated later like any timeline)."""
+#: Narration starts this long into its card and leaves this much silence at the end.
+VOICE_LEAD = 0.4
+VOICE_TAIL = 0.5
+
+
+def slides_timeline(
+    slides: SlidesInput, voices: Sequence[tuple[Path, float] | None] | None = None
+) -> dict[str, Any]:
+    """The timeline JSON for ``slides`` (validated later like any timeline).
+
+    ``voices`` (one per card, or None for a silent card) are narration files with their
+    durations; a card stays up at least as long as its narration."""
     deck = cards(slides)
-    natural = sum(card.seconds for card in deck)
-    factor = (slides.seconds / natural) if slides.seconds else 1.0
-    lengths = [card.seconds * factor for card in deck]
+    spoken = list(voices) if voices is not None else [None] * len(deck)
+    natural = [
+        max(card.seconds, voice[1] + VOICE_LEAD + VOICE_TAIL) if voice else card.seconds
+        for card, voice in zip(deck, spoken, strict=True)
+    ]
+    factor = (slides.seconds / sum(natural)) if slides.seconds else 1.0
+    lengths = [seconds * factor for seconds in natural]
     background, accent, ink = PALETTES[(slides.seed or 0) % len(PALETTES)]
     w, h = slides.width, slides.height
     portrait = h > w
@@ -212,6 +230,7 @@ def slides_timeline(slides: SlidesInput) -> dict[str, Any]:
     dims: list[dict[str, Any]] = []
     accents: list[dict[str, Any]] = []
     words: list[dict[str, Any]] = []
+    speech: list[dict[str, Any]] = []
     fading = {"in": "fade", "out": "fade", "duration": 0.0}
     start = 0.0
     for n, (card, length) in enumerate(zip(deck, lengths, strict=True)):
@@ -279,8 +298,14 @@ def slides_timeline(slides: SlidesInput) -> dict[str, Any]:
                        text_box["height"] * 0.4)  # fmt: skip
             accents.append({"asset": {"type": "color", "color": accent}, **shown, "box": bar,
                             "animation": dict(fading)})  # fmt: skip
+        voice = spoken[n]
+        if voice is not None:
+            said = min(voice[1], length - VOICE_LEAD - 0.1)
+            if said > 0.1:
+                speech.append({"asset": {"type": "audio", "src": str(voice[0]), "role": "voice"},
+                               "start": start + VOICE_LEAD, "length": said})  # fmt: skip
         start += length
-    layers = (backgrounds, pictures, dims, accents, words)
+    layers = (backgrounds, pictures, dims, accents, words, speech)
     tracks = [{"clips": clips} for clips in layers if clips]
     return {
         "output": {
