@@ -130,7 +130,8 @@ class _Compiler:
         self.media = media
         self.texts = texts
         self.graph = Graph()
-        self.visuals = VisualBuilder(self.graph, (enc.width, enc.height), self.fps)
+        draft = timeline.output.quality == "draft"
+        self.visuals = VisualBuilder(self.graph, (enc.width, enc.height), self.fps, draft=draft)
         self.layers: list[Placed] = []
         self.sounds: list[audio.AudioClip] = []
         self.warnings: list[str] = []

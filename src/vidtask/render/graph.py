@@ -24,11 +24,15 @@ class Graph:
         length: float | None = None,
         loop: bool = False,
         threads: int | None = None,
+        fast: bool = False,
     ) -> int:
         """Add an input file; returns its index. ``loop`` repeats it endlessly (``length`` then
-        bounds it); ``threads`` caps the decoder's threads (each holds frames in memory)."""
+        bounds it); ``threads`` caps the decoder's threads (each holds frames in memory);
+        ``fast`` skips the H.264/HEVC deblocking filter (invisible in a small draft)."""
         if threads is not None:
             self.inputs += ["-threads", str(threads)]
+        if fast:
+            self.inputs += ["-skip_loop_filter", "all", "-flags2", "+fast"]
         if loop:
             self.inputs += ["-stream_loop", "-1"]
         if trim > 0:

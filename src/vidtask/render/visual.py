@@ -81,10 +81,11 @@ class Placed:
         )
 
 
-def _decoder_threads(info: MediaInfo) -> int:
+def _decoder_threads(info: MediaInfo, draft: bool) -> int:
     """One decoding thread keeps up with a 1080p source (the encoder is the bottleneck) and
-    holds the fewest frames; bigger sources get two."""
-    return 1 if info.width * info.height <= 1920 * 1088 else 2
+    holds the fewest frames; bigger sources get two, and drafts (small frames, a fast encoder:
+    decoding is what they wait for) get two as well."""
+    return 2 if draft or info.width * info.height > 1920 * 1088 else 1
 
 
 def color_arg(color: str) -> str:
@@ -97,10 +98,13 @@ def _even(value: float) -> int:
 
 
 class VisualBuilder:
-    def __init__(self, graph: Graph, canvas: tuple[int, int], fps: int) -> None:
+    def __init__(
+        self, graph: Graph, canvas: tuple[int, int], fps: int, *, draft: bool = False
+    ) -> None:
         self.graph = graph
         self.canvas = canvas
         self.fps = fps
+        self.draft = draft
 
     def _chain(self, source: str, filters: list[str], prefix: str = "v") -> str:
         label = self.graph.label(prefix)
@@ -313,7 +317,8 @@ class VisualBuilder:
                     info.path,
                     trim=asset.trim,
                     length=length * asset.speed,
-                    threads=_decoder_threads(info),
+                    threads=_decoder_threads(info, self.draft),
+                    fast=self.draft,
                 )
                 retime = f"setpts=(PTS-STARTPTS)/{num(asset.speed)}" if asset.speed != 1 else ""
                 label = self._shape(
@@ -323,7 +328,7 @@ class VisualBuilder:
             elif isinstance(asset, schema.ImageAsset) and not info.is_image:
                 # An animation (GIF, APNG, WebP): play it in a loop for the clip's length.
                 k = self.graph.input(
-                    info.path, length=length, loop=True, threads=_decoder_threads(info)
+                    info.path, length=length, loop=True, threads=_decoder_threads(info, self.draft)
                 )
                 label = self._shape(f"[{k}:v]", p, [f"fps={fps}", f"trim=end_frame={frames}"])
                 still = False
