@@ -84,11 +84,14 @@ def encoding_for(
     )
     scale = w / width
     if fmt == "mp4":
+        # Lookahead in the encoding threads rather than in a thread of its own: ~40 MB less at
+        # 1080x1920 for ~10% more wall time. Drafts are small; they keep the faster setting.
+        lookahead = [] if quality == "draft" else ["-x264-params", "sync-lookahead=0"]
         return Encoding(
             fmt, "video.mp4", w, h, scale,
             ["-c:v", "libx264", "-preset", preset.x264_preset,
              "-crf", str(preset.x264_crf if crf is None else crf), "-threads", str(threads),
-             "-pix_fmt", "yuv420p", "-r", str(fps), "-movflags", "+faststart"],
+             *lookahead, "-pix_fmt", "yuv420p", "-r", str(fps), "-movflags", "+faststart"],
             ["-c:a", "aac", "-b:a", f"{preset.audio_kbps}k", "-ar", "48000"],
         )  # fmt: skip
     if fmt == "webm":
