@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.postgres"]
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -14,3 +16,4 @@ def asset_root(tmp_path: Path) -> Path:
     root = tmp_path / "assets"
     shutil.copytree(EXAMPLES / "assets", root)
     return root
+

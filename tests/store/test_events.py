@@ -1,16 +1,13 @@
-"""The task event log: written by triggers on every version, replayable, prunable."""
+"""The task event log: written by triggers on every version, replayable, prunable (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vidtask.core.task import Status, Task, TaskSpec
-from vidtask.store.base import Fence
-from vidtask.store.sqlite import SQLiteStore
+from vidtask.store.base import Fence, TaskStore
 
 
-def test_every_version_is_logged_once_and_heartbeats_are_not(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "db.sqlite")
+def test_every_version_is_logged_once_and_heartbeats_are_not(store: TaskStore) -> None:
     task, _ = store.create(Task.create(TaskSpec("timeline", {}), owner="k", now=100.0))
     claimed = store.claim("w", ("timeline",), 101.0, 30)
     assert claimed is not None
@@ -41,8 +38,7 @@ def test_every_version_is_logged_once_and_heartbeats_are_not(tmp_path: Path) -> 
     assert store.events_since(0, owner="other") == []
 
 
-def test_prune_keeps_recent_events_and_those_not_yet_relayed(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "db.sqlite")
+def test_prune_keeps_recent_events_and_those_not_yet_relayed(store: TaskStore) -> None:
     for i in range(4):
         store.create(Task.create(TaskSpec("timeline", {}), owner="k", now=100.0 + i))
     seqs = [c.seq for c in store.events_since(0)]

@@ -1,23 +1,25 @@
-"""The relay and sender against a real SQLite store and a real HTTP receiver on loopback."""
+"""The relay and sender against a real store (SQLite and PostgreSQL) and a real HTTP receiver
+on loopback."""
 
 from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.webhooks.receiver import Receiver
 from vidtask.core.task import Status, Task, TaskSpec
-from vidtask.store.base import Fence
+from vidtask.store.base import Fence, TaskStore
+from vidtask.store.pg_webhooks import PostgresWebhookStore
+from vidtask.store.postgres import PostgresStore
 from vidtask.store.sqlite import SQLiteStore
 from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
-from vidtask.store.webhooks import DeliveryFilter, Endpoint
+from vidtask.store.webhooks import DeliveryFilter, Endpoint, WebhookStore
 from vidtask.webhooks import signing
 from vidtask.webhooks.outbox import Outbox
-from vidtask.webhooks.relay import Relay, new_delivery
+from vidtask.webhooks.relay import CURSOR, Relay, new_delivery
 from vidtask.webhooks.sender import RetryPolicy, Sender
 
 LOOPBACK = ("127.0.0.0/8",)
@@ -28,16 +30,19 @@ def render(fmt: str, event: str, task: Task) -> dict:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "vidtask.db")
+def store(each_store: TaskStore) -> TaskStore:
+    return each_store
 
 
 @pytest.fixture
-def hooks(store: SQLiteStore) -> SQLiteWebhookStore:
+def hooks(store: TaskStore) -> WebhookStore:
+    if isinstance(store, PostgresStore):
+        return PostgresWebhookStore(store)
+    assert isinstance(store, SQLiteStore)
     return SQLiteWebhookStore(store)
 
 
-def run_task(store: SQLiteStore, *, webhook_url: str | None, fmt: str = "native") -> Task:
+def run_task(store: TaskStore, *, webhook_url: str | None, fmt: str = "native") -> Task:
     """Create a task and take it through a worker's whole life, as a worker would."""
     spec = TaskSpec(model="timeline", input={}, webhook_url=webhook_url, webhook_format=fmt)
     task, _ = store.create(Task.create(spec, owner="key1", now=time.time()))
@@ -188,3 +193,16 @@ def test_outbox_delivers_what_a_previous_run_left_pending(store, hooks) -> None:
         "task.progress",
         "task.completed",
     ]
+
+
+def test_two_relays_never_relay_an_event_twice(store, hooks) -> None:
+    """API processes each run a relay: the cursor moves by compare-and-swap, so the slower one
+    writes nothing."""
+    run_task(store, webhook_url="http://127.0.0.1:9/hook")
+    first, second = Relay(store, hooks, render), Relay(store, hooks, render)
+    start = hooks.cursor(CURSOR)
+    assert first.run_once() > 0
+    assert second.run_once() == 0  # caught up: nothing left
+    assert not hooks.enqueue([], cursor=(CURSOR, start, start + 1))  # a stale relay's write
+    deliveries, _ = hooks.list_deliveries("key1", DeliveryFilter(limit=100))
+    assert len(deliveries) == 6

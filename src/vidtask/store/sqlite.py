@@ -12,17 +12,15 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from vidtask.core.task import ACTIVE, Status, Task
-from vidtask.store import migrate
+from vidtask.store import migrate, rows
 from vidtask.store.base import ApiKey, Change, Fence, Page, TaskFilter
 
 __all__ = ["SQLiteStore"]
 
-_JSON_COLUMNS = ("input", "previews", "result", "error", "external_ref")
 _ACTIVE = tuple(s.value for s in ACTIVE)
 
 
@@ -339,8 +337,7 @@ class SQLiteStore:
         if current is None:
             return []
         rows = self._conn().execute(
-            "SELECT * FROM task_events WHERE task_id = ? AND version > ? ORDER BY version"
-            " LIMIT ?",
+            "SELECT * FROM task_events WHERE task_id = ? AND version > ? ORDER BY version LIMIT ?",
             (task_id, after_version, limit),
         )
         return [_as_of(current, row) for row in rows]
@@ -441,94 +438,17 @@ def _fence_args(fence: Fence) -> tuple[str, str, int]:
 
 
 def _to_row(task: Task) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": task.id,
-        "owner": task.owner,
-        "model": task.model,
-        "status": task.status.value,
-        "stage": task.stage,
-        "progress": task.progress,
-        "priority": task.priority,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
-        "started_at": task.started_at,
-        "completed_at": task.completed_at,
-        "attempt": task.attempt,
-        "max_attempts": task.max_attempts,
-        "lease_owner": task.lease_owner,
-        "lease_expires_at": task.lease_expires_at,
-        "cancel_requested": int(task.cancel_requested),
-        "idempotency_key": task.idempotency_key,
-        "request_hash": task.request_hash,
-        "webhook_url": task.webhook_url,
-        "webhook_format": task.webhook_format,
-        "expires_at": task.expires_at,
-        "version": task.version,
-    }
-    for column in _JSON_COLUMNS:
-        value = getattr(task, column)
-        row[column] = None if value is None else json.dumps(value)
+    row = rows.to_row(task, json.dumps)
+    row["cancel_requested"] = int(task.cancel_requested)
     return row
 
 
 def _from_row(row: sqlite3.Row) -> Task:
-    def load(column: str) -> Any:
-        raw = row[column]
-        return None if raw is None else json.loads(raw)
-
-    return Task(
-        id=row["id"],
-        owner=row["owner"],
-        model=row["model"],
-        input=load("input"),
-        status=Status(row["status"]),
-        stage=row["stage"],
-        progress=row["progress"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-        priority=row["priority"],
-        previews=load("previews") or [],
-        result=load("result"),
-        error=load("error"),
-        started_at=row["started_at"],
-        completed_at=row["completed_at"],
-        attempt=row["attempt"],
-        max_attempts=row["max_attempts"],
-        lease_owner=row["lease_owner"],
-        lease_expires_at=row["lease_expires_at"],
-        cancel_requested=bool(row["cancel_requested"]),
-        idempotency_key=row["idempotency_key"],
-        request_hash=row["request_hash"],
-        webhook_url=row["webhook_url"],
-        webhook_format=row["webhook_format"],
-        external_ref=load("external_ref") or {},
-        expires_at=row["expires_at"],
-    )
+    return rows.from_row(row, json.loads)
 
 
 def _as_of(current: Task, event: sqlite3.Row) -> Task:
-    """The task as it was at one event (only the fields an event records can differ)."""
-
-    def load(column: str) -> Any:
-        raw = event[column]
-        return None if raw is None else json.loads(raw)
-
-    return replace(
-        current,
-        version=event["version"],
-        status=Status(event["status"]),
-        stage=event["stage"],
-        progress=event["progress"],
-        attempt=event["attempt"],
-        previews=load("previews") or [],
-        result=load("result"),
-        error=load("error"),
-        started_at=event["started_at"],
-        completed_at=event["completed_at"],
-        updated_at=event["updated_at"],
-        cancel_requested=bool(event["cancel_requested"]),
-    )
+    return rows.as_of(current, event, json.loads)
 
 
 def _key(row: sqlite3.Row) -> ApiKey:

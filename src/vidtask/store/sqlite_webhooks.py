@@ -67,18 +67,17 @@ class SQLiteWebhookStore:
         found = row.fetchone()
         return 0 if found is None else int(found[0])
 
-    def enqueue(self, deliveries: list[Delivery], *, cursor: tuple[str, int] | None = None) -> None:
+    def enqueue(
+        self, deliveries: list[Delivery], *, cursor: tuple[str, int, int] | None = None
+    ) -> bool:
         with self.db.transaction() as conn:
+            if cursor is not None and not _move_cursor(conn, *cursor):
+                return False
             conn.executemany(
                 f"INSERT INTO webhook_deliveries ({_COLUMNS}) VALUES ({_MARKS})",
                 [astuple(d) for d in deliveries],
             )
-            if cursor is not None:
-                conn.execute(
-                    "INSERT INTO cursors (name, seq) VALUES (?, ?)"
-                    " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                    cursor,
-                )
+        return True
 
     def claim_due(self, now: float, limit: int, lock_s: float) -> list[Delivery]:
         with self.db.transaction() as conn:
@@ -182,6 +181,18 @@ _COLUMNS = (
     " next_attempt_at, delivered_at, last_error"
 )
 _MARKS = ", ".join("?" for _ in _COLUMNS.split(","))
+
+
+def _move_cursor(conn: sqlite3.Connection, name: str, start: int, end: int) -> bool:
+    moved = conn.execute(
+        "UPDATE cursors SET seq = ? WHERE name = ? AND seq = ?", (end, name, start)
+    ).rowcount
+    if moved:
+        return True
+    # A cursor that was never stored reads as 0.
+    return start == 0 and conn.execute(
+        "INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, end)
+    ).rowcount == 1
 
 
 def _endpoint(row: sqlite3.Row) -> Endpoint:

@@ -87,8 +87,12 @@ class WebhookStore(Protocol):
 
     def cursor(self, name: str) -> int: ...
 
-    def enqueue(self, deliveries: list[Delivery], *, cursor: tuple[str, int] | None = None) -> None:
-        """Insert deliveries and (atomically) move a relay cursor."""
+    def enqueue(
+        self, deliveries: list[Delivery], *, cursor: tuple[str, int, int] | None = None
+    ) -> bool:
+        """Insert deliveries and, atomically, move relay cursor ``(name, from_seq, to_seq)``.
+        False (nothing written) when the cursor was no longer at ``from_seq``: another relay
+        (in another API process) got there first."""
         ...
 
     def claim_due(self, now: float, limit: int, lock_s: float) -> list[Delivery]:

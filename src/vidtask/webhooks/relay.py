@@ -73,7 +73,8 @@ class Relay:
 
     def run_once(self, limit: int = 500) -> int:
         """Relay one batch of events; returns how many events it consumed."""
-        changes = self.store.events_since(self.hooks.cursor(CURSOR), limit)
+        start = self.hooks.cursor(CURSOR)
+        changes = self.store.events_since(start, limit)
         if not changes:
             return 0
         endpoints: dict[str, list[Endpoint]] = {}
@@ -86,7 +87,8 @@ class Relay:
                 task = self._with_webhook(change.seq)
             if task is not None:
                 deliveries += self._deliveries(task, endpoints[change.owner])
-        self.hooks.enqueue(deliveries, cursor=(CURSOR, changes[-1].seq))
+        if not self.hooks.enqueue(deliveries, cursor=(CURSOR, start, changes[-1].seq)):
+            return 0  # another process relayed these events first
         return len(changes)
 
     def _with_webhook(self, seq: int) -> Task | None:

@@ -1,4 +1,5 @@
-"""Behaviour of the store protocol, against a real SQLite file."""
+"""Behaviour of the store protocol: the same tests against a real SQLite file and a real
+PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -8,29 +9,30 @@ from pathlib import Path
 import pytest
 
 from vidtask.core.task import Status, Task, TaskSpec
-from vidtask.store.base import Fence, TaskFilter
+from vidtask.store.base import Fence, TaskFilter, TaskStore
 from vidtask.store.sqlite import SQLiteStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
+def sqlite_store(tmp_path: Path) -> SQLiteStore:
     return SQLiteStore(tmp_path / "vidtask.db")
 
 
-def make(store: SQLiteStore, now: float = 100.0, **spec: object) -> Task:
+def make(store: TaskStore, now: float = 100.0, **spec: object) -> Task:
     fields = {"model": "timeline", "input": {"n": now}, **spec}
     task, created = store.create(Task.create(TaskSpec(**fields), owner="alice", now=now))  # type: ignore[arg-type]
     assert created
     return task
 
 
-def claim(store: SQLiteStore, worker: str = "w1", now: float = 200.0) -> Task:
+def claim(store: TaskStore, worker: str = "w1", now: float = 200.0) -> Task:
     task = store.claim(worker, ("timeline",), now, 10.0)
     assert task is not None
     return task
 
 
-def test_schema_is_migrated_in_wal_mode_with_indexes(store: SQLiteStore) -> None:
+def test_schema_is_migrated_in_wal_mode_with_indexes(sqlite_store: TaskStore) -> None:
+    store = sqlite_store
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
@@ -38,7 +40,8 @@ def test_schema_is_migrated_in_wal_mode_with_indexes(store: SQLiteStore) -> None
     SQLiteStore(store.path)  # migrating twice is a no-op
 
 
-def test_list_query_uses_an_index(store: SQLiteStore) -> None:
+def test_list_query_uses_an_index(sqlite_store: TaskStore) -> None:
+    store = sqlite_store
     plan = (
         store._conn()
         .execute(
@@ -51,14 +54,14 @@ def test_list_query_uses_an_index(store: SQLiteStore) -> None:
     assert any("USING INDEX tasks_owner_status_seq" in row[3] for row in plan)
 
 
-def test_create_get_and_owner_isolation(store: SQLiteStore) -> None:
+def test_create_get_and_owner_isolation(store: TaskStore) -> None:
     task = make(store)
     assert store.get(task.id) == task
     assert store.get(task.id, "alice") == task
     assert store.get(task.id, "mallory") is None
 
 
-def test_idempotency_key_returns_the_first_task(store: SQLiteStore) -> None:
+def test_idempotency_key_returns_the_first_task(store: TaskStore) -> None:
     first = make(store, idempotency_key="k1", request_hash="h")
     again, created = store.create(
         Task.create(TaskSpec("timeline", {}, idempotency_key="k1"), owner="alice", now=1)
@@ -70,7 +73,7 @@ def test_idempotency_key_returns_the_first_task(store: SQLiteStore) -> None:
     assert created and other.id != first.id
 
 
-def test_claim_takes_highest_priority_then_oldest(store: SQLiteStore) -> None:
+def test_claim_takes_highest_priority_then_oldest(store: TaskStore) -> None:
     low = make(store, now=1)
     high = make(store, now=2, priority=10)
     low2 = make(store, now=3)
@@ -79,13 +82,13 @@ def test_claim_takes_highest_priority_then_oldest(store: SQLiteStore) -> None:
     assert store.claim("w9", ("timeline",), 300, 10) is None
 
 
-def test_claim_only_serves_its_models(store: SQLiteStore) -> None:
+def test_claim_only_serves_its_models(store: TaskStore) -> None:
     make(store, model="slides")
     assert store.claim("w1", ("timeline",), 1, 10) is None
     assert store.claim("w1", ("slides",), 1, 10) is not None
 
 
-def test_claim_leases_and_bumps_version_and_attempt(store: SQLiteStore) -> None:
+def test_claim_leases_and_bumps_version_and_attempt(store: TaskStore) -> None:
     task = make(store)
     running = claim(store, now=200)
     assert running.status is Status.IN_PROGRESS and running.attempt == 1
@@ -93,7 +96,7 @@ def test_claim_leases_and_bumps_version_and_attempt(store: SQLiteStore) -> None:
     assert running.started_at == 200 and running.version == task.version + 1
 
 
-def test_progress_never_decreases_and_extends_lease(store: SQLiteStore) -> None:
+def test_progress_never_decreases_and_extends_lease(store: TaskStore) -> None:
     make(store)
     task = claim(store)
     fence = Fence(task.id, "w1", 1)
@@ -107,7 +110,7 @@ def test_progress_never_decreases_and_extends_lease(store: SQLiteStore) -> None:
     assert current.lease_expires_at == 215 and current.stage == "rendering"
 
 
-def test_stale_worker_writes_change_nothing(store: SQLiteStore) -> None:
+def test_stale_worker_writes_change_nothing(store: TaskStore) -> None:
     make(store)
     task = claim(store)
     store.recover(500, worker_id="w1")  # presumed dead: requeued
@@ -121,7 +124,7 @@ def test_stale_worker_writes_change_nothing(store: SQLiteStore) -> None:
     assert store.get(task.id) == before
 
 
-def test_terminal_status_is_written_once(store: SQLiteStore) -> None:
+def test_terminal_status_is_written_once(store: TaskStore) -> None:
     make(store)
     task = claim(store)
     fence = Fence(task.id, "w1", 1)
@@ -135,7 +138,7 @@ def test_terminal_status_is_written_once(store: SQLiteStore) -> None:
         store.finish(fence, 1, Status.IN_PROGRESS)
 
 
-def test_cancel_queued_is_immediate(store: SQLiteStore) -> None:
+def test_cancel_queued_is_immediate(store: TaskStore) -> None:
     task = make(store)
     cancelled = store.request_cancel(task.id, "alice", 150)
     assert cancelled is not None and cancelled.status is Status.CANCELLED
@@ -144,7 +147,7 @@ def test_cancel_queued_is_immediate(store: SQLiteStore) -> None:
     assert store.request_cancel(task.id, "mallory", 150) is None
 
 
-def test_cancel_running_flags_it_for_the_worker(store: SQLiteStore) -> None:
+def test_cancel_running_flags_it_for_the_worker(store: TaskStore) -> None:
     make(store)
     task = claim(store)
     flagged = store.request_cancel(task.id, "alice", 210)
@@ -156,7 +159,7 @@ def test_cancel_running_flags_it_for_the_worker(store: SQLiteStore) -> None:
     assert lost.status is Status.CANCELLED and lost.stage == "cancelled"
 
 
-def test_recover_requeues_while_attempts_remain_then_fails(store: SQLiteStore) -> None:
+def test_recover_requeues_while_attempts_remain_then_fails(store: TaskStore) -> None:
     make(store, max_attempts=2)
     task = claim(store)
     (requeued,) = store.recover(250, worker_id="w1")
@@ -170,7 +173,7 @@ def test_recover_requeues_while_attempts_remain_then_fails(store: SQLiteStore) -
     assert store.get(task.id) == failed
 
 
-def test_recover_everything_after_a_server_crash(store: SQLiteStore) -> None:
+def test_recover_everything_after_a_server_crash(store: TaskStore) -> None:
     make(store)
     make(store)
     claim(store, "w1")
@@ -179,7 +182,7 @@ def test_recover_everything_after_a_server_crash(store: SQLiteStore) -> None:
     assert sorted(t.status for t in recovered) == [Status.QUEUED, Status.QUEUED]
 
 
-def test_release_hands_back_without_using_an_attempt(store: SQLiteStore) -> None:
+def test_release_hands_back_without_using_an_attempt(store: TaskStore) -> None:
     make(store)
     task = claim(store)
     assert store.release(Fence(task.id, "w1", 1), 230)
@@ -187,7 +190,7 @@ def test_release_hands_back_without_using_an_attempt(store: SQLiteStore) -> None
     assert back is not None and back.status is Status.QUEUED and back.attempt == 0
 
 
-def test_delete_only_terminal(store: SQLiteStore) -> None:
+def test_delete_only_terminal(store: TaskStore) -> None:
     task = make(store)
     assert not store.delete(task.id, "alice")
     store.request_cancel(task.id, "alice", 1)
@@ -196,7 +199,7 @@ def test_delete_only_terminal(store: SQLiteStore) -> None:
     assert store.get(task.id) is None
 
 
-def test_list_filters_and_cursor(store: SQLiteStore) -> None:
+def test_list_filters_and_cursor(store: TaskStore) -> None:
     tasks = [make(store, now=float(i), model="timeline" if i % 2 else "slides") for i in range(7)]
     store.request_cancel(tasks[0].id, "alice", 10)
     page = store.list_tasks("alice", TaskFilter(limit=3))
@@ -222,7 +225,7 @@ def test_list_filters_and_cursor(store: SQLiteStore) -> None:
     assert store.counts()["queued"] == 6 and store.counts()["cancelled"] == 1
 
 
-def test_keys(store: SQLiteStore) -> None:
+def test_keys(store: TaskStore) -> None:
     assert not store.has_active_keys()
     key = store.create_key("key_1", "ci", "hash1", 5)
     assert store.find_key("hash1") == key and store.has_active_keys()
