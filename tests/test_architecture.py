@@ -34,7 +34,9 @@ ALLOWED = {
         "netguard",
         "settings",
         "__version__",
+        "capcut",
     },
+    "capcut": {"core", "render"},
 }
 NO_IO_IN_CORE = {"sqlite3", "psycopg", "httpx", "fastapi", "subprocess", "os", "socket", "time"}
 

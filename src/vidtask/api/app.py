@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from vidtask import __version__
 from vidtask.api import ark as ark_routes
+from vidtask.api import capcut as capcut_routes
 from vidtask.api import errors as api_errors
 from vidtask.api import events, files, native, newapi, ops, webhooks
 from vidtask.api import openai as openai_routes
@@ -32,6 +33,7 @@ from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
 from vidtask.store.sqlite import SQLiteStore
+from vidtask.store.sqlite_drafts import SQLiteDraftStore
 from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
 from vidtask.store.webhooks import Delivery, WebhookStore
 from vidtask.webhooks import signing
@@ -133,6 +135,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         webhooks=hooks,
         task_webhook_secret=lambda owner: signing.derive_secret(secret, "task-webhooks:" + owner),
         wake_outbox=outbox.wake,
+        drafts=SQLiteDraftStore(store),
     )
     app_state.feed.add_listener(lambda _changes: outbox.wake())
     dispatcher = EmbeddedDispatcher(settings, store)
@@ -166,7 +169,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     api_errors.install(app)
     for module in (native, events, webhooks, newapi, files, ops):
         app.include_router(module.router)
-    for dialect in (openai_routes, ark_routes, scenext_routes):
+    for dialect in (openai_routes, ark_routes, scenext_routes, capcut_routes):
         app.include_router(dialect.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

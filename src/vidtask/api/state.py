@@ -13,6 +13,7 @@ from vidtask.api.viewcache import ViewCache
 from vidtask.events.feed import ChangeFeed
 from vidtask.service import TaskService
 from vidtask.settings import Settings
+from vidtask.store.drafts import DraftStore
 from vidtask.store.webhooks import WebhookStore
 
 __all__ = ["AppState", "state"]
@@ -31,6 +32,8 @@ class AppState:
     task_webhook_secret: Callable[[str], str]
     wake_outbox: Callable[[], None]
     ready: bool = False
+    #: capcut-mate drafts (`vidtask.api.capcut`).
+    drafts: DraftStore | None = None
 
 
 def state(request: Request) -> AppState:

@@ -201,7 +201,8 @@ class Worker:
             "spritesheet": spritesheet,
             "format": run.format,
             "metadata": run.metadata,
-            "warnings": run.warnings,
+            # Warnings known at submit (e.g. a JianYing import's) come first.
+            "warnings": [*task.external_ref.get("warnings", []), *run.warnings],
         }
         now = self.clock()
         won = self.store.report(fence, now, self.lease_ttl, stage="saving", previews=previews)
