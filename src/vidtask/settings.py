@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,9 @@ from pydantic_settings import (
 from vidtask.core import routing
 
 __all__ = ["Settings", "default_data_dir"]
+
+
+_STORES = ("sqlite:///", "postgresql://", "postgres://")
 
 
 def default_data_dir() -> Path:
@@ -37,7 +40,10 @@ class Settings(BaseSettings):
         description="Where the SQLite database, artifacts, scratch files and the signing secret live.",
     )
     database_url: str | None = Field(
-        None, description="Store location. Default: sqlite:///<data_dir>/vidtask.db."
+        None,
+        description="Store location: sqlite:///<path>, or postgresql://user@host/db for the "
+        "cluster mode (API processes plus `vidtask worker` processes). "
+        "Default: sqlite:///<data_dir>/vidtask.db.",
     )
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, description="Port the server binds to.")
@@ -59,6 +65,12 @@ class Settings(BaseSettings):
         3.0, ge=0, description="Seconds a cancelled render gets to stop before it is killed."
     )
     worker_poll_s: float = Field(0.2, gt=0, description="Idle workers look for work this often.")
+    shutdown_grace_s: float = Field(
+        25.0,
+        ge=0,
+        description="Cluster workers: after SIGTERM, how long running tasks may finish before "
+        "they are handed back to the queue (without using up an attempt).",
+    )
     asset_roots: list[Path] = Field(
         default_factory=list,
         description="Directories local asset paths may come from. Default: <data_dir>/assets.",
@@ -101,6 +113,12 @@ class Settings(BaseSettings):
     webhook_max_age_s: float = Field(
         24 * 3600, gt=0, description="A webhook still failing this long after its event fails."
     )
+    mcp_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values the MCP endpoint (/mcp) accepts, e.g. "
+        '["videos.example.com"] (any port unless one is given; "*" turns the check off). '
+        "Default: the host of public_url, plus localhost and 127.0.0.1.",
+    )
     log_format: Literal["json", "text"] = Field("json", description="Log line format.")
     log_level: str = Field("INFO", description="Log level.")
 
@@ -119,11 +137,27 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(_STORES):
+            raise ValueError(
+                f"unsupported store {url!r}: use sqlite:///<path> or postgresql://user@host/db"
+            )
+        return url
+
+    @property
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL URL in the cluster mode, else None."""
+        url = self.database_url
+        return url if url is not None and not url.startswith("sqlite:///") else None
+
     @property
     def database_path(self) -> Path:
+        """The SQLite file (the embedded mode)."""
         url = self.database_url or f"sqlite:///{self.data_dir / 'vidtask.db'}"
         if not url.startswith("sqlite:///"):
-            raise ValueError(f"VIDTASK_DATABASE_URL: unsupported store {url!r}")
+            raise ValueError(f"VIDTASK_DATABASE_URL is not a SQLite file: {url!r}")
         return Path(url.removeprefix("sqlite:///"))
 
     @property

@@ -362,6 +362,22 @@ class PostgresStore:
             ).fetchall()
         return [_task(r) for r in found]
 
+    def requeue_stranded(self, before: float) -> list[Task]:
+        """Defer a new job for each task queued since before ``before`` that has no live
+        Procrastinate job (its job failed before it could claim the task, e.g. while the
+        database was unreachable). Without this such a task would wait forever."""
+        with self.transaction() as conn:
+            found = conn.execute(
+                "SELECT * FROM tasks t WHERE status = 'queued' AND updated_at < %s"
+                " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+                "   WHERE j.status IN ('todo', 'doing') AND j.args->>'task_id' = t.id)"
+                " FOR UPDATE SKIP LOCKED",
+                (before,),
+            ).fetchall()
+            tasks = [_task(r) for r in found]
+            self._queued(conn, tasks)
+        return tasks
+
     # --- events -------------------------------------------------------------------------
     def last_event_seq(self) -> int:
         with self.connection() as conn:

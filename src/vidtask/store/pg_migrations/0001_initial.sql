@@ -37,6 +37,7 @@ CREATE INDEX tasks_owner_seq ON tasks (owner, seq);
 CREATE INDEX tasks_owner_status_seq ON tasks (owner, status, seq);
 CREATE INDEX tasks_owner_model_seq ON tasks (owner, model, seq);
 CREATE INDEX tasks_running ON tasks (lease_expires_at) WHERE status = 'in_progress';
+CREATE INDEX tasks_queued ON tasks (updated_at) WHERE status = 'queued';
 CREATE INDEX tasks_deadline ON tasks (expires_at)
     WHERE status IN ('queued', 'in_progress') AND expires_at IS NOT NULL;
 

@@ -1,0 +1,159 @@
+"""``vidtask worker``: one worker process of the cluster mode (PostgreSQL + Procrastinate).
+
+Procrastinate fetches jobs (``SKIP LOCKED``, woken by LISTEN/NOTIFY) from the queues of the
+models this worker serves and runs up to ``concurrency`` at once. Each job claims its task
+attempt in the ``tasks`` table, then the same fenced ``Worker.run_task`` as the embedded mode
+renders it in a thread (heartbeats, progress, cancel checks, artifacts).
+
+Shutdown (SIGTERM or SIGINT): no new jobs; running tasks get ``shutdown_grace_s`` to finish,
+then they are interrupted and handed back to the queue without using up an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+from procrastinate.jobs import DeleteJobCondition, Status
+
+from vidtask.backends import registry
+from vidtask.core import errors
+from vidtask.dispatch import jobs
+from vidtask.dispatch.reaper import Reaper
+from vidtask.dispatch.worker import Worker
+from vidtask.settings import Settings
+from vidtask.storage.local import LocalArtifacts
+from vidtask.store import migrate
+from vidtask.store.postgres import PostgresStore
+
+__all__ = ["ClusterWorker"]
+
+log = logging.getLogger(__name__)
+
+REAP_EVERY_S = 1.0
+#: Procrastinate's worker heartbeat is every 10 s; a job of a worker silent this long is stalled.
+STALLED_AFTER_S = 30.0
+
+
+class ClusterWorker:
+    def __init__(
+        self, settings: Settings, *, models: tuple[str, ...] = (), concurrency: int = 1
+    ) -> None:
+        url = settings.postgres_url
+        if url is None:
+            raise errors.InvalidRequest(
+                "vidtask worker needs VIDTASK_DATABASE_URL=postgresql://...: with SQLite, "
+                "`vidtask serve` runs its own workers"
+            )
+        missing = migrate.pending(url)
+        if missing:
+            raise errors.Conflict(
+                f"the database is missing migrations {', '.join(missing)}: "
+                "run `vidtask db upgrade`"
+            )
+        backends = registry.build_backends(settings)
+        unknown = sorted(set(models) - set(backends))
+        if unknown:
+            raise errors.InvalidRequest(
+                f"--models: unknown model(s) {', '.join(unknown)}; "
+                f"this build serves {', '.join(sorted(backends))}"
+            )
+        self.settings = settings
+        self.concurrency = concurrency
+        self.backends = {m: backends[m] for m in models} if models else backends
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.app = jobs.build_app(url)
+        self.store = PostgresStore(
+            url, on_queued=jobs.JobQueue(self.app), max_size=2 * concurrency + 2
+        )
+        self.reaper = Reaper(self.store)
+        self.artifacts = LocalArtifacts(settings.artifacts_dir)
+        self.app.task(name=jobs.TASK_NAME, pass_context=False)(self._run_job)
+
+    @property
+    def queues(self) -> list[str]:
+        return [jobs.queue_for(model) for model in self.backends]
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self.app.open_async():
+            fetching = asyncio.create_task(
+                self.app.run_worker_async(
+                    queues=self.queues,
+                    concurrency=self.concurrency,
+                    name=self.worker_id,
+                    install_signal_handlers=False,
+                    shutdown_graceful_timeout=self.settings.shutdown_grace_s,
+                    delete_jobs=DeleteJobCondition.SUCCESSFUL,
+                )
+            )
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, fetching.cancel)
+            housekeeping = asyncio.create_task(self._housekeeping())
+            log.info(
+                "worker ready",
+                extra={"worker": self.worker_id, "models": list(self.backends)},
+            )
+            try:
+                await fetching
+            except asyncio.CancelledError:
+                log.info("worker stopped", extra={"worker": self.worker_id})
+            finally:
+                housekeeping.cancel()
+        self.store.close()
+
+    # --- one job -------------------------------------------------------------------------
+    async def _run_job(self, task_id: str, attempt: int) -> None:
+        worker = Worker(
+            worker_id=self.worker_id,
+            store=self.store,
+            backends=self.backends,
+            artifacts=self.artifacts,
+            scratch_dir=self.settings.scratch_dir,
+            lease_ttl=self.settings.lease_ttl_s,
+            poll_s=self.settings.worker_poll_s,
+        )
+        run = asyncio.ensure_future(asyncio.to_thread(self._run, worker, task_id, attempt))
+        try:
+            await asyncio.shield(run)
+        except asyncio.CancelledError:
+            # The shutdown grace is over: interrupt the render; the worker hands the task back.
+            worker.stop()
+            await run
+            raise
+
+    def _run(self, worker: Worker, task_id: str, attempt: int) -> None:
+        task = self.store.claim_task(
+            task_id, attempt, self.worker_id, time.time(), self.settings.lease_ttl_s
+        )
+        if task is None:  # cancelled, finished, or a duplicate job: nothing to do
+            log.info("job has nothing to run", extra={"task_id": task_id, "attempt": attempt})
+            return
+        threading.current_thread().name = f"task-{task_id}"
+        worker.run_task(task)
+
+    # --- housekeeping --------------------------------------------------------------------
+    async def _housekeeping(self) -> None:
+        last_stalled_check = 0.0
+        while True:
+            await asyncio.sleep(REAP_EVERY_S)
+            try:
+                await asyncio.to_thread(self.reaper.run_once)
+                if time.monotonic() - last_stalled_check > STALLED_AFTER_S / 2:
+                    last_stalled_check = time.monotonic()
+                    await self._finish_stalled_jobs()
+            except Exception:  # e.g. the database restarting: try again next round
+                log.exception("housekeeping failed; retrying")
+
+    async def _finish_stalled_jobs(self) -> None:
+        """Jobs of dead workers stay ``doing`` in Procrastinate's table; their tasks were
+        already requeued (with a new job) by the reaper, so they are only closed here."""
+        manager = self.app.job_manager
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S):
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            log.info("closed the job of a dead worker", extra={"job": job.id})

@@ -1,0 +1,166 @@
+"""``vidtask doctor``: checks what a server or worker needs and says exactly what is wrong.
+
+Each check returns a `Check`; none raises. The CLI prints them and exits 1 if one failed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+import psycopg
+
+from vidtask.core import errors
+from vidtask.render import fonts
+from vidtask.settings import Settings
+from vidtask.store import migrate
+
+__all__ = ["Check", "run_checks"]
+
+#: Text in each script captions must render (Latin, Chinese, Japanese, Korean).
+FONT_SAMPLES = {"Latin": "Hello", "Chinese": "你好世界", "Japanese": "こんにちは", "Korean": "안녕하세요"}
+#: Below this much free space under the data directory, renders will start failing.
+MIN_FREE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    #: A problem that does not stop vidtask from working (shown, but not a failure).
+    warning: bool = False
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    checks: list[Callable[[Settings], Iterator[Check]]] = [
+        _store,
+        _ffmpeg,
+        _fonts,
+        _storage,
+    ]
+    found: list[Check] = []
+    for check in checks:
+        try:
+            found += list(check(settings))
+        except Exception as exc:  # a check must report, never crash the report
+            found.append(Check(check.__name__.strip("_"), False, f"check crashed: {exc!r}"))
+    return found
+
+
+def _store(settings: Settings) -> Iterator[Check]:
+    url = settings.postgres_url
+    if url is None:
+        path = settings.database_path
+        yield Check("store", True, f"SQLite file {path} (embedded mode; migrates on start)")
+        return
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            version = conn.execute("SHOW server_version").fetchone()
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1]
+        yield Check("store", False, f"cannot connect to PostgreSQL: {reason}")
+        return
+    yield Check("store", True, f"PostgreSQL {version[0] if version else '?'} (cluster mode)")
+    missing = migrate.pending(url)
+    if missing:
+        yield Check(
+            "migrations",
+            False,
+            f"not applied: {', '.join(missing)}; run `vidtask db upgrade`",
+        )
+        return
+    yield Check("migrations", True, "up to date")
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM procrastinate_workers"
+            " WHERE last_heartbeat > NOW() - INTERVAL '30 seconds'"
+        ).fetchone()
+        queued = conn.execute(
+            "SELECT COUNT(*), COALESCE(MIN(updated_at), 0) FROM tasks WHERE status = 'queued'"
+        ).fetchone()
+    workers = int(row[0]) if row else 0
+    waiting, oldest = (int(queued[0]), float(queued[1])) if queued else (0, 0.0)
+    detail = f"{workers} alive (heartbeat within 30 s); {waiting} task(s) queued"
+    if waiting:
+        detail += f", the oldest for {time.time() - oldest:.0f} s"
+    if workers == 0:
+        detail += "; start some with `vidtask worker`"
+    yield Check("workers", workers > 0, detail, warning=workers == 0)
+
+
+def _ffmpeg(settings: Settings) -> Iterator[Check]:
+    try:
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        yield Check("ffmpeg", False, f"no ffmpeg binary: {exc}; reinstall imageio-ffmpeg")
+        return
+    done = subprocess.run(
+        [exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30
+    )
+    missing = [name for name in ("libx264", "aac", "libvpx-vp9") if name not in done.stdout]
+    if done.returncode != 0 or missing:
+        what = ", ".join(missing) or f"exit status {done.returncode}"
+        yield Check("ffmpeg", False, f"{exe} lacks {what}")
+        return
+    version = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=30)
+    first = version.stdout.split(" Copyright")[0] if version.stdout else exe
+    yield Check("ffmpeg", True, first)
+
+
+def _fonts(settings: Settings) -> Iterator[Check]:
+    for script, sample in FONT_SAMPLES.items():
+        try:
+            face = fonts.choose_font(sample, explicit=settings.font_path)
+        except errors.VidtaskError as exc:
+            yield Check(f"font ({script})", False, exc.message)
+        else:
+            yield Check(f"font ({script})", True, f"{face.path.name} face {face.index}")
+
+
+def _storage(settings: Settings) -> Iterator[Check]:
+    for label, folder in (
+        ("artifacts", settings.artifacts_dir),
+        ("scratch", settings.scratch_dir),
+    ):
+        problem = _writable(folder)
+        yield Check(f"storage ({label})", problem is None, problem or str(folder))
+    usage = shutil.disk_usage(_existing(settings.data_dir))
+    free_gib = usage.free / 1024**3
+    yield Check(
+        "disk space",
+        usage.free >= MIN_FREE_BYTES,
+        f"{free_gib:.1f} GiB free under {settings.data_dir}"
+        + ("" if usage.free >= MIN_FREE_BYTES else "; renders need room for sources and output"),
+    )
+    if settings.postgres_url is not None:
+        yield Check(
+            "shared storage",
+            True,
+            f"every API and worker machine must see the same {settings.data_dir} (NFS or "
+            "similar) and the same signing secret",
+            warning=True,
+        )
+
+
+def _writable(folder: Path) -> str | None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".doctor-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write to {folder}: {exc.strerror or exc}"
+    return None
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

@@ -1,0 +1,68 @@
+"""The store a process uses, chosen by ``VIDTASK_DATABASE_URL``: the embedded SQLite file, or
+PostgreSQL for the cluster mode. Everything else sees only the protocols."""
+
+from __future__ import annotations
+
+from vidtask.core import errors
+from vidtask.events.feed import ChangeFeed, SQLitePoller
+from vidtask.events.pg_listener import PostgresListener
+from vidtask.settings import Settings
+from vidtask.store import migrate
+from vidtask.store.base import TaskStore
+from vidtask.store.drafts import DraftStore
+from vidtask.store.pg_webhooks import PostgresWebhookStore
+from vidtask.store.postgres import PostgresStore
+from vidtask.store.sqlite import SQLiteStore
+from vidtask.store.sqlite_drafts import SQLiteDraftStore
+from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
+from vidtask.store.webhooks import WebhookStore
+
+__all__ = ["change_source", "draft_store", "open_store", "webhook_store"]
+
+
+def open_store(settings: Settings) -> TaskStore:
+    """SQLite migrates itself; a PostgreSQL cluster is upgraded explicitly (`vidtask db
+    upgrade`), so a process of an older or newer version never changes the schema under the
+    others."""
+    url = settings.postgres_url
+    if url is None:
+        return SQLiteStore(settings.database_path)
+    from vidtask.dispatch import jobs  # the cluster mode's dispatcher: Procrastinate
+
+    missing = migrate.pending(url)
+    if missing:
+        raise errors.Conflict(
+            f"the database at {_redacted(url)} is missing migrations {', '.join(missing)}: "
+            "run `vidtask db upgrade`"
+        )
+    return PostgresStore(url, on_queued=jobs.JobQueue(jobs.build_app(url)))
+
+
+def webhook_store(store: TaskStore) -> WebhookStore:
+    if isinstance(store, PostgresStore):
+        return PostgresWebhookStore(store)
+    assert isinstance(store, SQLiteStore)
+    return SQLiteWebhookStore(store)
+
+
+def draft_store(store: TaskStore) -> DraftStore | None:
+    if isinstance(store, SQLiteStore):
+        return SQLiteDraftStore(store)
+    return None
+
+
+def change_source(store: TaskStore, feed: ChangeFeed) -> SQLitePoller | PostgresListener:
+    """What publishes the event log into ``feed``: LISTEN/NOTIFY, or polling the SQLite file."""
+    if isinstance(store, PostgresStore):
+        return PostgresListener(store, feed)
+    return SQLitePoller(store, feed)
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{location}"
