@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vidtask.capcut.params import SceneTimeline
+from vidtask.core import errors
 
 __all__ = [
     "AudioInfos",
@@ -110,6 +111,8 @@ def _span(start: int, end: int) -> dict[str, int]:
 def timelines(body: Timelines, rng: random.Random | None = None) -> dict[str, Any]:
     """``num`` consecutive spans over ``duration`` from ``start``: equal (type 0) or random
     cut points (type 1)."""
+    if body.duration < body.num:
+        raise errors.InvalidRequest("num: must not exceed duration (microseconds)", param="num")
     if body.type == 0:
         cuts = [body.duration * i // body.num for i in range(body.num + 1)]
     else:
