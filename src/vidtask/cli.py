@@ -26,6 +26,7 @@ from vidtask.api import app as api_app
 from vidtask.api import auth
 from vidtask.client import Client, Task
 from vidtask.core import errors
+from vidtask.mcp_server import stdio as mcp_stdio
 from vidtask.settings import Settings
 from vidtask.store.sqlite import SQLiteStore
 
@@ -79,6 +80,25 @@ def serve(
     except errors.VidtaskError as exc:
         _fail(exc)
     uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+
+
+@app.command("mcp")
+def mcp_cmd(
+    url: str = typer.Option(
+        None,
+        "--url",
+        envvar="VIDTASK_URL",
+        help="A running server to drive. Default: the local store, in this process (which "
+        "starts the workers unless a server already runs on the data directory).",
+    ),
+    api_key: str = KEY,
+    workers: int = typer.Option(None, help="Workers on the local store (VIDTASK_WORKERS)."),
+) -> None:
+    """Serve MCP over stdio, for agents (Claude Desktop, Claude Code, Cursor). See docs/mcp.md."""
+    overrides: dict[str, Any] = {} if workers is None else {"workers": workers}
+    settings = Settings(**overrides)
+    logs.configure(settings)
+    mcp_stdio.serve(settings, url=url, api_key=api_key)
 
 
 @app.command()

@@ -28,6 +28,7 @@ from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed, SQLitePoller
+from vidtask.mcp_server import http as mcp_http
 from vidtask.service import TaskService
 from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app_state.feed.add_listener(lambda _changes: outbox.wake())
     dispatcher = EmbeddedDispatcher(settings, store)
     poller = SQLitePoller(store, app_state.feed)
+    mcp = mcp_http.endpoint(app_state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -150,7 +152,8 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         app_state.ready = True
         log.info("vidtask ready", extra={"url": settings.base_url, "workers": settings.workers})
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             app_state.ready = False
             if start_workers:
@@ -171,5 +174,6 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         app.include_router(module.router)
     for dialect in (openai_routes, ark_routes, scenext_routes, capcut_routes):
         app.include_router(dialect.router)
+    app.router.routes.append(mcp.route)  # streamable HTTP
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

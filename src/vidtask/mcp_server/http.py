@@ -1,0 +1,94 @@
+"""Streamable HTTP at ``/mcp`` inside the main server, on the server's own service.
+
+Stateless: every request carries its key and nothing lives in a session, so any server of a
+deployment can answer any request (tasks are durable; the MCP session holds nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from vidtask.api.state import AppState
+from vidtask.mcp_server.local import LocalBackend
+from vidtask.mcp_server.server import build_server
+from vidtask.settings import Settings
+
+__all__ = ["PATH", "McpEndpoint", "allowed_hosts", "endpoint", "transport_security"]
+
+PATH = "/mcp"
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """``Host`` values accepted at /mcp (DNS-rebinding protection): the configured ones, else
+    the host of the public URL and loopback, each with any port."""
+    configured = settings.mcp_allowed_hosts
+    if not configured:
+        public = urlsplit(settings.base_url).hostname or "127.0.0.1"
+        public = f"[{public}]" if ":" in public else public
+        configured = list(dict.fromkeys([public, *_LOOPBACK]))
+    found: list[str] = []
+    for host in configured:
+        found.append(host)
+        if not host.endswith("]") and ":" in host:
+            continue  # it names its port
+        found.append(f"{host}:*")
+    return found
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """``*`` among the allowed hosts turns the check off (a proxy in front checks them)."""
+    if "*" in settings.mcp_allowed_hosts:
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    hosts = allowed_hosts(settings)
+    origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+class McpEndpoint:
+    """The ASGI app of ``/mcp``; `running` belongs in the app's lifespan."""
+
+    def __init__(self, server: MCPServer[Any], security: TransportSecuritySettings) -> None:
+        self.server = server
+        self.security = security
+        self._new_manager()
+
+    def _new_manager(self) -> None:
+        # The SDK's session manager runs once; each app lifespan gets a fresh one.
+        self.server.streamable_http_app(
+            streamable_http_path=PATH, stateless_http=True, transport_security=self.security
+        )
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        self._new_manager()
+        async with self.server.session_manager.run():
+            yield
+
+    @property
+    def route(self) -> Route:
+        return Route(PATH, self, include_in_schema=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.server.session_manager.handle_request(scope, receive, send)
+
+
+def endpoint(app_state: AppState) -> McpEndpoint:
+    metrics = app_state.metrics
+    backend = LocalBackend(
+        app_state.service,
+        app_state.auth,
+        app_state.feed,
+        on_submit=lambda task: metrics.submitted.labels(task.model).inc(),
+    )
+    return McpEndpoint(build_server(backend, "http"), transport_security(app_state.settings))

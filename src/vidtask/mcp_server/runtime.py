@@ -1,0 +1,71 @@
+"""``vidtask mcp`` without ``--url``: the service on the local store, in this process.
+
+Tasks need workers to render. On SQLite, when no server runs on this data directory, this
+process starts the embedded workers itself (as ``vidtask serve`` would), so an agent alone with
+its MCP server still gets videos; when a server does run there (it holds the data directory's
+lock), its workers render and this process only submits and reads. On PostgreSQL the cluster's
+``vidtask worker`` processes render, as for the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+
+from vidtask.api import app as api_app
+from vidtask.api.auth import Authenticator
+from vidtask.core import errors
+from vidtask.dispatch.embedded import EmbeddedDispatcher
+from vidtask.events.feed import ChangeFeed
+from vidtask.mcp_server.local import LocalBackend
+from vidtask.settings import Settings
+from vidtask.store import factory
+
+__all__ = ["LocalRuntime"]
+
+log = logging.getLogger(__name__)
+
+
+class LocalRuntime:
+    def __init__(self, settings: Settings, *, api_key: str | None = None) -> None:
+        self.settings = settings
+        self.service = api_app.build_service(settings)
+        self.feed = ChangeFeed()
+        self.changes = factory.change_source(self.service.store, self.feed)
+        self.dispatcher = (
+            None if settings.postgres_url else EmbeddedDispatcher(settings, self.service.store)
+        )
+        self.backend = LocalBackend(
+            self.service, Authenticator(self.service.store), self.feed, api_key=api_key
+        )
+        self.workers = False
+
+    def start(self) -> None:
+        """Start the change feed and, if no server owns the store, the workers."""
+        self.changes.start()
+        if self.dispatcher is not None and self.settings.workers > 0:
+            try:
+                self.dispatcher.start()
+                self.workers = True
+            except errors.Conflict:
+                log.info("a vidtask server runs on %s; its workers render", self.settings.data_dir)
+
+    def stop(self) -> None:
+        if self.workers and self.dispatcher is not None:
+            self.dispatcher.stop()
+            self.workers = False
+        self.changes.stop()
+
+    @asynccontextmanager
+    async def running(self, _server: Any = None) -> AsyncIterator[None]:
+        """`start` … `stop`, as the MCP server's lifespan. Over stdio that is entered after the
+        SDK moved stdout aside, so output of the workers can never corrupt the protocol."""
+        await anyio.to_thread.run_sync(self.start)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(self.stop)
