@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import os
 import socket
 import sys
 import threading
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+import psycopg
 import typer
 import uvicorn
 from rich.console import Console
@@ -26,9 +29,12 @@ from vidtask.api import app as api_app
 from vidtask.api import auth
 from vidtask.client import Client, Task
 from vidtask.core import errors
+from vidtask.dispatch.cluster import ClusterWorker
+from vidtask.doctor import run_checks
 from vidtask.mcp_server import stdio as mcp_stdio
 from vidtask.settings import Settings
-from vidtask.store.sqlite import SQLiteStore
+from vidtask.store import factory, migrate
+from vidtask.store.base import TaskStore
 
 __all__ = ["app", "main"]
 
@@ -37,6 +43,8 @@ keys_app = typer.Typer(help="Manage API keys (stored hashed in the local store).
 app.add_typer(keys_app, name="keys")
 webhooks_app = typer.Typer(help="Webhook endpoints of your key, and the delivery log.")
 app.add_typer(webhooks_app, name="webhooks")
+db_app = typer.Typer(help="The database schema (SQLite or PostgreSQL).")
+app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)
 
@@ -80,6 +88,62 @@ def serve(
     except errors.VidtaskError as exc:
         _fail(exc)
     uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(
+        None, "--concurrency", "-c", help="Tasks run at once. Default: number of cores."
+    ),
+    models: str = typer.Option(
+        "", "--models", help="Comma-separated models to serve, e.g. timeline,slides. Default: all."
+    ),
+) -> None:
+    """Run a cluster worker: takes tasks from PostgreSQL (VIDTASK_DATABASE_URL=postgresql://...).
+    SIGTERM lets running tasks finish (VIDTASK_SHUTDOWN_GRACE_S), then hands them back."""
+    settings = Settings()
+    logs.configure(settings)
+    served = tuple(m.strip() for m in models.split(",") if m.strip())
+    try:
+        cluster_worker = ClusterWorker(
+            settings, models=served, concurrency=concurrency or os.cpu_count() or 1
+        )
+    except (errors.VidtaskError, OSError) as exc:
+        _fail(exc)
+    asyncio.run(cluster_worker.run())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (on PostgreSQL, Procrastinate's schema too). Safe to run from
+    several machines at once: it takes a lock."""
+    settings = Settings()
+    url = settings.postgres_url
+    if url is None:
+        settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{settings.database_path}"
+    try:
+        applied = migrate.upgrade(url)
+    except (psycopg.Error, OSError) as exc:
+        _fail(exc)
+    console.print(f"{applied} migration(s) applied; the schema is up to date")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the store, migrations, workers, ffmpeg, fonts and storage; exit 1 on a failure."""
+    checks = run_checks(Settings())
+    table = Table("check", "", "detail", show_lines=False)
+    for check in checks:
+        mark = (
+            "[yellow]warn[/yellow]"
+            if check.warning
+            else ("[green]ok[/green]" if check.ok else "[red]FAIL[/red]")
+        )
+        table.add_row(check.name, mark, check.detail)
+    console.print(table)
+    if any(not check.ok and not check.warning for check in checks):
+        raise typer.Exit(1)
 
 
 @app.command("mcp")
@@ -337,7 +401,7 @@ def webhooks_secret(url: str = URL, api_key: str = KEY) -> None:
 @keys_app.command("create")
 def keys_create(name: str = typer.Argument("default", help="A label for the key.")) -> None:
     """Create an API key; its secret is printed once."""
-    store = SQLiteStore(Settings().database_path)
+    store = _local_store()
     key, secret = auth.new_key(store, name, time.time())
     console.print(f"created {key.id} ({name}). Secret, shown once:")
     print(secret)
@@ -346,7 +410,7 @@ def keys_create(name: str = typer.Argument("default", help="A label for the key.
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys."""
-    store = SQLiteStore(Settings().database_path)
+    store = _local_store()
     table = Table("id", "name", "created", "revoked")
     for key in store.list_keys():
         table.add_row(key.id, key.name, _when(key.created_at), _when(key.revoked_at))
@@ -356,10 +420,17 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke an API key (takes effect within seconds)."""
-    store = SQLiteStore(Settings().database_path)
+    store = _local_store()
     if not store.revoke_key(key_id, time.time()):
         _fail(errors.NotFound(f"no active key {key_id}"))
     console.print(f"revoked {key_id}")
+
+
+def _local_store() -> TaskStore:
+    try:
+        return factory.open_store(Settings())
+    except (errors.VidtaskError, psycopg.Error, OSError) as exc:
+        _fail(exc)
 
 
 @app.command()

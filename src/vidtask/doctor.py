@@ -24,7 +24,12 @@ from vidtask.store import migrate
 __all__ = ["Check", "run_checks"]
 
 #: Text in each script captions must render (Latin, Chinese, Japanese, Korean).
-FONT_SAMPLES = {"Latin": "Hello", "Chinese": "你好世界", "Japanese": "こんにちは", "Korean": "안녕하세요"}
+FONT_SAMPLES = {
+    "Latin": "Hello",
+    "Chinese": "你好世界",
+    "Japanese": "こんにちは",
+    "Korean": "안녕하세요",
+}
 #: Below this much free space under the data directory, renders will start failing.
 MIN_FREE_BYTES = 2 * 1024**3
 

@@ -27,15 +27,14 @@ from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.dispatch.embedded import EmbeddedDispatcher
-from vidtask.events.feed import ChangeFeed, SQLitePoller
+from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import http as mcp_http
 from vidtask.service import TaskService
 from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
-from vidtask.store.sqlite import SQLiteStore
-from vidtask.store.sqlite_drafts import SQLiteDraftStore
-from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
+from vidtask.store import factory
+from vidtask.store.base import TaskStore
 from vidtask.store.webhooks import Delivery, WebhookStore
 from vidtask.webhooks import signing
 from vidtask.webhooks.outbox import Outbox
@@ -51,8 +50,8 @@ def master_secret(settings: Settings) -> str:
     return settings.secret or load_or_create_secret(settings.data_dir / "secret.key")
 
 
-def build_service(settings: Settings, store: SQLiteStore | None = None) -> TaskService:
-    store = store or SQLiteStore(settings.database_path)
+def build_service(settings: Settings, store: TaskStore | None = None) -> TaskService:
+    store = store or factory.open_store(settings)
     secret = master_secret(settings)
     for root in settings.effective_asset_roots:
         root.mkdir(parents=True, exist_ok=True)
@@ -67,7 +66,7 @@ def build_service(settings: Settings, store: SQLiteStore | None = None) -> TaskS
     )
 
 
-def check_bind(settings: Settings, store: SQLiteStore) -> None:
+def check_bind(settings: Settings, store: TaskStore) -> None:
     """Refuse to serve anonymously on anything but loopback."""
     if store.has_active_keys():
         return
@@ -121,9 +120,8 @@ def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) 
 def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     service = build_service(settings)
     store = service.store
-    assert isinstance(store, SQLiteStore)
     check_bind(settings, store)
-    hooks = SQLiteWebhookStore(store)
+    hooks = factory.webhook_store(store)
     outbox = build_outbox(settings, service, hooks)
     secret = master_secret(settings)
     app_state = AppState(
@@ -136,18 +134,19 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         webhooks=hooks,
         task_webhook_secret=lambda owner: signing.derive_secret(secret, "task-webhooks:" + owner),
         wake_outbox=outbox.wake,
-        drafts=SQLiteDraftStore(store),
+        drafts=factory.draft_store(store),
     )
     app_state.feed.add_listener(lambda _changes: outbox.wake())
-    dispatcher = EmbeddedDispatcher(settings, store)
-    poller = SQLitePoller(store, app_state.feed)
+    # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
+    dispatcher = None if settings.postgres_url else EmbeddedDispatcher(settings, store)
+    poller = factory.change_source(store, app_state.feed)
     mcp = mcp_http.endpoint(app_state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller.start()
         outbox.start()
-        if start_workers:
+        if start_workers and dispatcher is not None:
             dispatcher.start()
         app_state.ready = True
         log.info("vidtask ready", extra={"url": settings.base_url, "workers": settings.workers})
@@ -156,7 +155,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
                 yield
         finally:
             app_state.ready = False
-            if start_workers:
+            if start_workers and dispatcher is not None:
                 dispatcher.stop()
             poller.stop()
             outbox.stop()

@@ -53,8 +53,7 @@ class ClusterWorker:
         missing = migrate.pending(url)
         if missing:
             raise errors.Conflict(
-                f"the database is missing migrations {', '.join(missing)}: "
-                "run `vidtask db upgrade`"
+                f"the database is missing migrations {', '.join(missing)}: run `vidtask db upgrade`"
             )
         backends = registry.build_backends(settings)
         unknown = sorted(set(models) - set(backends))
@@ -68,8 +67,10 @@ class ClusterWorker:
         self.backends = {m: backends[m] for m in models} if models else backends
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.app = jobs.build_app(url)
+        # Deferring inside the store's (sync) transactions needs an app that is never opened
+        # for async use: an opened app routes sync calls through its async pool.
         self.store = PostgresStore(
-            url, on_queued=jobs.JobQueue(self.app), max_size=2 * concurrency + 2
+            url, on_queued=jobs.JobQueue(jobs.build_app(url)), max_size=2 * concurrency + 2
         )
         self.reaper = Reaper(self.store)
         self.artifacts = LocalArtifacts(settings.artifacts_dir)

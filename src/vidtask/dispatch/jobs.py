@@ -29,7 +29,8 @@ def build_app(conninfo: str) -> procrastinate.App:
 
 class JobQueue:
     """The store's ``on_queued`` hook: defers each task's next attempt on the caller's
-    connection, inside its open transaction."""
+    connection, inside its open transaction. Give it an app that is not opened with
+    ``open_async`` (that one would send these sync calls through its async pool)."""
 
     def __init__(self, app: procrastinate.App) -> None:
         self.app = app

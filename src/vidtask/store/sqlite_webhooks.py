@@ -190,9 +190,14 @@ def _move_cursor(conn: sqlite3.Connection, name: str, start: int, end: int) -> b
     if moved:
         return True
     # A cursor that was never stored reads as 0.
-    return start == 0 and conn.execute(
-        "INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, end)
-    ).rowcount == 1
+    return (
+        start == 0
+        and conn.execute(
+            "INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, end),
+        ).rowcount
+        == 1
+    )
 
 
 def _endpoint(row: sqlite3.Row) -> Endpoint:
