@@ -20,7 +20,7 @@ from vidtask.store.sqlite import SQLiteStore
 SERVER = os.environ.get("VIDTASK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 TABLES = (
-    "tasks, task_events, api_keys, webhook_endpoints, webhook_deliveries, webhook_attempts,"
+    "tasks, task_events, drafts, api_keys, webhook_endpoints, webhook_deliveries, webhook_attempts,"
     " cursors, procrastinate_jobs, procrastinate_events, procrastinate_workers,"
     " procrastinate_periodic_defers"
 )

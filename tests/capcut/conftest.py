@@ -16,6 +16,8 @@ from PIL import Image, ImageDraw
 from vidtask.api.app import create_app
 from vidtask.settings import Settings
 from vidtask.store.drafts import DraftStore
+from vidtask.store.pg_drafts import PostgresDraftStore
+from vidtask.store.postgres import PostgresStore
 from vidtask.store.sqlite import SQLiteStore
 from vidtask.store.sqlite_drafts import SQLiteDraftStore
 
@@ -84,13 +86,15 @@ def client(settings: Settings) -> Iterator[TestClient]:
 DraftStoreFactory = Callable[[], DraftStore]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def draft_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> DraftStoreFactory:
-    """Opens the same store each call (a reopen = a restart). Add ``"postgres"`` here for the
-    PostgreSQL store."""
+    """Opens the same store each call (a reopen = a restart)."""
     path = tmp_path / "drafts.db"
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
 
     def open_store() -> DraftStore:
+        if url is not None:
+            return PostgresDraftStore(PostgresStore(url))
         return SQLiteDraftStore(SQLiteStore(path))
 
     return open_store

@@ -10,6 +10,7 @@ from vidtask.settings import Settings
 from vidtask.store import migrate
 from vidtask.store.base import TaskStore
 from vidtask.store.drafts import DraftStore
+from vidtask.store.pg_drafts import PostgresDraftStore
 from vidtask.store.pg_webhooks import PostgresWebhookStore
 from vidtask.store.postgres import PostgresStore
 from vidtask.store.sqlite import SQLiteStore
@@ -45,10 +46,11 @@ def webhook_store(store: TaskStore) -> WebhookStore:
     return SQLiteWebhookStore(store)
 
 
-def draft_store(store: TaskStore) -> DraftStore | None:
-    if isinstance(store, SQLiteStore):
-        return SQLiteDraftStore(store)
-    return None
+def draft_store(store: TaskStore) -> DraftStore:
+    if isinstance(store, PostgresStore):
+        return PostgresDraftStore(store)
+    assert isinstance(store, SQLiteStore)
+    return SQLiteDraftStore(store)
 
 
 def change_source(store: TaskStore, feed: ChangeFeed) -> SQLitePoller | PostgresListener:
