@@ -132,8 +132,12 @@ def test_sse_on_one_api_sees_the_progress_and_completion_a_worker_made(
                 seen.append(event.event)
                 if event.event in ("task.completed", "task.failed"):
                     break
-    assert seen[0] == "task.created" or seen[0] == "task.started"
+    assert seen[0] in ("task.created", "task.started")
     assert "task.started" in seen and seen[-1] == "task.completed"
+    # the signed links work from either API process (shared data directory and secret)
+    for api in (api_a, api_b):
+        video = httpx.get(f"{api.url}/v1/tasks/{task_id}", timeout=30).json()["result"]
+        assert httpx.get(video["video_url"], timeout=30).status_code == 200
 
 
 def test_apis_and_workers_survive_terminated_database_connections(cluster: Cluster) -> None:
