@@ -52,6 +52,7 @@ def test_two_keys_over_http_see_only_their_own_videos(live: Live) -> None:
                 )
             )
             assert done["status"] == "completed" and done["video_url"].startswith(live.url)
+            assert done["video_file"] is None  # the server's paths are not the caller's
             assert seen and seen[-1] == 100.0 and seen == sorted(set(seen))
             mine = structured(await client.call_tool("list_videos", {}))
             assert task_id in [v["task_id"] for v in mine["videos"]]

@@ -52,6 +52,7 @@ def test_stdio_on_the_local_store_renders_with_its_own_workers(tmp_path: Path) -
             assert {"generate_video", "wait_for_video", "query_video_task"} <= tools
             done = await render_tiny(client)
             assert done["status"] == "completed" and done["video_url"]
+            assert Path(str(done["video_file"])).is_file()
             listed = structured(await client.call_tool("list_videos", {}))
             assert [v["task_id"] for v in listed["videos"]] == [done["task_id"]]
 
@@ -78,7 +79,7 @@ def test_stdio_against_a_server_url(live: Live, tmp_path: Path) -> None:
         async with Client(stdio_params(env(live.alice), "--url", live.url)) as client:
             done = await render_tiny(client)
             assert done["status"] == "completed"
-            assert str(done["video_url"]).startswith(live.url)
+            assert str(done["video_url"]).startswith(live.url) and done["video_file"] is None
             models = structured(await client.call_tool("list_models", {}))
             assert "timeline" in [m["id"] for m in models["models"]]
             prompt = {"prompt": "Hi", "model": "sora-2", "seconds": 1, "width": 160, "height": 90}

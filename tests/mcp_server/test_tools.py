@@ -52,7 +52,9 @@ class Store:
         """An in-memory session acting as ``api_key`` (alice's or bob's by name, or as is)."""
         key = {"alice": self.alice, "bob": self.bob}.get(api_key or "", api_key)
         rt = self.runtime
-        backend = LocalBackend(rt.service, Authenticator(rt.service.store), rt.feed, api_key=key)
+        backend = LocalBackend(
+            rt.service, Authenticator(rt.service.store), rt.feed, api_key=key, local_files=True
+        )
         return Client(build_server(backend, "stdio"))
 
 
@@ -114,6 +116,7 @@ def test_generate_wait_query_and_read_a_timeline_video(store: Store) -> None:
         video = structured(waited)
         assert video["status"] == "completed" and video["done"] is True
         assert video["video_url"] and video["cover_url"]
+        assert Path(video["video_file"]).is_file() and video["video_file"] in text(waited)
         values = [p[0] for p in seen]
         assert values == sorted(set(values)) and values[-1] == 100.0, seen
         assert all(total == 100.0 for _, total, _ in seen)

@@ -40,6 +40,11 @@ class Videos(Protocol):
         """Resolves model names as the server does (to pick the input a model takes)."""
         ...
 
+    def video_file(self, task: Task) -> str | None:
+        """Where the task's video is on this machine, when tools run next to the store
+        (``vidtask mcp`` on the local store); None otherwise."""
+        ...
+
     async def wait(self, task_id: str, timeout: float, on_change: OnChange) -> Task:
         """The task once terminal, or as it is after ``timeout`` seconds; ``on_change`` sees
         the first read and every later version."""

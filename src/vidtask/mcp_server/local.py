@@ -28,7 +28,9 @@ __all__ = ["LocalBackend", "LocalVideos"]
 
 
 class LocalBackend:
-    """``api_key`` is the stdio caller's key (``VIDTASK_API_KEY``); HTTP callers send theirs."""
+    """``api_key`` is the stdio caller's key (``VIDTASK_API_KEY``); HTTP callers send theirs.
+    ``local_files``: answers name the video's path too (never over HTTP: a remote caller has no
+    use for the server's paths)."""
 
     def __init__(
         self,
@@ -38,12 +40,14 @@ class LocalBackend:
         *,
         api_key: str | None = None,
         on_submit: Callable[[core_task.Task], None] | None = None,
+        local_files: bool = False,
     ) -> None:
         self.service = service
         self.authenticator = authenticator
         self.feed = feed
         self.api_key = api_key
         self.on_submit = on_submit
+        self.local_files = local_files
 
     async def videos(self, headers: Mapping[str, str] | None) -> LocalVideos:
         given = auth.key_headers(self.api_key) if headers is None else headers
@@ -56,9 +60,18 @@ class LocalVideos:
         self.backend = backend
         self.service = backend.service
         self.owner = owner
+        self._files: dict[str, str] = {}
 
     def _view(self, task: core_task.Task) -> Task:
+        video = (task.result or {}).get("video")
+        if self.backend.local_files and isinstance(video, str):
+            path = self.service.artifacts.path(task.id, video)
+            if path is not None:
+                self._files[task.id] = str(path)
         return Task.model_validate(native.view(task, self.service.links(task)))
+
+    def video_file(self, task: Task) -> str | None:
+        return self._files.get(task.id)
 
     async def submit(self, model: str, input: dict[str, Any]) -> Task:
         spec = core_task.TaskSpec(

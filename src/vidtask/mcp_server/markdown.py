@@ -15,6 +15,8 @@ def video(v: models.Video, *, title: str = "Video task") -> str:
     lines = [f"**{title} `{v.task_id}`**: {_state(v)}"]
     if v.video_url:
         lines.append(f"- Video: [Watch or download the video]({v.video_url})")
+    if v.video_file:
+        lines.append(f"- File on this machine: `{v.video_file}`")
     if v.cover_url:
         lines.append(f"- Cover: ![Cover of {v.task_id}]({v.cover_url})")
     if v.previews and not v.done:

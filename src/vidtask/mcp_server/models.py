@@ -64,6 +64,9 @@ class Video(BaseModel):
     eta_seconds: float | None = Field(None, description="Estimated seconds left, when known.")
     video_url: str | None = Field(None, description="Signed MP4 URL, once completed.")
     cover_url: str | None = Field(None, description="Signed cover image URL, once completed.")
+    video_file: str | None = Field(
+        None, description="Path of the video on this machine (vidtask mcp on the local store)."
+    )
     previews: list[Frame] = Field(default_factory=list)
     error: TaskFailure | None = None
     created_at: datetime
@@ -117,7 +120,7 @@ def next_step(task: client_models.Task) -> str:
     )
 
 
-def video(task: client_models.Task) -> Video:
+def video(task: client_models.Task, video_file: str | None = None) -> Video:
     result = task.result
     return Video(
         task_id=task.id,
@@ -129,6 +132,7 @@ def video(task: client_models.Task) -> Video:
         eta_seconds=task.eta_seconds,
         video_url=None if result is None else result.video_url,
         cover_url=None if result is None else result.cover_url,
+        video_file=video_file,
         previews=[Frame(id=p.id, url=p.url) for p in task.previews],
         error=None
         if task.error is None

@@ -99,6 +99,9 @@ class RemoteVideos:
         aliases = {m.id: m.alias_of for m in listed if m.alias_of}
         return ModelRouter([m.id for m in listed if not m.alias_of], aliases)
 
+    def video_file(self, task: Task) -> str | None:
+        return None
+
     async def wait(self, task_id: str, timeout: float, on_change: OnChange) -> Task:
         # The SDK's wait reports each version to a plain callback: pass them through a
         # stream, so `on_change` runs here, one at a time and in order.

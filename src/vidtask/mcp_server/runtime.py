@@ -40,7 +40,11 @@ class LocalRuntime:
             None if settings.postgres_url else EmbeddedDispatcher(settings, self.service.store)
         )
         self.backend = LocalBackend(
-            self.service, Authenticator(self.service.store), self.feed, api_key=api_key
+            self.service,
+            Authenticator(self.service.store),
+            self.feed,
+            api_key=api_key,
+            local_files=True,
         )
         self.workers = False
 

@@ -112,7 +112,7 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
                 task = await videos.submit(model_name, body)
             except errors.InvalidRequest as exc:
                 raise _renamed(exc, "input", "timeline" if timeline is not None else "input")
-            return _video(task, title="Started video task")
+            return _video(task, videos, title="Started video task")
 
         return await call(ctx, act)
 
@@ -145,7 +145,7 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
                 task = await videos.submit(model_name, task_input)
             except errors.InvalidRequest as exc:
                 raise _renamed(exc, "input.", "")
-            return _video(task, title="Started video task")
+            return _video(task, videos, title="Started video task")
 
         return await call(ctx, act)
 
@@ -158,7 +158,7 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
         ![text](url)."""
 
         async def act(videos: Videos) -> CallToolResult:
-            return _video(await videos.get(_task_id(task_id)))
+            return _video(await videos.get(_task_id(task_id)), videos)
 
         return await call(ctx, act)
 
@@ -199,7 +199,7 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
                     await ctx.report_progress(task.progress, 100.0, message)
 
             task = await videos.wait(_task_id(task_id), timeout, on_change)
-            return _video(task)
+            return _video(task, videos)
 
         return await call(ctx, act)
 
@@ -211,7 +211,9 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
         it is."""
 
         async def act(videos: Videos) -> CallToolResult:
-            return _video(await videos.cancel(_task_id(task_id)), title="Cancelling video task")
+            return _video(
+                await videos.cancel(_task_id(task_id)), videos, title="Cancelling video task"
+            )
 
         return await call(ctx, act)
 
@@ -227,7 +229,9 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
 
         async def act(videos: Videos) -> CallToolResult:
             found, more = await videos.list_tasks(list(status), limit)
-            listing = models.VideoList(videos=[models.video(t) for t in found], has_more=more)
+            listing = models.VideoList(
+                videos=[models.video(t, videos.video_file(t)) for t in found], has_more=more
+            )
             return _result(listing, markdown.video_list(listing))
 
         return await call(ctx, act)
@@ -281,8 +285,8 @@ def _renamed(exc: errors.InvalidRequest, prefix: str, to: str) -> errors.Invalid
     return renamed
 
 
-def _video(task: Task, *, title: str = "Video task") -> CallToolResult:
-    view = models.video(task)
+def _video(task: Task, videos: Videos, *, title: str = "Video task") -> CallToolResult:
+    view = models.video(task, videos.video_file(task))
     return _result(view, markdown.video(view, title=title))
 
 
