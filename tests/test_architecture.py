@@ -35,6 +35,26 @@ ALLOWED = {
         "settings",
         "__version__",
         "capcut",
+        "mcp_server",  # app.py is the composition root: it mounts /mcp
+        "stores",
+    },
+    # Picks the store, its side stores and change feed for SQLite or PostgreSQL.
+    "stores": {"core", "store", "events", "dispatch", "settings"},
+    # Beside api: it reuses api's auth and dialect views, and the SDK client for `--url`.
+    "mcp_server": {
+        "core",
+        "store",
+        "storage",
+        "backends",
+        "render",
+        "dispatch",
+        "service",
+        "events",
+        "api",
+        "client",
+        "settings",
+        "stores",
+        "__version__",
     },
     "capcut": {"core", "render"},
 }

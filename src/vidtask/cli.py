@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.progress_bar import ProgressBar
 from rich.table import Column, Table
 
-from vidtask import logs
+from vidtask import logs, stores
 from vidtask.api import app as api_app
 from vidtask.api import auth
 from vidtask.client import Client, Task
@@ -33,7 +33,7 @@ from vidtask.dispatch.cluster import ClusterWorker
 from vidtask.doctor import run_checks
 from vidtask.mcp_server import stdio as mcp_stdio
 from vidtask.settings import Settings
-from vidtask.store import factory, migrate
+from vidtask.store import migrate
 from vidtask.store.base import TaskStore
 
 __all__ = ["app", "main"]
@@ -428,7 +428,7 @@ def keys_revoke(key_id: str) -> None:
 
 def _local_store() -> TaskStore:
     try:
-        return factory.open_store(Settings())
+        return stores.open_store(Settings())
     except (errors.VidtaskError, psycopg.Error, OSError) as exc:
         _fail(exc)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from vidtask import __version__
+from vidtask import __version__, stores
 from vidtask.api import ark as ark_routes
 from vidtask.api import capcut as capcut_routes
 from vidtask.api import errors as api_errors
@@ -33,7 +33,6 @@ from vidtask.service import TaskService
 from vidtask.settings import Settings
 from vidtask.storage.local import LocalArtifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
-from vidtask.store import factory
 from vidtask.store.base import TaskStore
 from vidtask.store.webhooks import Delivery, WebhookStore
 from vidtask.webhooks import signing
@@ -51,7 +50,7 @@ def master_secret(settings: Settings) -> str:
 
 
 def build_service(settings: Settings, store: TaskStore | None = None) -> TaskService:
-    store = store or factory.open_store(settings)
+    store = store or stores.open_store(settings)
     secret = master_secret(settings)
     for root in settings.effective_asset_roots:
         root.mkdir(parents=True, exist_ok=True)
@@ -121,7 +120,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     service = build_service(settings)
     store = service.store
     check_bind(settings, store)
-    hooks = factory.webhook_store(store)
+    hooks = stores.webhook_store(store)
     outbox = build_outbox(settings, service, hooks)
     secret = master_secret(settings)
     app_state = AppState(
@@ -134,12 +133,12 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         webhooks=hooks,
         task_webhook_secret=lambda owner: signing.derive_secret(secret, "task-webhooks:" + owner),
         wake_outbox=outbox.wake,
-        drafts=factory.draft_store(store),
+        drafts=stores.draft_store(store),
     )
     app_state.feed.add_listener(lambda _changes: outbox.wake())
     # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
     dispatcher = None if settings.postgres_url else EmbeddedDispatcher(settings, store)
-    poller = factory.change_source(store, app_state.feed)
+    poller = stores.change_source(store, app_state.feed)
     mcp = mcp_http.endpoint(app_state)
 
     @asynccontextmanager

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 
+from vidtask import stores
 from vidtask.api import app as api_app
 from vidtask.api.auth import Authenticator
 from vidtask.core import errors
@@ -23,7 +24,6 @@ from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.settings import Settings
-from vidtask.store import factory
 
 __all__ = ["LocalRuntime"]
 
@@ -35,7 +35,7 @@ class LocalRuntime:
         self.settings = settings
         self.service = api_app.build_service(settings)
         self.feed = ChangeFeed()
-        self.changes = factory.change_source(self.service.store, self.feed)
+        self.changes = stores.change_source(self.service.store, self.feed)
         self.dispatcher = (
             None if settings.postgres_url else EmbeddedDispatcher(settings, self.service.store)
         )
