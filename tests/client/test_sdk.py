@@ -52,7 +52,7 @@ def test_submit_and_wait_every_way(sdk: Client, mode: str) -> None:
 
 
 def test_wait_times_out_with_timeout_error(sdk: Client) -> None:
-    task = sdk.submit(long_render(20))
+    task = sdk.submit(long_render(120))  # seconds of rendering even on a fast machine
     with pytest.raises(TimeoutError, match=task.id):
         sdk.wait(task.id, timeout=0.5)
     assert sdk.cancel(task.id).cancel_requested or sdk.get(task.id).terminal
@@ -71,7 +71,7 @@ def test_get_list_cancel_delete_and_errors_with_codes(sdk: Client) -> None:
     with pytest.raises(errors.InvalidRequest) as bad:
         sdk.submit({"tracks": "nope"})
     assert bad.value.code == "invalid_request" and bad.value.param.startswith("input")
-    running = sdk.submit(long_render(20))
+    running = sdk.submit(long_render(120))
     assert sdk.cancel(running.id).id == running.id
     assert sdk.wait(running.id, timeout=60).status == "cancelled"
 
@@ -101,7 +101,7 @@ def test_download_streams_and_resumes_from_a_part_file(sdk: Client, tmp_path: Pa
     cover = sdk.download(task, tmp_path / "cover.jpg", variant="cover")
     assert cover.read_bytes()[:2] == b"\xff\xd8"
     with pytest.raises(errors.Conflict):
-        sdk.download(sdk.submit(long_render(20)), tmp_path / "not-yet.mp4")
+        sdk.download(sdk.submit(long_render(120)), tmp_path / "not-yet.mp4")
 
 
 def test_webhook_calls(sdk: Client) -> None:
@@ -137,7 +137,7 @@ def test_async_client_covers_the_same_calls(live: Server, tmp_path: Path) -> Non
             assert path.stat().st_size > 0
             with pytest.raises(errors.NotFound):
                 await client.get("vt_missing")
-            running = await client.submit(long_render(20))
+            running = await client.submit(long_render(120))
             await client.cancel(running.id)
             assert (await client.wait(running.id, timeout=60)).status == "cancelled"
             await client.delete(running.id)
