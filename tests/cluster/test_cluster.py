@@ -64,7 +64,7 @@ def test_a_killed_worker_s_task_is_retried_elsewhere_and_its_late_writes_are_rej
 ) -> None:
     api = cluster.api()
     first, second = cluster.worker(), cluster.worker()
-    task_id = submit(api.url, long_render(40))
+    task_id = submit(api.url, long_render(120))
     with httpx.Client(base_url=api.url, timeout=30) as client:
         wait_for(client, task_id, lambda t: t["status"] == "in_progress" and t["progress"] > 0)
         owner, attempt = running_on(cluster, task_id)
@@ -90,7 +90,7 @@ def test_a_killed_worker_s_task_is_retried_elsewhere_and_its_late_writes_are_rej
 def test_sigterm_hands_a_running_task_back_without_using_an_attempt(cluster: Cluster) -> None:
     api = cluster.api()
     first, second = cluster.worker(), cluster.worker()
-    task_id = submit(api.url, long_render(40))
+    task_id = submit(api.url, long_render(120))
     with httpx.Client(base_url=api.url, timeout=30) as client:
         wait_for(client, task_id, lambda t: t["status"] == "in_progress" and t["progress"] > 0)
         owner, _ = running_on(cluster, task_id)
@@ -107,10 +107,10 @@ def test_cancel_on_one_api_stops_a_render_on_a_worker_it_never_talked_to(
 ) -> None:
     api_a, api_b = cluster.api(), cluster.api()
     cluster.worker()
-    task_id = submit(api_b.url, long_render(40))
+    task_id = submit(api_b.url, long_render(120))
     with httpx.Client(base_url=api_a.url, timeout=30) as client:
         wait_for(client, task_id, lambda t: t["status"] == "in_progress" and t["progress"] > 0)
-        assert ffmpeg_processes(cluster.data_dir)
+        wait_until(lambda: ffmpeg_processes(cluster.data_dir), 10, "the render's ffmpeg")
         asked = time.monotonic()
         assert client.post(f"/v1/tasks/{task_id}/cancel").status_code == 200
         done = wait_for(client, task_id, lambda t: t["status"] == "cancelled", timeout=10)
