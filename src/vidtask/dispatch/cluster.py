@@ -16,7 +16,6 @@ import logging
 import os
 import signal
 import socket
-import threading
 import time
 
 from procrastinate.jobs import DeleteJobCondition, Status
@@ -135,7 +134,6 @@ class ClusterWorker:
         if task is None:  # cancelled, finished, or a duplicate job: nothing to do
             log.info("job has nothing to run", extra={"task_id": task_id, "attempt": attempt})
             return
-        threading.current_thread().name = f"task-{task_id}"
         worker.run_task(task)
 
     # --- housekeeping --------------------------------------------------------------------
