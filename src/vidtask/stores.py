@@ -4,7 +4,7 @@ PostgreSQL for the cluster mode. Everything else sees only the protocols."""
 from __future__ import annotations
 
 from vidtask.core import errors
-from vidtask.events.feed import ChangeFeed, SQLitePoller
+from vidtask.events.feed import ChangeFeed, LogPublisher, SQLitePoller
 from vidtask.events.pg_listener import PostgresListener
 from vidtask.settings import Settings
 from vidtask.store import migrate
@@ -53,7 +53,7 @@ def draft_store(store: TaskStore) -> DraftStore:
     return SQLiteDraftStore(store)
 
 
-def change_source(store: TaskStore, feed: ChangeFeed) -> SQLitePoller | PostgresListener:
+def change_source(store: TaskStore, feed: ChangeFeed) -> LogPublisher:
     """What publishes the event log into ``feed``: LISTEN/NOTIFY, or polling the SQLite file."""
     if isinstance(store, PostgresStore):
         return PostgresListener(store, feed)

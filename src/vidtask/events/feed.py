@@ -1,8 +1,8 @@
 """The change feed: one interface that tells waiters in this process that tasks changed.
 
 A *source* publishes batches of `Change`s into the feed: `SQLitePoller` reads the event log
-(written by triggers, so every process's writes show up); the distributed mode will publish
-from PostgreSQL LISTEN/NOTIFY instead. Waiters only get a wake-up hint and re-read the store,
+(written by triggers, so every process's writes show up); with PostgreSQL, `PostgresListener`
+reads it when LISTEN/NOTIFY says it grew. Waiters only get a wake-up hint and re-read the store,
 so a missed or coalesced hint can never lose an event.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from vidtask.store.base import Change, TaskStore
 
-__all__ = ["ChangeFeed", "SQLitePoller", "Subscription"]
+__all__ = ["ChangeFeed", "LogPublisher", "SQLitePoller", "Subscription"]
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,13 @@ class ChangeFeed:
                 log.exception("change listener failed")
 
 
-class SQLitePoller:
-    """Publishes the event log's new rows into a feed, checking every ``interval`` seconds
-    (one primary-key range query; SQLite has no cross-process notifications)."""
+class LogPublisher:
+    """A thread that publishes the event log's new rows into a feed, from the log position it
+    started at. Subclasses decide when to look (``_run``)."""
 
-    def __init__(self, store: TaskStore, feed: ChangeFeed, interval: float = 0.02) -> None:
+    def __init__(self, store: TaskStore, feed: ChangeFeed) -> None:
         self.store = store
         self.feed = feed
-        self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -108,12 +107,27 @@ class SQLitePoller:
             self._thread.join(timeout=5)
 
     def _run(self, seq: int) -> None:
+        raise NotImplementedError
+
+    def _catch_up(self, seq: int) -> int:
+        """Publish every row after ``seq``; return the last seq published."""
+        while changes := self.store.events_since(seq):
+            seq = changes[-1].seq
+            self.feed.publish(changes)
+        return seq
+
+
+class SQLitePoller(LogPublisher):
+    """Checks the log every ``interval`` seconds (one primary-key range query; SQLite has no
+    cross-process notifications)."""
+
+    def __init__(self, store: TaskStore, feed: ChangeFeed, interval: float = 0.02) -> None:
+        super().__init__(store, feed)
+        self.interval = interval
+
+    def _run(self, seq: int) -> None:
         while not self._stop.wait(self.interval):
             try:
-                changes = self.store.events_since(seq)
+                seq = self._catch_up(seq)
             except Exception:
                 log.exception("reading the event log failed; retrying")
-                continue
-            if changes:
-                seq = changes[-1].seq
-                self.feed.publish(changes)

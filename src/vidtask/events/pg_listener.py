@@ -9,11 +9,10 @@ every ``fallback_s`` seconds anyway)."""
 from __future__ import annotations
 
 import logging
-import threading
 
 import psycopg
 
-from vidtask.events.feed import ChangeFeed
+from vidtask.events.feed import ChangeFeed, LogPublisher
 from vidtask.store.postgres import EVENTS_CHANNEL, PostgresStore
 
 __all__ = ["PostgresListener"]
@@ -21,30 +20,17 @@ __all__ = ["PostgresListener"]
 log = logging.getLogger(__name__)
 
 
-class PostgresListener:
+class PostgresListener(LogPublisher):
     def __init__(self, store: PostgresStore, feed: ChangeFeed, fallback_s: float = 1.0) -> None:
-        self.store = store
-        self.feed = feed
+        super().__init__(store, feed)
+        self.conninfo = store.conninfo
         self.fallback_s = fallback_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        seq = self.store.last_event_seq()
-        self._thread = threading.Thread(target=self._run, args=(seq,), name="pg-listener")
-        self._thread.daemon = True
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def _run(self, seq: int) -> None:
         backoff = 0.1
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.store.conninfo, autocommit=True) as conn:
+                with psycopg.connect(self.conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     backoff = 0.1
                     seq = self._catch_up(seq)  # what was committed while we were not listening
@@ -58,9 +44,3 @@ class PostgresListener:
                 log.warning("event listener lost its connection (%s); reconnecting", exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
-
-    def _catch_up(self, seq: int) -> int:
-        while changes := self.store.events_since(seq):
-            seq = changes[-1].seq
-            self.feed.publish(changes)
-        return seq
