@@ -148,3 +148,21 @@ def test_layout_cover_contain_position() -> None:
         (320, 180),
     )
     assert (corner.width, corner.height, corner.x, corner.y) == (120, 90, 168, 90)
+
+
+def test_joined_pictures_are_built_in_full_chroma_and_converted_once() -> None:
+    red = {"asset": {"type": "color", "color": "red"}, "start": 0, "length": 2}
+    blue = {"asset": {"type": "color", "color": "blue"}, "start": 1.5, "length": 2,
+            "transition": {"type": "fade"}}  # fmt: skip
+    g = graph(compile_([{"clips": [red, blue]}]))
+    # xfade works in 4:4:4: pictures that never change are made 4:4:4 once, so ffmpeg adds no
+    # converter (each holding frames to the end) to the transition.
+    assert g.count("format=yuv444p") == 2
+    joined = next(c for c in g.split(";\n") if "concat=" in c)
+    assert joined.endswith(",format=yuv420p[" + joined.rsplit("[", 1)[1])
+    # A video changes every frame: its layer stays 4:2:0 (only transition frames convert).
+    g = graph(compile_([{"clips": [video_clip(length=2), {**blue, "start": 2.5}]}]))
+    assert "444p" not in g
+    # So does a picture that moves.
+    spin = {**red, "keyframes": {"rotation": [{"time": 0, "value": 0}, {"time": 2, "value": 9}]}}
+    assert "444p" not in graph(compile_([{"clips": [spin, blue]}]))

@@ -97,3 +97,16 @@ def test_touching_clips_with_a_wipe_hold_the_first_clip(
     end = frames[2.6]
     assert mean_rgb(end, (60, 35, 100, 55)) == pytest.approx((0, 0, 254), abs=8)
     assert mean_rgb(end, (0, 0, 20, 20)) == pytest.approx((0, 0, 0), abs=8)
+
+
+@pytest.mark.slow
+def test_video_crossfades_into_a_picture(
+    backend: TimelineBackend, media: Any, tmp_path: Path
+) -> None:
+    video = {"type": "video", "src": "video.mp4", "mute": True}
+    data = timeline([clip(video, 0, 1.5), clip(BLUE, 1, 1, transition={"type": "fade"})])
+    result = render(backend, data, tmp_path)
+    assert result.metadata["duration"] == pytest.approx(2.0)
+    frames = frames_at(result.video, [1.25, 1.75], 10)
+    assert 60 < mean_rgb(frames[1.25])[2] < 230  # half way into the blue
+    assert mean_rgb(frames[1.75]) == pytest.approx((0, 0, 254), abs=6)

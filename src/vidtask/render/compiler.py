@@ -23,7 +23,7 @@ from vidtask.render.motion import num
 from vidtask.render.probe import MediaInfo
 from vidtask.render.stills import StillPlan, plan_stills
 from vidtask.render.text import RenderedText
-from vidtask.render.visual import Placed, VisualBuilder, VisualItem, color_arg
+from vidtask.render.visual import Placed, VisualBuilder, VisualItem, color_arg, pixel_format
 
 __all__ = ["Command", "Entry", "compile_timeline", "entries", "output_encoding", "resolve_length"]
 
@@ -153,12 +153,17 @@ class _Compiler:
             )  # fmt: skip
         )
 
-    def add_visual(self, span: transitions.Span) -> Placed:
+    def item(self, span: transitions.Span) -> VisualItem:
+        clip = span.clip
+        return VisualItem(
+            span.path, clip, span.start, span.length, self.info(clip), self.texts.get(span.path)
+        )
+
+    def add_visual(self, span: transitions.Span, *, full_chroma: bool = False) -> Placed:
         clip = span.clip
         info = self.info(clip)
-        item = VisualItem(span.path, clip, span.start, span.length, info, self.texts.get(span.path))
         first_input = self.graph.count
-        placed = self.visuals.build(item)
+        placed = self.visuals.build(self.item(span), full_chroma=full_chroma)
         asset = clip.asset
         if isinstance(asset, schema.VideoAsset):
             assert info is not None
@@ -181,24 +186,37 @@ class _Compiler:
             return
         first = layer.members[0]
         canvas = (self.enc.width, self.enc.height)
-        placed = [self.add_visual(m) for m in layer.members]
+        # xfade works in 4:4:4 only: for 4:2:0 streams ffmpeg adds three converters to every
+        # transition, each holding a full frame until the render ends (~20 MB per transition
+        # at 1080p). Pictures that never change are converted once, the joined layer once per
+        # frame.
+        full = all(self.visuals.unchanging(self.item(m)) for m in layer.members)
+        placed = [self.add_visual(m, full_chroma=full) for m in layer.members]
         alpha = any(p.alpha or (p.x, p.y, p.width, p.height) != ("0", "0", *canvas) for p in placed)
         frames = [max(1, round(m.length * self.fps)) for m in layer.members]
         streams = [
-            self.visuals.full_frame(p, m.path, alpha, n)
+            self.visuals.full_frame(p, m.path, alpha, n, full_chroma=full)
             for p, m, n in zip(placed, layer.members, frames, strict=True)
         ]
-        joined = self._join(streams, frames, layer.joins, first.start)
+        joined = self._join(
+            streams, frames, layer.joins, first.start, pixel_format(alpha) if full else None
+        )
         self.layers.append(
             Placed(joined, "0", "0", *canvas, False, alpha, first.start, layer.members[-1].end)
         )
 
     def _join(
-        self, streams: list[str], frames: list[int], joins: list[transitions.Join], start: float
+        self,
+        streams: list[str],
+        frames: list[int],
+        joins: list[transitions.Join],
+        start: float,
+        convert: str | None,
     ) -> str:
         """Cut each clip into head, body and tail, blend tail and next head with ``xfade``, and
-        concatenate the pieces. xfade processes every frame it is given, so it only gets the
-        frames of the transitions; the bodies pass through ``concat`` untouched."""
+        concatenate the pieces, converted to the pixel format ``convert`` if given. xfade
+        processes every frame it is given, so it only gets the frames of the transitions; the
+        bodies pass through ``concat`` untouched."""
         overlaps = [max(1, round(join.duration * self.fps)) for join in joins]
         heads: list[str] = []
         tails: list[str] = []
@@ -240,7 +258,9 @@ class _Compiler:
         joined = self.graph.label("j")
         self.graph.add(
             "".join(f"[{label}]" for label in out)
-            + f"concat=n={len(out)}:v=1:a=0,settb=AVTB,setpts=PTS+{num(start)}/TB[{joined}]"
+            + f"concat=n={len(out)}:v=1:a=0,settb=AVTB,setpts=PTS+{num(start)}/TB"
+            + (f",format={convert}" if convert else "")
+            + f"[{joined}]"
         )
         return joined
 

@@ -56,6 +56,8 @@ class StillPlan:
     preview_frames: list[int]
     sprite_frames: list[int]
     fps: int
+    #: The video's frame count.
+    total: int
 
     @property
     def frames_dir(self) -> Path:
@@ -66,9 +68,17 @@ class StillPlan:
         return self.workdir / "previews"
 
     def chain(self, label: str) -> str:
-        """The filter chain that keeps the needed frames of ``label``."""
+        """The filter chain that keeps the needed frames of ``label``.
+
+        Each kept frame is stamped with the time of the next one (the last with the end).
+        ffmpeg pulls the graph through its output that is furthest behind; with the frames'
+        own times, that would be this one between two kept frames, and every frame made
+        meanwhile would wait, in memory, at the video's output. The JPEGs are numbered in
+        order, so their times matter nowhere else."""
         wanted = "+".join(f"eq(n,{n})" for n in self.frames)
-        return f"[{label}]select='{wanted}'[stills]"
+        following = [*self.frames[1:], self.total]
+        stamps = "+".join(f"eq(N,{k})*{n}" for k, n in enumerate(following))
+        return f"[{label}]select='{wanted}',setpts='({stamps})/({self.fps}*TB)'[stills]"
 
     def args(self) -> list[str]:
         """ffmpeg output options for the frame JPEGs, appended after the video's output."""
@@ -170,4 +180,4 @@ def plan_stills(
     wanted_previews = preview_frames(frames, previews)
     sprites = sprite_frames(frames)
     selected = sorted({0, cover, *wanted_previews, *sprites})
-    return StillPlan(workdir, selected, cover, wanted_previews, sprites, fps)
+    return StillPlan(workdir, selected, cover, wanted_previews, sprites, fps, frames)

@@ -29,7 +29,7 @@ from vidtask.render.motion import KenBurns, Keyframe, Keyframes, curve, ease, nu
 from vidtask.render.probe import MediaInfo
 from vidtask.render.text import RenderedText
 
-__all__ = ["Placed", "VisualBuilder", "VisualItem", "color_arg"]
+__all__ = ["Placed", "VisualBuilder", "VisualItem", "color_arg", "pixel_format"]
 
 #: How far a slide animation travels, as a fraction of the frame.
 SLIDE_DISTANCE = 0.08
@@ -86,6 +86,10 @@ def _decoder_threads(info: MediaInfo, draft: bool) -> int:
     holds the fewest frames; bigger sources get two, and drafts (small frames, a fast encoder:
     decoding is what they wait for) get two as well."""
     return 2 if draft or info.width * info.height > 1920 * 1088 else 1
+
+
+def pixel_format(alpha: bool, full_chroma: bool = False) -> str:
+    return ("yuva" if alpha else "yuv") + ("444p" if full_chroma else "420p")
 
 
 def color_arg(color: str) -> str:
@@ -283,16 +287,30 @@ class VisualBuilder:
         frames = clip.keyframes
         return frames is not None and any((frames.scale, frames.opacity, frames.rotation))
 
+    @staticmethod
+    def unchanging(item: VisualItem) -> bool:
+        """The clip shows one picture the whole time (fades aside): every frame it sends is a
+        reference to that one picture."""
+        clip, asset = item.clip, item.clip.asset
+        if clip.ken_burns is not None or clip.keyframes is not None or clip.animation is not None:
+            return False
+        if isinstance(asset, schema.TextAsset | schema.ColorAsset):
+            return True
+        if isinstance(asset, schema.VideoAsset):
+            return asset.freeze
+        return item.info is not None and item.info.is_image
+
     # -- sources -------------------------------------------------------------------------------
 
-    def build(self, item: VisualItem) -> Placed:
+    def build(self, item: VisualItem, *, full_chroma: bool = False) -> Placed:
+        """The clip's chain; ``full_chroma`` makes it 4:4:4 (see `Compiler.add_layer`)."""
         clip, start, length, fps = item.clip, item.start, item.length, self.fps
         asset = clip.asset
         frames = max(1, round(length * fps))
         still = True
         opacity = clip.opacity
         alpha = self._needs_alpha(item)
-        pixels = "yuva420p" if alpha else "yuv420p"
+        pixels = pixel_format(alpha, full_chroma)
         if isinstance(asset, schema.TextAsset):
             assert item.text is not None
             size = (item.text.width, item.text.height)
@@ -371,7 +389,9 @@ class VisualBuilder:
             end=start + length,
         )
 
-    def full_frame(self, placed: Placed, path: str, alpha: bool, frames: int) -> str:
+    def full_frame(
+        self, placed: Placed, path: str, alpha: bool, frames: int, *, full_chroma: bool = False
+    ) -> str:
         """``placed`` as a canvas-sized stream at the origin of exactly ``frames`` frames (a
         short source holds its last frame), with an alpha channel if ``alpha`` (every stream
         that ``xfade`` blends and ``concat`` joins must have the same format)."""
@@ -385,7 +405,7 @@ class VisualBuilder:
         x, y, w, h = int(placed.x), int(placed.y), placed.width, placed.height
         filters = [f"fps={self.fps}"]
         if alpha and not placed.alpha:
-            filters.append("format=yuva420p")
+            filters.append(f"format={pixel_format(True, full_chroma)}")
         if (x, y, w, h) != (0, 0, fw, fh):
             left, top = max(0, x), max(0, y)
             right, bottom = min(fw, x + w), min(fh, y + h)
