@@ -55,7 +55,9 @@ def video_clip(**extra: Any) -> dict[str, Any]:
 
 
 def graph(command: compiler.Command) -> str:
-    return command.args[command.args.index("-filter_complex") + 1]
+    """Every filter graph of the command (video, then audio), as one text."""
+    args = command.args
+    return ";\n".join(args[n + 1] for n, arg in enumerate(args) if arg == "-filter_complex")
 
 
 def source_of(graph_text: str, label: str) -> str:
@@ -72,6 +74,9 @@ def test_length_resolved_from_probe() -> None:
     args = command.args
     assert args[args.index("-ss") + 1] == "3" and args[args.index("-t") + 1] == "5"
     assert "[aout]" in args and "adelay=delays=1000" in graph(command)
+    # The sound is mixed in a graph of its own (ffmpeg gives each graph a thread).
+    video, sound = (args[n + 1] for n, arg in enumerate(args) if arg == "-filter_complex")
+    assert "[0:a]" in sound and ":a]" not in video
 
 
 def test_resolved_duration_over_limit_refused() -> None:
@@ -92,6 +97,7 @@ def test_no_audio_sources_means_no_audio_stream() -> None:
     muted["asset"]["volume"] = 0
     command = compile_([{"clips": [muted]}])
     assert "[aout]" not in command.args and "-c:a" not in command.args
+    assert command.args.count("-filter_complex") == 1
 
 
 def test_layers_overlay_in_order_and_huge_graphs_go_to_a_file(tmp_path: Path) -> None:

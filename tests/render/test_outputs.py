@@ -50,6 +50,9 @@ def test_draft_renders_at_a_third_of_the_size_with_the_fast_preset() -> None:
     draft = encoding.encoding_for("mp4", "draft", width=1080, height=1920, fps=30, crf=None)
     assert (draft.width, draft.height, draft.scale) == (360, 640, pytest.approx(1 / 3))
     assert draft.video_args[draft.video_args.index("-preset") + 1] == "ultrafast"
+    assert draft.fps == 15 and draft.video_args[draft.video_args.index("-r") + 1] == "15"
+    slow = encoding.encoding_for("webm", "draft", width=1080, height=1920, fps=12, crf=None)
+    assert slow.fps == 12
     high = encoding.encoding_for("mp4", "high", width=1080, height=1920, fps=30, crf=20)
     assert (high.width, high.height) == (1080, 1920) and "20" in high.video_args
 
@@ -85,7 +88,10 @@ def streams(path: Path) -> dict[str, Any]:
     [
         ({"format": "webm"}, {"format": "matroska,webm", "video": "vp9", "audio": "opus"}),
         ({"format": "gif"}, {"format": "gif", "video": "gif", "audio": None}),
-        ({"quality": "draft"}, {"video": "h264", "size": (54, 30), "audio": "aac"}),
+        (
+            {"quality": "draft", "fps": 30},
+            {"video": "h264", "size": (54, 30), "audio": "aac", "frames": 22},
+        ),
         ({"quality": "high", "fps": 12}, {"video": "h264", "size": (160, 90), "frames": 18}),
         ({"duration": 1.0}, {"frames": 10}),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from vidtask.backends.timeline import TimelineBackend
@@ -110,3 +111,21 @@ def test_video_crossfades_into_a_picture(
     frames = frames_at(result.video, [1.25, 1.75], 10)
     assert 60 < mean_rgb(frames[1.25])[2] < 230  # half way into the blue
     assert mean_rgb(frames[1.75]) == pytest.approx((0, 0, 254), abs=6)
+
+
+@pytest.mark.slow
+def test_joins_off_the_frame_grid_keep_every_frame(
+    backend: TimelineBackend, tmp_path: Path
+) -> None:
+    # At 10 fps these 0.15 s crossfades are 1.5 frames: rounding each length and overlap by
+    # itself lost a frame at the end.
+    green = {"type": "color", "color": "#00ff00"}
+    fade = {"type": "fade"}
+    data = timeline(
+        [clip(RED, 0, 0.7), clip(BLUE, 0.55, 0.7, transition=fade),
+         clip(green, 1.1, 0.9, transition=fade)]
+    )  # fmt: skip
+    result = render(backend, data, tmp_path)
+    with av.open(str(result.video)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 20
+    assert mean_rgb(frames_at(result.video, [1.9], 10)[1.9]) == pytest.approx((0, 255, 0), abs=8)

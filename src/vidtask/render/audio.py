@@ -61,7 +61,8 @@ def _clip_chain(graph: Graph, clip: AudioClip) -> str:
         f"[{clip.input}:a]asetpts=PTS-STARTPTS,aresample=48000,"
         f"aformat=sample_fmts=fltp:channel_layouts=stereo{',' + tempo if tempo else ''},"
         f"atrim=duration={num(clip.length)},volume={num(clip.volume)}{fades},"
-        f"adelay=delays={delay}:all=1[{label}]"
+        f"adelay=delays={delay}:all=1[{label}]",
+        audio=True,
     )
     return label
 
@@ -72,7 +73,8 @@ def _bus(graph: Graph, labels: list[str], total: float) -> str:
     inputs = "".join(f"[{label}]" for label in labels)
     graph.add(
         f"{inputs}amix=inputs={len(labels)}:duration=longest:dropout_transition=0:normalize=0,"
-        f"apad=whole_dur={num(total)},atrim=end={num(total)}[{out}]"
+        f"apad=whole_dur={num(total)},atrim=end={num(total)}[{out}]",
+        audio=True,
     )
     return out
 
@@ -89,9 +91,9 @@ def mix(graph: Graph, clips: list[AudioClip], total: float) -> str | None:
         voice = _bus(graph, by_role["voice"], total)
         if by_role["music"]:
             key, spoken, ducked = graph.label("key"), graph.label("said"), graph.label("duck")
-            graph.add(f"[{voice}]asplit[{key}][{spoken}]")
+            graph.add(f"[{voice}]asplit[{key}][{spoken}]", audio=True)
             music = _bus(graph, by_role["music"], total)
-            graph.add(f"[{music}][{key}]{_DUCK}[{ducked}]")
+            graph.add(f"[{music}][{key}]{_DUCK}[{ducked}]", audio=True)
             parts += [ducked, spoken]
         else:
             parts.append(voice)
@@ -101,6 +103,7 @@ def mix(graph: Graph, clips: list[AudioClip], total: float) -> str | None:
     inputs = "".join(f"[{label}]" for label in parts)
     graph.add(
         f"{inputs}amix=inputs={len(parts)}:duration=longest:dropout_transition=0:normalize=0,"
-        f"alimiter=limit=0.98:level=0:latency=1,atrim=end={num(total)}[{out}]"
+        f"alimiter=limit=0.98:level=0:latency=1,atrim=end={num(total)}[{out}]",
+        audio=True,
     )
     return out

@@ -126,7 +126,7 @@ class _Compiler:
     ) -> None:
         self.out = timeline.output
         self.enc = enc
-        self.fps = timeline.output.fps
+        self.fps = enc.fps
         self.media = media
         self.texts = texts
         self.graph = Graph()
@@ -193,13 +193,22 @@ class _Compiler:
         full = all(self.visuals.unchanging(self.item(m)) for m in layer.members)
         placed = [self.add_visual(m, full_chroma=full) for m in layer.members]
         alpha = any(p.alpha or (p.x, p.y, p.width, p.height) != ("0", "0", *canvas) for p in placed)
-        frames = [max(1, round(m.length * self.fps)) for m in layer.members]
+        # Frame numbers on the output's grid: rounding each length and overlap by itself
+        # would drift from it (at 15 fps a 0.5 s crossfade is 7.5 frames).
+        edges = [(round(m.start * self.fps), round(m.end * self.fps)) for m in layer.members]
+        frames = [max(1, end - begin) for begin, end in edges]
+        overlaps = [max(1, edges[i][1] - edges[i + 1][0]) for i in range(len(layer.joins))]
         streams = [
             self.visuals.full_frame(p, m.path, alpha, n, full_chroma=full)
             for p, m, n in zip(placed, layer.members, frames, strict=True)
         ]
         joined = self._join(
-            streams, frames, layer.joins, first.start, pixel_format(alpha) if full else None
+            streams,
+            frames,
+            overlaps,
+            layer.joins,
+            first.start,
+            pixel_format(alpha) if full else None,
         )
         self.layers.append(
             Placed(joined, "0", "0", *canvas, False, alpha, first.start, layer.members[-1].end)
@@ -209,15 +218,15 @@ class _Compiler:
         self,
         streams: list[str],
         frames: list[int],
+        overlaps: list[int],
         joins: list[transitions.Join],
         start: float,
         convert: str | None,
     ) -> str:
-        """Cut each clip into head, body and tail, blend tail and next head with ``xfade``, and
-        concatenate the pieces, converted to the pixel format ``convert`` if given. xfade
-        processes every frame it is given, so it only gets the frames of the transitions; the
-        bodies pass through ``concat`` untouched."""
-        overlaps = [max(1, round(join.duration * self.fps)) for join in joins]
+        """Cut each clip into head, body and tail, blend tail and next head (``overlaps[i]``
+        frames) with ``xfade``, and concatenate the pieces, converted to the pixel format
+        ``convert`` if given. xfade processes every frame it is given, so it only gets the
+        frames of the transitions; the bodies pass through ``concat`` untouched."""
         heads: list[str] = []
         tails: list[str] = []
         bodies: list[str | None] = []
@@ -318,7 +327,7 @@ def compile_timeline(
     and previews."""
     enc = output_encoding(timeline.output)
     compiler = _Compiler(timeline, enc, media, texts)
-    fps = timeline.output.fps
+    fps = enc.fps
     chosen = sorted(entries(timeline) if clips is None else clips, key=lambda e: e.track)
     end = 0.0
     tracks: dict[int, list[tuple[Entry, transitions.Span]]] = {}
@@ -354,14 +363,15 @@ def compile_timeline(
         plan = plan_stills(workdir, frames=frames, fps=fps, previews=out.previews,
                            cover_at=out.cover_at)  # fmt: skip
         compiler.graph.add(plan.chain("still_in"))
-    graph = compiler.graph.text()
     output = workdir / enc.file_name
-    if len(graph) > _INLINE_GRAPH_MAX:
-        script = workdir / "filter_graph.txt"
-        script.write_text(graph, encoding="utf-8")
-        graph_args = ["-/filter_complex", str(script)]
-    else:
-        graph_args = ["-filter_complex", graph]
+    graph_args: list[str] = []
+    for n, graph in enumerate(compiler.graph.texts()):
+        if len(graph) > _INLINE_GRAPH_MAX:
+            script = workdir / ("filter_graph.txt" if n == 0 else f"filter_graph_{n}.txt")
+            script.write_text(graph, encoding="utf-8")
+            graph_args += ["-/filter_complex", str(script)]
+        else:
+            graph_args += ["-filter_complex", graph]
     maps = ["-map", "[vout]"]
     if aout is not None:
         maps += ["-map", f"[{aout}]", *enc.audio_args]
@@ -375,5 +385,5 @@ def compile_timeline(
         "-t", num(total), "-y", str(output),
         *(plan.args() if plan else []),
     ]  # fmt: skip
-    log.debug("compiled %d inputs, graph of %d chars", compiler.graph.count, len(graph))
+    log.debug("compiled %d inputs, %d filter graphs", compiler.graph.count, len(graph_args) // 2)
     return Command(args, total, output, enc, compiler.warnings, plan)

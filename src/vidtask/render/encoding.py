@@ -1,8 +1,8 @@
 """Output formats and quality presets: which encoder settings a render uses, and at what size.
 
-``standard`` is the known fast path (libx264 ``veryfast``, crf 23); ``draft`` renders at a third
-of the width and height with ``ultrafast`` for quick previews; ``high`` spends more encoder time for a smaller, cleaner
-file. WebM is VP9/Opus, GIF gets a palette computed for each frame.
+``standard`` is the known fast path (libx264 ``veryfast``, crf 23); ``draft`` renders a quick
+preview at a third of the width and height, at most 15 frames per second, with ``ultrafast``;
+``high`` spends more encoder time for a smaller, cleaner file. WebM is VP9/Opus, GIF gets a palette computed for each frame.
 """
 
 from __future__ import annotations
@@ -28,10 +28,14 @@ class _Preset:
     vp9_speed: int
     vp9_crf: int
     audio_kbps: int
+    #: Frame rate cap; None renders at the requested rate.
+    max_fps: int | None = None
 
 
 _PRESETS: dict[Quality, _Preset] = {
-    "draft": _Preset(1 / 3, "ultrafast", 28, 8, 40, 96),
+    # Half the frames of a 30 fps video: the filters and the encoder do half the work, and
+    # motion still reads in a preview (Shotstack's "preview" resolution is 15 fps as well).
+    "draft": _Preset(1 / 3, "ultrafast", 28, 8, 40, 96, max_fps=15),
     "standard": _Preset(1.0, "veryfast", 23, 6, 33, 192),
     "high": _Preset(1.0, "medium", 18, 3, 28, 256),
 }
@@ -47,6 +51,8 @@ class Encoding:
     height: int
     #: Multiply pixel sizes given for the requested size (font sizes, strokes) by this.
     scale: float
+    #: The frame rate frames are composed and encoded at.
+    fps: int
     video_args: list[str]
     #: Empty when the format carries no audio.
     audio_args: list[str]
@@ -72,7 +78,8 @@ def encoding_for(
     crf: int | None,
     threads: int = 2,
 ) -> Encoding:
-    """Encoder settings for a render of ``width`` x ``height`` at ``fps``; ``crf`` overrides the
+    """Encoder settings for a render of ``width`` x ``height`` at ``fps`` (the preset may lower
+    both); ``crf`` overrides the
     preset's quality setting for mp4 and webm. ``threads`` bounds the encoder's threads: each
     x264 frame thread holds frames, so memory grows with it (1080x1920: ~300 MB at 2 threads,
     ~430 MB at 8)."""
@@ -83,12 +90,13 @@ def encoding_for(
         else (_even(width * preset.scale), _even(height * preset.scale))
     )
     scale = w / width
+    fps = min(fps, preset.max_fps or fps)
     if fmt == "mp4":
         # Lookahead in the encoding threads rather than in a thread of its own: ~40 MB less at
         # 1080x1920 for ~10% more wall time. Drafts are small; they keep the faster setting.
         lookahead = [] if quality == "draft" else ["-x264-params", "sync-lookahead=0"]
         return Encoding(
-            fmt, "video.mp4", w, h, scale,
+            fmt, "video.mp4", w, h, scale, fps,
             ["-c:v", "libx264", "-preset", preset.x264_preset,
              "-crf", str(preset.x264_crf if crf is None else crf), "-threads", str(threads),
              *lookahead, "-pix_fmt", "yuv420p", "-r", str(fps), "-movflags", "+faststart"],
@@ -96,7 +104,7 @@ def encoding_for(
         )  # fmt: skip
     if fmt == "webm":
         return Encoding(
-            fmt, "video.webm", w, h, scale,
+            fmt, "video.webm", w, h, scale, fps,
             ["-c:v", "libvpx-vp9", "-b:v", "0",
              "-crf", str(preset.vp9_crf if crf is None else crf),
              "-deadline", "good" if quality == "high" else "realtime",
@@ -112,6 +120,7 @@ def encoding_for(
         w,
         h,
         scale,
+        fps,
         ["-c:v", "gif", "-r", str(fps), "-loop", "0"],
         [],
         # A palette per frame keeps the filter streaming: one palette for the whole clip would

@@ -1,4 +1,4 @@
-"""An FFmpeg command under construction: its inputs and the chains of its one filter graph."""
+"""An FFmpeg command under construction: its inputs and the chains of its filter graphs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ class Graph:
     def __init__(self) -> None:
         self.inputs: list[str] = []
         self.chains: list[str] = []
+        self.audio_chains: list[str] = []
         self.count = 0
         self._labels = 0
 
@@ -48,8 +49,10 @@ class Graph:
         self._labels += 1
         return f"{prefix}{self._labels}"
 
-    def add(self, chain: str) -> None:
-        self.chains.append(chain)
+    def add(self, chain: str, *, audio: bool = False) -> None:
+        (self.audio_chains if audio else self.chains).append(chain)
 
-    def text(self) -> str:
-        return ";\n".join(self.chains)
+    def texts(self) -> list[str]:
+        """The video graph and the audio graph, if any. ffmpeg runs each graph in a thread of
+        its own: the audio is mixed alongside the video, not in turns with it."""
+        return [";\n".join(chains) for chains in (self.chains, self.audio_chains) if chains]
