@@ -96,7 +96,7 @@ def test_completed_view_carries_video_and_cover() -> None:
 
 @pytest.mark.parametrize(
     ("quality", "size", "slides_quality"),
-    [("l", (854, 480), "draft"), ("m", (1280, 720), "standard"), ("h", (1920, 1080), "high")],
+    [("l", (854, 480), "standard"), ("m", (1280, 720), "standard"), ("h", (1920, 1080), "high")],
 )
 def test_question_and_answer_go_to_slides(
     quality: str, size: tuple[int, int], slides_quality: str

@@ -156,16 +156,18 @@ def test_layout_cover_contain_position() -> None:
     assert (corner.width, corner.height, corner.x, corner.y) == (120, 90, 168, 90)
 
 
-def test_joined_pictures_are_built_in_full_chroma_and_converted_once() -> None:
+def test_joined_pictures_blend_from_full_chroma_copies_converted_back_once() -> None:
     red = {"asset": {"type": "color", "color": "red"}, "start": 0, "length": 2}
     blue = {"asset": {"type": "color", "color": "blue"}, "start": 1.5, "length": 2,
             "transition": {"type": "fade"}}  # fmt: skip
-    g = graph(compile_([{"clips": [red, blue]}]))
-    # xfade works in 4:4:4: pictures that never change are made 4:4:4 once, so ffmpeg adds no
-    # converter (each holding frames to the end) to the transition.
-    assert g.count("format=yuv444p") == 2
-    joined = next(c for c in g.split(";\n") if "concat=" in c)
-    assert joined.endswith(",format=yuv420p[" + joined.rsplit("[", 1)[1])
+    green = {"asset": {"type": "color", "color": "green"}, "start": 3, "length": 1,
+             "transition": {"type": "wipeleft"}}  # fmt: skip
+    g = graph(compile_([{"clips": [red, blue, green]}]))
+    # xfade works in 4:4:4: pictures that never change get a 4:4:4 copy for the transitions,
+    # so ffmpeg adds no converters (each holding frames to the end) to them. The blends are
+    # converted back by one converter; the bodies pass untouched.
+    assert g.count("format=yuv444p") == 3 and g.count("xfade=") == 2
+    assert g.count("concat=n=2:v=1:a=0,format=yuv420p,split=2") == 1
     # A video changes every frame: its layer stays 4:2:0 (only transition frames convert).
     g = graph(compile_([{"clips": [video_clip(length=2), {**blue, "start": 2.5}]}]))
     assert "444p" not in g

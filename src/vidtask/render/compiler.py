@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vidtask.core import errors
@@ -159,11 +159,11 @@ class _Compiler:
             span.path, clip, span.start, span.length, self.info(clip), self.texts.get(span.path)
         )
 
-    def add_visual(self, span: transitions.Span, *, full_chroma: bool = False) -> Placed:
+    def add_visual(self, span: transitions.Span, *, full_chroma_copy: bool = False) -> Placed:
         clip = span.clip
         info = self.info(clip)
         first_input = self.graph.count
-        placed = self.visuals.build(self.item(span), full_chroma=full_chroma)
+        placed = self.visuals.build(self.item(span), full_chroma_copy=full_chroma_copy)
         asset = clip.asset
         if isinstance(asset, schema.VideoAsset):
             assert info is not None
@@ -188,10 +188,10 @@ class _Compiler:
         canvas = (self.enc.width, self.enc.height)
         # xfade works in 4:4:4 only: for 4:2:0 streams ffmpeg adds three converters to every
         # transition, each holding a full frame until the render ends (~20 MB per transition
-        # at 1080p). Pictures that never change are converted once, the joined layer once per
-        # frame.
+        # at 1080p). A picture that never changes gets a 4:4:4 copy, converted once, for the
+        # transitions; the blend is converted back, the bodies are not touched.
         full = all(self.visuals.unchanging(self.item(m)) for m in layer.members)
-        placed = [self.add_visual(m, full_chroma=full) for m in layer.members]
+        placed = [self.add_visual(m, full_chroma_copy=full) for m in layer.members]
         alpha = any(p.alpha or (p.x, p.y, p.width, p.height) != ("0", "0", *canvas) for p in placed)
         # Frame numbers on the output's grid: rounding each length and overlap by itself
         # would drift from it (at 15 fps a 0.5 s crossfade is 7.5 frames).
@@ -199,16 +199,18 @@ class _Compiler:
         frames = [max(1, end - begin) for begin, end in edges]
         overlaps = [max(1, edges[i][1] - edges[i + 1][0]) for i in range(len(layer.joins))]
         streams = [
-            self.visuals.full_frame(p, m.path, alpha, n, full_chroma=full)
+            self.visuals.full_frame(p, m.path, alpha, n)
             for p, m, n in zip(placed, layer.members, frames, strict=True)
         ]
+        copies = [
+            self.visuals.full_frame(
+                replace(p, label=p.full_label), m.path, alpha, n, full_chroma=True
+            )
+            for p, m, n in zip(placed, layer.members, frames, strict=True)
+            if full
+        ]
         joined = self._join(
-            streams,
-            frames,
-            overlaps,
-            layer.joins,
-            first.start,
-            pixel_format(alpha) if full else None,
+            streams, copies or None, frames, overlaps, layer.joins, first.start, alpha
         )
         self.layers.append(
             Placed(joined, "0", "0", *canvas, False, alpha, first.start, layer.members[-1].end)
@@ -217,61 +219,101 @@ class _Compiler:
     def _join(
         self,
         streams: list[str],
+        blends: list[str] | None,
         frames: list[int],
         overlaps: list[int],
         joins: list[transitions.Join],
         start: float,
-        convert: str | None,
+        alpha: bool,
     ) -> str:
         """Cut each clip into head, body and tail, blend tail and next head (``overlaps[i]``
-        frames) with ``xfade``, and concatenate the pieces, converted to the pixel format
-        ``convert`` if given. xfade processes every frame it is given, so it only gets the
-        frames of the transitions; the bodies pass through ``concat`` untouched."""
+        frames) with ``xfade``, and concatenate the pieces. xfade processes every frame it is
+        given, so it only gets the frames of the transitions; the bodies pass through
+        ``concat`` untouched. Heads and tails come from ``blends`` (4:4:4 copies) if given,
+        and the blends are converted back to ``streams``' format."""
         heads: list[str] = []
         tails: list[str] = []
         bodies: list[str | None] = []
-        for i, (stream, count) in enumerate(zip(streams, frames, strict=True)):
+        for i, count in enumerate(frames):
             head = overlaps[i - 1] if i else 0
             tail = overlaps[i] if i < len(joins) else 0
-            windows = [(name, a, b) for name, a, b in (
+            windows = {name: (a, b) for name, a, b in (
                 ("head", 0, head), ("body", head, count - tail), ("tail", count - tail, count)
-            ) if b > a]  # fmt: skip
-            sources = [stream]
-            if len(windows) > 1:
-                sources = [self.graph.label("s") for _ in windows]
-                self.graph.add(
-                    f"[{stream}]split={len(windows)}" + "".join(f"[{x}]" for x in sources)
-                )
-            cut: dict[str, str] = {}
-            for (name, a, b), source in zip(windows, sources, strict=True):
-                cut[name] = self.graph.label(name[0])
-                self.graph.add(
-                    f"[{source}]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{cut[name]}]"
-                )
-            if "head" in cut:
-                heads.append(cut["head"])
-            if "tail" in cut:
-                tails.append(cut["tail"])
-            bodies.append(cut.get("body"))
+            ) if b > a}  # fmt: skip
+            cuts = self._cut(streams[i], (blends or streams)[i], windows)
+            if "head" in cuts:
+                heads.append(cuts["head"])
+            if "tail" in cuts:
+                tails.append(cuts["tail"])
+            bodies.append(cuts.get("body"))
+        blended = [self.graph.label("x") for _ in joins]
+        for i, label in enumerate(blended):
+            self.graph.add(
+                f"[{tails[i]}][{heads[i]}]xfade=transition={joins[i].type}"
+                f":duration={num(overlaps[i] / self.fps)}:offset=0[{label}]"
+            )
+        if blends:
+            blended = self._convert_back(blended, overlaps, pixel_format(alpha))
         out: list[str] = []
         for i, body in enumerate(bodies):
             if body is not None:
                 out.append(body)
             if i < len(joins):
-                blended = self.graph.label("x")
-                self.graph.add(
-                    f"[{tails[i]}][{heads[i]}]xfade=transition={joins[i].type}"
-                    f":duration={num(overlaps[i] / self.fps)}:offset=0[{blended}]"
-                )
-                out.append(blended)
+                out.append(blended[i])
         joined = self.graph.label("j")
         self.graph.add(
             "".join(f"[{label}]" for label in out)
-            + f"concat=n={len(out)}:v=1:a=0,settb=AVTB,setpts=PTS+{num(start)}/TB"
-            + (f",format={convert}" if convert else "")
-            + f"[{joined}]"
+            + f"concat=n={len(out)}:v=1:a=0,settb=AVTB,setpts=PTS+{num(start)}/TB[{joined}]"
         )
         return joined
+
+    def _convert_back(self, blended: list[str], overlaps: list[int], pixels: str) -> list[str]:
+        """``blended`` converted to ``pixels`` by one converter: ffmpeg's converters keep
+        frames until the render ends, one per transition would add up. The blends are played
+        one after the other and cut apart again."""
+        if len(blended) == 1:
+            label = self.graph.label("x")
+            self.graph.add(f"[{blended[0]}]format={pixels}[{label}]")
+            return [label]
+        pads = [self.graph.label("s") for _ in blended]
+        self.graph.add(
+            "".join(f"[{label}]" for label in blended)
+            + f"concat=n={len(blended)}:v=1:a=0,format={pixels},split={len(pads)}"
+            + "".join(f"[{pad}]" for pad in pads)
+        )
+        converted: list[str] = []
+        first = 0
+        for pad, count in zip(pads, overlaps, strict=True):
+            label = self.graph.label("x")
+            self.graph.add(
+                f"[{pad}]trim=start_frame={first}:end_frame={first + count},"
+                f"setpts=PTS-STARTPTS[{label}]"
+            )
+            converted.append(label)
+            first += count
+        return converted
+
+    def _cut(self, stream: str, blend: str, windows: dict[str, tuple[int, int]]) -> dict[str, str]:
+        """The windows' frames: the body from ``stream``, head and tail from ``blend``."""
+        wanted: dict[str, list[str]] = {stream: [], blend: []}
+        for name in windows:
+            wanted[blend if name != "body" else stream].append(name)
+        cuts: dict[str, str] = {}
+        for source, names in wanted.items():
+            if not names:
+                self.graph.add(f"[{source}]nullsink")  # all transition, no body
+                continue
+            pads = [source]
+            if len(names) > 1:
+                pads = [self.graph.label("s") for _ in names]
+                self.graph.add(f"[{source}]split={len(names)}" + "".join(f"[{x}]" for x in pads))
+            for name, pad in zip(names, pads, strict=True):
+                a, b = windows[name]
+                cuts[name] = self.graph.label(name[0])
+                self.graph.add(
+                    f"[{pad}]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{cuts[name]}]"
+                )
+        return cuts
 
     def finish(self, total: float, stills: bool) -> str | None:
         """Overlay every layer on the background; return the mixed audio's label, if any."""

@@ -68,6 +68,8 @@ class Placed:
     alpha: bool
     start: float
     end: float
+    #: A 4:4:4 copy of the stream, when asked for.
+    full_label: str = ""
 
     def covers(self, canvas: tuple[int, int], total: float) -> bool:
         """Opaque, still, at the origin, frame-sized and on screen the whole time."""
@@ -302,29 +304,29 @@ class VisualBuilder:
 
     # -- sources -------------------------------------------------------------------------------
 
-    def build(self, item: VisualItem, *, full_chroma: bool = False) -> Placed:
-        """The clip's chain; ``full_chroma`` makes it 4:4:4 (see `Compiler.add_layer`)."""
+    def build(self, item: VisualItem, *, full_chroma_copy: bool = False) -> Placed:
+        """The clip's chain. ``full_chroma_copy`` adds a 4:4:4 copy of an `unchanging` clip
+        for ``xfade`` (see `Compiler.add_layer`)."""
         clip, start, length, fps = item.clip, item.start, item.length, self.fps
         asset = clip.asset
         frames = max(1, round(length * fps))
         still = True
         opacity = clip.opacity
         alpha = self._needs_alpha(item)
-        pixels = pixel_format(alpha, full_chroma)
+        sources: list[str] = []
         if isinstance(asset, schema.TextAsset):
             assert item.text is not None
             size = (item.text.width, item.text.height)
             x, y = layout.position_xy(clip, self.canvas, size)
             k = self.graph.input(item.text.path, threads=1)
-            label = self._chain(f"[{k}:v]", ["trim=end_frame=1"])
+            sources.append(self._chain(f"[{k}:v]", ["trim=end_frame=1"]))
         elif isinstance(asset, schema.ColorAsset):
             p = layout.place(clip, self.canvas, self.canvas)
             size, (x, y), still = (p.width, p.height), (p.x, p.y), False
-            label = self._chain(
-                "",
-                [f"color=c={color_arg(asset.color)}:s={p.width}x{p.height}:r={fps}"
-                 f":d={num(frames / fps)}"],
-            )  # fmt: skip
+            color = (f"color=c={color_arg(asset.color)}:s={p.width}x{p.height}:r={fps}"
+                     f":d={num(frames / fps)}")  # fmt: skip
+            # The source draws in any format: a copy is a second source, not a conversion.
+            sources += [self._chain("", [color]) for _ in range(1 + full_chroma_copy)]
         else:
             info = item.info
             assert info is not None and isinstance(asset, schema.ImageAsset | schema.VideoAsset)
@@ -339,8 +341,8 @@ class VisualBuilder:
                     fast=self.draft,
                 )
                 retime = f"setpts=(PTS-STARTPTS)/{num(asset.speed)}" if asset.speed != 1 else ""
-                label = self._shape(
-                    f"[{k}:v]", p, [retime, f"fps={fps}", f"trim=end_frame={frames}"]
+                sources.append(
+                    self._shape(f"[{k}:v]", p, [retime, f"fps={fps}", f"trim=end_frame={frames}"])
                 )
                 still = False
             elif isinstance(asset, schema.ImageAsset) and not info.is_image:
@@ -348,32 +350,44 @@ class VisualBuilder:
                 k = self.graph.input(
                     info.path, length=length, loop=True, threads=_decoder_threads(info, self.draft)
                 )
-                label = self._shape(f"[{k}:v]", p, [f"fps={fps}", f"trim=end_frame={frames}"])
+                sources.append(
+                    self._shape(f"[{k}:v]", p, [f"fps={fps}", f"trim=end_frame={frames}"])
+                )
                 still = False
             else:
                 trim = asset.trim if isinstance(asset, schema.VideoAsset) else 0.0
                 video = isinstance(asset, schema.VideoAsset)
                 # One frame is decoded: one thread, so no per-thread frame copies are kept.
                 k = self.graph.input(info.path, trim=trim, length=1.0 if video else None, threads=1)
-                label = self._shape(f"[{k}:v]", p, ["trim=end_frame=1"])
-        filters: list[str] = []
-        if still:
-            if opacity < 1:
-                filters += ["format=rgba", f"colorchannelmixer=aa={num(opacity)}"]
-            filters += [f"format={pixels}", f"loop=loop={frames - 1}:size=1:start=0"]
-        else:
-            filters.append(f"format={pixels}")
-            if opacity < 1:
-                filters.append(f"lut=a=val*{num(opacity)}")
-        filters.append(self._ken_burns(clip.ken_burns, length))
-        if still:
-            filters += ["settb=AVTB", f"setpts=N/({fps}*TB)+{num(start)}/TB"]
-        else:
-            filters += ["settb=AVTB", f"setpts=PTS-STARTPTS+{num(start)}/TB"]
+                sources.append(self._shape(f"[{k}:v]", p, ["trim=end_frame=1"]))
+        if full_chroma_copy and len(sources) == 1:
+            # One decoded picture, split before it is converted and repeated.
+            copies = [self.graph.label("s"), self.graph.label("s")]
+            self.graph.add(f"[{sources[0]}]split[{copies[0]}][{copies[1]}]")
+            sources = copies
         transform, canvas = self._transform(clip, length, size)
-        filters += transform
-        filters += self._alpha(clip, start, length)
-        label = self._chain(f"[{label}]", filters)
+
+        def finish(source: str, pixels: str) -> str:
+            filters: list[str] = []
+            if still:
+                if opacity < 1:
+                    filters += ["format=rgba", f"colorchannelmixer=aa={num(opacity)}"]
+                filters += [f"format={pixels}", f"loop=loop={frames - 1}:size=1:start=0"]
+            else:
+                filters.append(f"format={pixels}")
+                if opacity < 1:
+                    filters.append(f"lut=a=val*{num(opacity)}")
+            filters.append(self._ken_burns(clip.ken_burns, length))
+            if still:
+                filters += ["settb=AVTB", f"setpts=N/({fps}*TB)+{num(start)}/TB"]
+            else:
+                filters += ["settb=AVTB", f"setpts=PTS-STARTPTS+{num(start)}/TB"]
+            filters += transform
+            filters += self._alpha(clip, start, length)
+            return self._chain(f"[{source}]", filters)
+
+        label = finish(sources[0], pixel_format(alpha))
+        full_label = finish(sources[1], pixel_format(alpha, True)) if full_chroma_copy else ""
         x -= (canvas[0] - size[0]) // 2
         y -= (canvas[1] - size[1]) // 2
         dx, dy = self._motion(clip, start, length, "x"), self._motion(clip, start, length, "y")
@@ -387,6 +401,7 @@ class VisualBuilder:
             alpha=alpha,
             start=start,
             end=start + length,
+            full_label=full_label,
         )
 
     def full_frame(

@@ -28,9 +28,10 @@ __all__ = [
     "view",
 ]
 
-#: quality -> (width, height, the slides model's quality).
+#: quality -> (width, height, the slides model's quality). ``l`` is 480p, not vidtask's
+#: ``draft`` (a third of the size at 15 fps would be 284x160).
 QUALITIES: dict[str, tuple[int, int, Quality]] = {
-    "l": (854, 480, "draft"),
+    "l": (854, 480, "standard"),
     "m": (1280, 720, "standard"),
     "h": (1920, 1080, "high"),
 }
