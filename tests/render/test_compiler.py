@@ -174,3 +174,10 @@ def test_joined_pictures_blend_from_full_chroma_copies_converted_back_once() -> 
     # So does a picture that moves.
     spin = {**red, "keyframes": {"rotation": [{"time": 0, "value": 0}, {"time": 2, "value": 9}]}}
     assert "444p" not in graph(compile_([{"clips": [spin, blue]}]))
+
+
+def test_a_source_already_the_right_size_is_not_scaled() -> None:
+    g = graph(compile_([{"clips": [video_clip(length=1)]}], width=640, height=480))
+    assert "scale=" not in g.split(";\n")[0]
+    g = graph(compile_([{"clips": [video_clip(length=1)]}], width=320, height=240))
+    assert "scale=320:240" in g.split(";\n")[0]
