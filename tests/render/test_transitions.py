@@ -129,3 +129,19 @@ def test_joins_off_the_frame_grid_keep_every_frame(
     with av.open(str(result.video)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 20
     assert mean_rgb(frames_at(result.video, [1.9], 10)[1.9]) == pytest.approx((0, 255, 0), abs=8)
+
+
+@pytest.mark.slow
+def test_a_picture_that_is_all_transition(backend: TimelineBackend, tmp_path: Path) -> None:
+    # The blue clip is a crossfade in and a crossfade out, with no frame of its own between.
+    green = {"type": "color", "color": "#00ff00"}
+    fade = {"type": "fade"}
+    data = timeline(
+        [clip(RED, 0, 1), clip(BLUE, 0.5, 1, transition=fade),
+         clip(green, 1.0, 1, transition=fade)]
+    )  # fmt: skip
+    result = render(backend, data, tmp_path)
+    assert result.metadata["duration"] == pytest.approx(2.0)
+    frames = frames_at(result.video, [0.2, 1.9], 10)
+    assert mean_rgb(frames[0.2]) == pytest.approx((254, 0, 0), abs=6)
+    assert mean_rgb(frames[1.9]) == pytest.approx((0, 255, 0), abs=8)
