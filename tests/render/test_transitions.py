@@ -19,6 +19,8 @@ __all__: list[str] = []
 
 RED = {"type": "color", "color": "#ff0000"}
 BLUE = {"type": "color", "color": "#0000ff"}
+GREEN = {"type": "color", "color": "#00ff00"}
+FADE = {"type": "fade"}
 
 
 def refused(data: dict[str, Any]) -> errors.InvalidRequest:
@@ -119,11 +121,9 @@ def test_joins_off_the_frame_grid_keep_every_frame(
 ) -> None:
     # At 10 fps these 0.15 s crossfades are 1.5 frames: rounding each length and overlap by
     # itself lost a frame at the end.
-    green = {"type": "color", "color": "#00ff00"}
-    fade = {"type": "fade"}
     data = timeline(
-        [clip(RED, 0, 0.7), clip(BLUE, 0.55, 0.7, transition=fade),
-         clip(green, 1.1, 0.9, transition=fade)]
+        [clip(RED, 0, 0.7), clip(BLUE, 0.55, 0.7, transition=FADE),
+         clip(GREEN, 1.1, 0.9, transition=FADE)]
     )  # fmt: skip
     result = render(backend, data, tmp_path)
     with av.open(str(result.video)) as container:
@@ -134,11 +134,9 @@ def test_joins_off_the_frame_grid_keep_every_frame(
 @pytest.mark.slow
 def test_a_picture_that_is_all_transition(backend: TimelineBackend, tmp_path: Path) -> None:
     # The blue clip is a crossfade in and a crossfade out, with no frame of its own between.
-    green = {"type": "color", "color": "#00ff00"}
-    fade = {"type": "fade"}
     data = timeline(
-        [clip(RED, 0, 1), clip(BLUE, 0.5, 1, transition=fade),
-         clip(green, 1.0, 1, transition=fade)]
+        [clip(RED, 0, 1), clip(BLUE, 0.5, 1, transition=FADE),
+         clip(GREEN, 1.0, 1, transition=FADE)]
     )  # fmt: skip
     result = render(backend, data, tmp_path)
     assert result.metadata["duration"] == pytest.approx(2.0)
