@@ -2,7 +2,8 @@
 
 ``standard`` is the known fast path (libx264 ``veryfast``, crf 23); ``draft`` renders a quick
 preview at a third of the width and height, at most 15 frames per second, with ``ultrafast``;
-``high`` spends more encoder time for a smaller, cleaner file. WebM is VP9/Opus, GIF gets a palette computed for each frame.
+``high`` spends more encoder time for a smaller, cleaner file. WebM is VP9/Opus, GIF gets a
+palette computed for each frame.
 """
 
 from __future__ import annotations
