@@ -158,7 +158,12 @@ def test_apis_and_workers_survive_terminated_database_connections(cluster: Clust
     time.sleep(1.0)
     terminate_everyone()
     ids += [submit(api.url, tiny("#ffffff"))]  # the API reconnects
-    wait_until(
-        lambda: statuses(cluster).get("completed", 0) == len(ids), 180, "every task completed"
-    )
+    try:
+        wait_until(
+            lambda: statuses(cluster).get("completed", 0) == len(ids), 180, "every task completed"
+        )
+    except AssertionError as timeout:
+        # Failed once in a loaded full run (never alone): keep what shows where it stuck.
+        logs = "\n".join(w.log.read_text()[-2000:] for w in cluster.workers)
+        raise AssertionError(f"{timeout}; tasks by status: {statuses(cluster)}\n{logs}") from None
     assert max(cluster.backend_runs()[t] for t in ids) <= 2
