@@ -165,5 +165,8 @@ def test_apis_and_workers_survive_terminated_database_connections(cluster: Clust
     except AssertionError as timeout:
         # Failed once in a loaded full run (never alone): keep what shows where it stuck.
         logs = "\n".join(w.log.read_text()[-2000:] for w in cluster.workers)
-        raise AssertionError(f"{timeout}; tasks by status: {statuses(cluster)}\n{logs}") from None
+        failed = cluster.query("SELECT id, attempt, error FROM tasks WHERE status = 'failed'")
+        raise AssertionError(
+            f"{timeout}; tasks by status: {statuses(cluster)}; failed: {failed}\n{logs}"
+        ) from None
     assert max(cluster.backend_runs()[t] for t in ids) <= 2
