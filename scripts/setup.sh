@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install vidtask into ./.venv. Usage: scripts/setup.sh [EXTRAS], e.g. scripts/setup.sh test
-# Also installs Debian's CJK font (fonts-noto-cjk) when no CJK font is present, so Chinese,
-# Japanese and Korean text renders instead of being refused.
+# Also installs, with apt-get when missing, Debian's CJK font (fonts-noto-cjk), so Chinese,
+# Japanese and Korean text renders instead of being refused, and espeak-ng, which narrates
+# slides videos (without it they are silent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,16 +21,21 @@ have_cjk_font() {
     return 1
 }
 
-if ! have_cjk_font; then
+missing=()
+have_cjk_font || missing+=(fonts-noto-cjk)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""
         [ "$(id -u)" = 0 ] || sudo="sudo"
-        echo "installing Debian's fonts-noto-cjk (CJK text) ..." >&2
+        echo "installing Debian's ${missing[*]} ..." >&2
         $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq fonts-noto-cjk >/dev/null
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "warning: no CJK font found; CJK text will be refused until you install" \
-             "fonts-noto-cjk or set VIDTASK_FONT_PATH" >&2
+        have_cjk_font || echo "warning: no CJK font found; CJK text will be refused until you" \
+            "install fonts-noto-cjk or set VIDTASK_FONT_PATH" >&2
+        command -v espeak-ng >/dev/null 2>&1 || echo "warning: espeak-ng not found; slides" \
+            "videos will be silent until you install it" >&2
     fi
 fi
 

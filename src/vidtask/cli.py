@@ -15,11 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 import psycopg
 import typer
 import uvicorn
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.progress_bar import ProgressBar
 from rich.table import Column, Table
@@ -30,20 +34,23 @@ from vidtask.api import auth
 from vidtask.client import Client, Task
 from vidtask.core import errors
 from vidtask.dispatch.cluster import ClusterWorker
+from vidtask.dispatch.embedded import running_server, server_running
 from vidtask.doctor import run_checks
 from vidtask.mcp_server import stdio as mcp_stdio
-from vidtask.settings import Settings
+from vidtask.settings import Settings, describe_settings_error
 from vidtask.store import migrate
 from vidtask.store.base import TaskStore
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(help="vidtask: durable video generation tasks.", no_args_is_help=True)
-keys_app = typer.Typer(help="Manage API keys (stored hashed in the local store).")
+# Plain click help: typer's rich help labels every flag `<bool>`.
+_TYPER: dict[str, Any] = {"rich_markup_mode": None, "pretty_exceptions_enable": False}
+app = typer.Typer(help="vidtask: durable video generation tasks.", no_args_is_help=True, **_TYPER)
+keys_app = typer.Typer(help="Manage API keys (stored hashed in the local store).", **_TYPER)
 app.add_typer(keys_app, name="keys")
-webhooks_app = typer.Typer(help="Webhook endpoints of your key, and the delivery log.")
+webhooks_app = typer.Typer(help="Webhook endpoints of your key, and the delivery log.", **_TYPER)
 app.add_typer(webhooks_app, name="webhooks")
-db_app = typer.Typer(help="The database schema (SQLite or PostgreSQL).")
+db_app = typer.Typer(help="The database schema (SQLite or PostgreSQL).", **_TYPER)
 app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True)
@@ -59,7 +66,7 @@ def _fail(exc: BaseException) -> NoReturn:
     while current is not None:
         chain.append(str(current) or type(current).__name__)
         current = current.__cause__
-    err.print(f"[red]error:[/red] {': '.join(chain)}")
+    err.print(f"[red]error:[/red] {escape(': '.join(chain))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -69,8 +76,30 @@ def _connected(url: str, api_key: str | None) -> Iterator[Client]:
     with Client(url, api_key) as client:
         try:
             yield client
+        except httpx.ConnectError:
+            _fail(
+                ConnectionError(
+                    f"nothing answers at {url}: start a server with `vidtask serve`, or point "
+                    "--url (VIDTASK_URL) at a running one"
+                )
+            )
+        except httpx.TimeoutException:
+            _fail(TimeoutError(f"{url} did not answer in time; is the server overloaded?"))
+        except httpx.HTTPError as exc:
+            _fail(ConnectionError(f"talking to {url} failed: {exc}"))
+        except errors.Unauthorized as exc:
+            hint = "" if api_key else " (set VIDTASK_API_KEY, or pass --api-key)"
+            _fail(errors.Unauthorized(exc.message + hint))
         except (errors.VidtaskError, OSError) as exc:
             _fail(exc)
+
+
+def _not_running_here(settings: Settings) -> None:
+    """Exit at once if another server holds this data directory (embedded mode)."""
+    if settings.postgres_url is None:
+        pid = running_server(settings.data_dir)
+        if pid is not None:
+            _fail(server_running(settings.data_dir, pid))
 
 
 @app.command()
@@ -83,6 +112,7 @@ def serve(
     overrides: dict[str, Any] = {"host": host, "port": port, "workers": workers}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings)
+    _not_running_here(settings)
     try:
         application = api_app.create_app(settings)
     except errors.VidtaskError as exc:
@@ -175,11 +205,17 @@ def submit(
     idempotency_key: str = typer.Option(None, help="Replays return the same task."),
     webhook_url: str = typer.Option(None, help="POST signed events of this task here."),
     wait: bool = typer.Option(False, "--wait", help="Show progress until it finishes."),
+    upload: bool = typer.Option(
+        True,
+        "--upload/--no-upload",
+        help="Upload the local files the input names (relative to the JSON file) first.",
+    ),
     url: str = URL,
     api_key: str = KEY,
     as_json: bool = JSON,
 ) -> None:
-    """Submit a task from a JSON file."""
+    """Submit a task from a JSON file. Local files it names (a clip's src, relative to the
+    file's folder) are uploaded, so the server need not share this machine's disk."""
     try:
         data = json.loads(file.read_text())
     except ValueError as exc:
@@ -191,6 +227,7 @@ def submit(
             priority=priority,
             webhook_url=webhook_url,
             idempotency_key=idempotency_key,
+            files_from=file.resolve().parent if upload else None,
         )
         if wait:
             task = _wait_with_progress(client, task.id)
@@ -203,14 +240,14 @@ def submit(
 def status(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Show a task."""
     with _connected(url, api_key) as client:
-        _show(client.get(task_id), as_json)
+        _show(client.get(_task_id(client, task_id)), as_json)
 
 
 @app.command("wait")
 def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Wait for a task with a progress bar."""
     with _connected(url, api_key) as client:
-        task = _wait_with_progress(client, task_id)
+        task = _wait_with_progress(client, _task_id(client, task_id))
     _show(task, as_json)
     if task.status != "completed":
         raise typer.Exit(1)
@@ -220,7 +257,7 @@ def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = J
 def cancel(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Cancel a task (queued: at once; running: stopped within seconds)."""
     with _connected(url, api_key) as client:
-        _show(client.cancel(task_id), as_json)
+        _show(client.cancel(_task_id(client, task_id)), as_json)
 
 
 @app.command()
@@ -233,11 +270,11 @@ def download(
 ) -> None:
     """Download a finished task's video (or cover)."""
     with _connected(url, api_key) as client:
-        task = client.get(task_id)
+        task = client.get(_task_id(client, task_id))
         fmt = (task.result.format if task.result else None) or "mp4"
         suffix = ".jpg" if cover else "." + fmt
         dest = client.download(
-            task, output or Path(task_id + suffix), variant="cover" if cover else "video"
+            task, output or Path(task.id + suffix), variant="cover" if cover else "video"
         )
     console.print(f"saved {dest}")
 
@@ -258,7 +295,7 @@ def list_cmd(
     if as_json:
         console.print_json(data=[t.model_dump(mode="json") for t in tasks])
         return
-    table = Table("id", "model", "status", "stage", "progress", "created")
+    table = Table(_id_column(tasks), "model", "status", "stage", "progress", "created")
     for task in tasks:
         table.add_row(
             task.id,
@@ -291,11 +328,9 @@ def watch(
 
 
 def _watch_table(rows: dict[str, Task], show_all: bool, limit: int) -> Table:
-    table = Table(
-        Column("id", no_wrap=True), "model", "status", "stage", "progress", "eta", "updated"
-    )
     shown = [t for t in rows.values() if show_all or not t.terminal]
     shown.sort(key=lambda t: t.created_at, reverse=True)
+    table = Table(_id_column(shown), "model", "status", "stage", "progress", "eta", "updated")
     for task in shown[:limit]:
         bar = ProgressBar(total=100, completed=task.progress, width=20)
         eta = "" if task.eta_seconds is None else f"{task.eta_seconds:.0f} s"
@@ -368,6 +403,7 @@ def webhooks_deliveries(
 ) -> None:
     """The delivery log, newest first."""
     with _connected(url, api_key) as client:
+        task_id = task_id and _task_id(client, task_id)
         found = client.deliveries(task_id=task_id, status=status, page_size=min(limit, 100))
         deliveries = list(itertools.islice(found, limit))
     table = Table(
@@ -376,7 +412,7 @@ def webhooks_deliveries(
         Column("status", no_wrap=True),
         "attempts",
         "last error",
-        "url",
+        Column("url", overflow="fold", min_width=20),
     )
     for d in deliveries:
         table.add_row(d.id, d.event_type, d.status, str(d.attempts), d.last_error or "", d.url)
@@ -399,12 +435,52 @@ def webhooks_secret(url: str = URL, api_key: str = KEY) -> None:
 
 
 @keys_app.command("create")
-def keys_create(name: str = typer.Argument("default", help="A label for the key.")) -> None:
-    """Create an API key; its secret is printed once."""
+def keys_create(
+    name: str = typer.Argument("default", help="A label for the key."),
+    adopt: bool = typer.Option(
+        False, "--adopt", help="Give the tasks made without a key to this key."
+    ),
+) -> None:
+    """Create an API key; its secret is printed once.
+
+    The first key switches the server to keyed mode: requests without a key are refused, and
+    the tasks made before (without a key) are seen by no key unless adopted (--adopt, or
+    `vidtask keys adopt KEY_ID` later)."""
     store = _local_store()
+    first = not store.has_active_keys()
     key, secret = auth.new_key(store, name, time.time())
-    console.print(f"created {key.id} ({name}). Secret, shown once:")
+    if adopt:
+        _adopt(store, key.id)
+    if first:
+        err.print(
+            "This is the first key: within seconds the server requires a key on every request "
+            "(Authorization: Bearer <secret>, or X-API-Key). Set VIDTASK_API_KEY=<secret> for "
+            "the CLI.",
+            highlight=False,
+        )
+        left = store.count_owned(auth.ANONYMOUS)
+        if left:
+            err.print(
+                f"{left} task(s) made without a key are now seen by no key; give them to "
+                f"this one with `vidtask keys adopt {key.id}`.",
+                highlight=False,
+            )
+    err.print(f"created {key.id} ({name}). Secret, shown once:", highlight=False)
     print(secret)
+
+
+@keys_app.command("adopt")
+def keys_adopt(key_id: str = typer.Argument(..., help="The key that takes the tasks.")) -> None:
+    """Give the tasks (and webhooks) made without a key to KEY_ID."""
+    store = _local_store()
+    if not any(k.id == key_id and k.revoked_at is None for k in store.list_keys()):
+        _fail(errors.NotFound(f"no active key {key_id}"))
+    _adopt(store, key_id)
+
+
+def _adopt(store: TaskStore, key_id: str) -> None:
+    moved = store.adopt(auth.ANONYMOUS, key_id)
+    err.print(f"{moved} task(s) made without a key now belong to {key_id}", highlight=False)
 
 
 @keys_app.command("list")
@@ -441,6 +517,7 @@ def demo(
     """Start the server, render the bundled example with a progress bar, print where it is."""
     example = _find_example()
     base = Settings()
+    _not_running_here(base)
     settings = Settings(
         port=port or _free_port(),
         asset_roots=[example.parent, *base.effective_asset_roots],
@@ -549,6 +626,29 @@ def _show(task: Task, as_json: bool) -> None:
         console.print(f"[red]{task.error.code}[/red]: {task.error.message}")
 
 
+def _task_id(client: Client, given: str) -> str:
+    """``given``, or the one task id it is a unique prefix of."""
+    try:
+        return client.get(given).id
+    except errors.NotFound:
+        matches = [t.id for t in itertools.islice(client.list_tasks(id_prefix=given), 6)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise
+        shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        raise errors.InvalidRequest(
+            f"task_id: {given!r} is the start of several task ids ({shown}); give more of it",
+            param="task_id",
+        ) from None
+
+
+def _id_column(tasks: list[Task]) -> Column:
+    """An id column that is never cut short (ids are copied from it)."""
+    width = max((len(t.id) for t in tasks), default=2)
+    return Column("id", no_wrap=True, min_width=width)
+
+
 def _when(ts: float | None) -> str:
     return "" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
@@ -558,3 +658,10 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except (ValidationError, SettingsError) as exc:  # VIDTASK_* settings
+        err.print(
+            f"[red]error:[/red] {escape(describe_settings_error(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(2)

@@ -17,7 +17,7 @@ import imageio_ffmpeg
 import psycopg
 
 from vidtask.core import errors
-from vidtask.render import fonts
+from vidtask.render import fonts, narration
 from vidtask.settings import Settings
 from vidtask.store import migrate
 
@@ -48,6 +48,7 @@ def run_checks(settings: Settings) -> list[Check]:
         _store,
         _ffmpeg,
         _fonts,
+        _espeak,
         _storage,
     ]
     found: list[Check] = []
@@ -127,6 +128,26 @@ def _fonts(settings: Settings) -> Iterator[Check]:
             yield Check(f"font ({script})", False, exc.message)
         else:
             yield Check(f"font ({script})", True, f"{face.path.name} face {face.index}")
+
+
+def _espeak(settings: Settings) -> Iterator[Check]:
+    program = narration.synthesizer()
+    if program is None:
+        yield Check(
+            "espeak-ng",
+            False,
+            "not installed: videos of the slides model will be silent; install it with "
+            "`apt-get install espeak-ng`",
+            warning=True,
+        )
+        return
+    done = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        yield Check("espeak-ng", False, f"{program} --version: exit status {done.returncode}")
+        return
+    # "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/..."
+    version = done.stdout.split("Data at")[0].strip() or program
+    yield Check("espeak-ng", True, f"{version} ({program})")
 
 
 def _storage(settings: Settings) -> Iterator[Check]:

@@ -57,7 +57,8 @@ def resolve_public(host: str, port: int, allow_networks: Iterable[str]) -> list[
                 article = "an" if reason[0] in "aeiou" else "a"
                 raise Refused(
                     f"host {host!r} resolves to {ip}, {article} {reason} address; "
-                    "only public addresses are allowed"
+                    "only public addresses are allowed (VIDTASK_ASSET_ALLOW_NETWORKS lists the "
+                    "networks this server may reach anyway, e.g. 127.0.0.0/8)"
                 )
         addresses.append(ip)
     if not addresses:

@@ -63,6 +63,9 @@ class TaskService:
         if model != spec.model:  # keep the name the client asked for, for its dialect's view
             ref = {"requested_model": spec.model, **spec.external_ref}
             spec = replace(spec, model=model, external_ref=ref)
+        warning = _alias_warning(str(spec.external_ref.get("requested_model", model)), model)
+        if warning is not None:
+            spec = replace(spec, external_ref={**spec.external_ref, "warnings": [warning]})
         backend = self.backends[model]
         if spec.idempotency_key is not None:
             existing = self._replay(owner, spec)
@@ -146,6 +149,24 @@ class TaskService:
         if task is not None and task.request_hash != spec.request_hash:
             raise _key_reused()
         return task
+
+
+#: Local models that stand in for a generative model when a client asks for one by name.
+_TEMPLATE_MODELS = {
+    "slides": "title cards of the prompt's text",
+    "timeline": "a title card of the prompt's text",
+}
+
+
+def _alias_warning(requested: str, model: str) -> str | None:
+    """The warning a task gets when an alias (``sora-2``) sent it to a local template model."""
+    made = _TEMPLATE_MODELS.get(model)
+    if requested == model or made is None:
+        return None
+    return (
+        f"model {requested!r} is served here by the local {model!r} model: the video is "
+        f"{made}, not a generated AI video (aliases are set by VIDTASK_MODEL_ALIASES)"
+    )
 
 
 def _key_reused() -> errors.Conflict:

@@ -6,22 +6,26 @@ Precedence: constructor arguments > environment > TOML file (``VIDTASK_CONFIG`` 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from vidtask.core import routing
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["Settings", "default_data_dir", "describe_settings_error"]
 
 
 _STORES = ("sqlite:///", "postgresql://", "postgres://")
@@ -71,14 +75,16 @@ class Settings(BaseSettings):
         description="Cluster workers: after SIGTERM, how long running tasks may finish before "
         "they are handed back to the queue (without using up an attempt).",
     )
-    asset_roots: list[Path] = Field(
+    asset_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
-        description="Directories local asset paths may come from. Default: <data_dir>/assets.",
+        description="Directories local asset paths may come from: a JSON list, or paths "
+        "separated by ':'. Default: <data_dir>/assets.",
     )
-    asset_allow_networks: list[str] = Field(
+    asset_allow_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="CIDRs that asset and webhook URLs may reach even though they are private "
-        "or loopback (the SSRF guard refuses those by default).",
+        "or loopback (the SSRF guard refuses those by default): a JSON list, or CIDRs "
+        "separated by commas, e.g. 127.0.0.0/8,10.0.0.0/8.",
     )
     max_asset_bytes: int = Field(500 * 1024 * 1024, description="Largest asset download.")
     asset_timeout_s: float = Field(30.0, description="Time limit for one asset download.")
@@ -105,6 +111,13 @@ class Settings(BaseSettings):
     event_retention_s: float = Field(
         24 * 3600, gt=0, description="How long task events stay replayable (SSE Last-Event-ID)."
     )
+    sse_heartbeat_s: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="Seconds between SSE heartbeat comments, which keep proxies from closing "
+        "an idle stream.",
+    )
     webhook_timeout_s: float = Field(10.0, gt=0, description="Time limit for one webhook POST.")
     webhook_retry_base_s: float = Field(
         5.0, gt=0, description="First retry delay of a failed webhook; it doubles per attempt."
@@ -113,13 +126,17 @@ class Settings(BaseSettings):
     webhook_max_age_s: float = Field(
         24 * 3600, gt=0, description="A webhook still failing this long after its event fails."
     )
-    mcp_allowed_hosts: list[str] = Field(
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Host header values the MCP endpoint (/mcp) accepts, e.g. "
-        '["videos.example.com"] (any port unless one is given; "*" turns the check off). '
-        "Default: the host of public_url, plus localhost and 127.0.0.1.",
+        '["videos.example.com"] or videos.example.com,api.example.com (any port unless one is '
+        'given; "*" turns the check off). Default: the host of public_url, plus localhost and '
+        "127.0.0.1.",
     )
-    log_format: Literal["json", "text"] = Field("json", description="Log line format.")
+    log_format: Literal["json", "text"] | None = Field(
+        None,
+        description="Log line format. Default: readable text on a terminal, JSON lines otherwise.",
+    )
     log_level: str = Field("INFO", description="Log level.")
 
     @classmethod
@@ -136,6 +153,16 @@ class Settings(BaseSettings):
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
+
+    @field_validator("asset_roots", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> Any:
+        return _listed(value, os.pathsep, "paths separated by ':'")
+
+    @field_validator("asset_allow_networks", "mcp_allowed_hosts", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return _listed(value, ",", "values separated by commas")
 
     @field_validator("database_url")
     @classmethod
@@ -175,6 +202,32 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def describe_settings_error(exc: ValidationError | SettingsError) -> str:
+    """A one-line account of bad settings, naming each variable: ``VIDTASK_PORT: ...``."""
+    if isinstance(exc, SettingsError):
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = f"VIDTASK_{found.group(1).upper()}" if found else "a VIDTASK_* setting"
+        return f"{name}: not valid JSON ({exc.__cause__ or exc})"
+    problems = []
+    for problem in exc.errors():
+        name = "VIDTASK_" + str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        problems.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+def _listed(value: Any, separator: str, plain: str) -> Any:
+    """A list setting given as text: a JSON list, or plain items split on ``separator``."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError(f"expected a JSON list or {plain}; got {text[:80]!r}") from None
+    return [item for item in re.split(rf"\s*{re.escape(separator)}\s*", text) if item]
 
 
 def _toml_path(*layers: dict[str, Any]) -> Path | None:

@@ -1,7 +1,9 @@
-"""Every field of the timeline and slides schemas is documented in docs/renderer.md."""
+"""Every field of the timeline and slides schemas is documented in docs/renderer.md, and the
+relative links of docs/ lead to files that exist."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +29,18 @@ def fields(schema: dict[str, Any]) -> set[str]:
 )
 def test_field_is_documented(name: str) -> None:
     assert f"`{name}`" in DOC, f"docs/renderer.md does not mention `{name}`"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs").glob("*.md")), ids=lambda p: p.name)
+def test_relative_links_point_at_files(page: Path) -> None:
+    prose = CODE.sub("", page.read_text(encoding="utf-8"))
+    for target in LINK.findall(prose):
+        if "://" in target or target.startswith(("#", "mailto:")):
+            continue
+        path = target.split("#")[0]
+        assert (page.parent / path).exists(), f"{page.name} links to missing {target}"

@@ -126,3 +126,26 @@ def test_color_runs_match_whole_latin_words_and_any_cjk() -> None:
     assert text.color_runs("cat concat Cat", ["cat"], base, accent) == [
         ("cat", accent), (" concat ", base), ("Cat", accent)]  # fmt: skip
     assert text.color_runs("我爱北京", ["北京"], base, accent) == [("我爱", base), ("北京", accent)]
+
+
+KOREAN = "한국어는 띄어쓰기로 단어를 구분하기 때문에 줄은 공백에서만 바뀌어야 합니다"
+
+
+def test_wrap_korean_only_at_spaces() -> None:
+    face = fonts.choose_font(KOREAN)
+    font = ImageFont.truetype(str(face.path), 20, index=face.index)
+    for width in (110, 150, 200, 260):  # the longest word is 5 syllables, 100 px
+        lines = text.wrap(KOREAN, font, width)
+        assert len(lines) > 2
+        assert " ".join(lines) == KOREAN  # every break replaced a space
+        assert all(font.getlength(line) <= width for line in lines)
+
+
+def test_wrap_breaks_inside_a_korean_word_wider_than_the_line() -> None:
+    word = "가나다라마바사아자차카타파하"
+    face = fonts.choose_font(word)
+    font = ImageFont.truetype(str(face.path), 20, index=face.index)
+    lines = text.wrap(f"한 {word} 끝", font, 100)
+    assert lines[0] == "한" and lines[-1].endswith("끝")
+    assert "".join(lines[1:])[: len(word)] == word
+    assert all(font.getlength(line) <= 100 for line in lines)

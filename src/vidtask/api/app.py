@@ -12,9 +12,9 @@ from fastapi import FastAPI
 
 from vidtask import __version__, stores
 from vidtask.api import ark as ark_routes
+from vidtask.api import asset_uploads, events, files, native, newapi, ops, webhooks
 from vidtask.api import capcut as capcut_routes
 from vidtask.api import errors as api_errors
-from vidtask.api import events, files, native, newapi, ops, webhooks
 from vidtask.api import openai as openai_routes
 from vidtask.api import scenext as scenext_routes
 from vidtask.api.auth import Authenticator
@@ -168,10 +168,14 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app.state.vidtask = app_state
     app.state.dispatcher = dispatcher
     api_errors.install(app)
-    for module in (native, events, webhooks, newapi, files, ops):
+    for module in (native, events, webhooks, newapi, files, asset_uploads, ops):
         app.include_router(module.router)
     for dialect in (openai_routes, ark_routes, scenext_routes, capcut_routes):
         app.include_router(dialect.router)
     app.router.routes.append(mcp.route)  # streamable HTTP
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={asset_uploads.PATH: settings.max_asset_bytes},
+    )
     return app

@@ -27,7 +27,6 @@ __all__ = ["MAX_WAIT_S", "router", "wait_for_change"]
 router = APIRouter(tags=["events"])
 
 MAX_WAIT_S = 60.0
-HEARTBEAT_S = 15.0
 
 
 def _last_event_id(request: Request, name: str) -> int | None:
@@ -59,6 +58,7 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
     """One event per task version, then the stream closes after the terminal one.
     ``Last-Event-ID`` (or ``?after=``) is the last version seen."""
     app = state(request)
+    heartbeat = app.settings.sse_heartbeat_s
     owner = app.auth.owner(request)
     store = app.service.store
     app.service.get(owner, task_id)  # 404 for an unknown or another key's task
@@ -83,11 +83,11 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
                     after, previous = snapshot.version, snapshot.status
                     if snapshot.terminal:
                         return
-                await sub.wait(HEARTBEAT_S)
+                await sub.wait(heartbeat)
         finally:
             app.feed.unsubscribe(sub)
 
-    return EventSourceResponse(stream(), ping=HEARTBEAT_S, headers=_NO_BUFFERING)
+    return EventSourceResponse(stream(), ping=heartbeat, headers=_NO_BUFFERING)
 
 
 @router.get("/v1/events")
@@ -100,6 +100,7 @@ async def key_events(
     """Every change of every task of this API key, live. Event ids are event-log sequence
     numbers: resume with ``Last-Event-ID``, or replay what the log keeps with ``?after=0``."""
     app = state(request)
+    heartbeat = app.settings.sse_heartbeat_s
     owner = app.auth.owner(request)
     store = app.service.store
     resume = _last_event_id(request, "Last-Event-ID")
@@ -132,11 +133,11 @@ async def key_events(
                 if len(last_status) > 10_000:
                     last_status.clear()
                 if not changes:
-                    await sub.wait(HEARTBEAT_S)
+                    await sub.wait(heartbeat)
         finally:
             app.feed.unsubscribe(sub)
 
-    return EventSourceResponse(stream(), ping=HEARTBEAT_S, headers=_NO_BUFFERING)
+    return EventSourceResponse(stream(), ping=heartbeat, headers=_NO_BUFFERING)
 
 
 async def wait_for_change(request: Request, task: Task) -> Task:

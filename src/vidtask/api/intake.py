@@ -59,7 +59,7 @@ class Intake:
         """Parse ``body`` (with inline images already replaced by paths) and submit it.
 
         ``fields`` renames the service's field paths in errors to the dialect's own
-        (``webhook_url`` is Ark's ``callback_url``)."""
+        (``webhook_url`` is Ark's ``callback_url``; a name also renames the paths under it)."""
         spec = parse(
             body,
             router=self.app.service.router,
@@ -71,7 +71,7 @@ class Intake:
         try:
             task, created = await anyio.to_thread.run_sync(self.app.service.submit, owner, spec)
         except errors.InvalidRequest as exc:
-            renamed = (fields or {}).get(exc.param or "")
+            renamed = _renamed(exc.param, fields or {})
             if renamed is None or exc.param is None:
                 raise
             message = renamed + exc.message.removeprefix(exc.param)
@@ -79,6 +79,16 @@ class Intake:
         if created:
             self.app.metrics.submitted.labels(task.model).inc()
         return task
+
+
+def _renamed(param: str | None, fields: Mapping[str, str]) -> str | None:
+    """``param`` with its leading name (``input`` in ``input.tracks[0]``) renamed, if listed."""
+    if param is None:
+        return None
+    for name, renamed in fields.items():
+        if param == name or param.startswith((name + ".", name + "[")):
+            return renamed + param[len(name) :]
+    return None
 
 
 async def read_form_or_json(request: Request, intake: Intake, *, file_fields: set[str]) -> Any:

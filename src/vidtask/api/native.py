@@ -107,10 +107,24 @@ async def list_tasks(
     after: str | None = Query(None, description="Cursor: `next_cursor` of the previous page."),
     limit: int = Query(20, ge=1, le=100),
     order: str = Query("desc", pattern="^(asc|desc)$"),
+    id_prefix: str | None = Query(
+        None,
+        pattern="^[A-Za-z0-9_-]{1,64}$",
+        description="Only tasks whose id starts with this (1-64 of `A-Z a-z 0-9 _ -`).",
+    ),
 ) -> JSONResponse:
     app = state(request)
     owner = app.auth.owner(request)
-    query = TaskFilter(tuple(status), model, created_after, created_before, after, limit, order)
+    query = TaskFilter(
+        tuple(status),
+        model,
+        created_after,
+        created_before,
+        after,
+        limit,
+        order,
+        id_prefix=id_prefix,
+    )
     page = app.service.list_tasks(owner, query)
     return JSONResponse(
         {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from vidtask.api.dialects import newapi
-from vidtask.api.native import TASK_ID_PARAM, submit, task_response
+from vidtask.api.errors import read_json
+from vidtask.api.intake import Intake
+from vidtask.api.native import TASK_ID_PARAM, task_response
 from vidtask.api.state import state
 
 __all__ = ["router"]
@@ -22,7 +24,12 @@ _CREATE_SCHEMA = {
 
 @router.post("/v1/video/generations", openapi_extra=_CREATE_SCHEMA)
 async def create_generation(request: Request) -> Response:
-    task, _ = await submit(request, newapi.parse_create)
+    app = state(request)
+    owner = app.auth.owner(request)
+    body = await read_json(request)
+    # A timeline's field paths are under `timeline` here, not the native `input`.
+    fields = {"input": "timeline"} if isinstance(body, dict) and "timeline" in body else None
+    task = await Intake(app, request).submit(owner, body, newapi.parse_create, fields=fields)
     return task_response(request, task, newapi.view)
 
 

@@ -70,7 +70,13 @@ def checked(response: httpx.Response) -> httpx.Response:
     raise problem
 
 
-def parse_event(sse: ServerSentEvent) -> TaskEvent:
+def parse_event(sse: ServerSentEvent) -> TaskEvent | None:
+    """The task event ``sse`` carries, or None for a heartbeat.
+
+    httpx-sse hands a ``: ping`` comment and its blank line over as an event with empty data
+    (the last event id still set, as the SSE spec says), so an empty ``data`` is not a task."""
+    if not sse.data:
+        return None
     return TaskEvent(id=int(sse.id), type=sse.event, task=Task.model_validate_json(sse.data))
 
 

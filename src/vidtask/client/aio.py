@@ -12,6 +12,7 @@ import httpx
 from httpx_sse import aconnect_sse
 
 from vidtask.client import _common as common
+from vidtask.client.local_files import local_files, with_sources
 from vidtask.client.models import Delivery, Task, TaskEvent, WebhookEndpoint
 
 __all__ = ["AsyncClient"]
@@ -60,7 +61,16 @@ class AsyncClient:
         priority: int = 0,
         webhook_url: str | None = None,
         idempotency_key: str | None = None,
+        files_from: Path | None = None,
     ) -> Task:
+        """Create a task. With ``files_from``, local files the input names (relative to that
+        folder, or absolute) are uploaded first and the input names the uploaded copies."""
+        if files_from is not None:
+            uploaded = {
+                name: await self.upload(path)
+                for name, path in local_files(input, files_from).items()
+            }
+            input = with_sources(input, lambda name: uploaded.get(name, name))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = common.clean(
             {"model": model, "input": input, "priority": priority, "webhook_url": webhook_url}
@@ -79,10 +89,18 @@ class AsyncClient:
         model: str | None = None,
         order: str = "desc",
         page_size: int = 20,
+        id_prefix: str | None = None,
     ) -> AsyncIterator[Task]:
-        """Every matching task, fetching pages as you iterate."""
+        """Every matching task, fetching pages as you iterate. ``id_prefix`` keeps the tasks
+        whose id starts with it (1-64 of ``A-Z a-z 0-9 _ -``)."""
         params = common.clean(
-            {"status": status, "model": model, "order": order, "limit": page_size}
+            {
+                "status": status,
+                "model": model,
+                "order": order,
+                "limit": page_size,
+                "id_prefix": id_prefix,
+            }
         )
         async for item in self._pages("/v1/tasks", params):
             yield Task.model_validate(item)
@@ -92,6 +110,13 @@ class AsyncClient:
 
     async def delete(self, task_id: str) -> None:
         await self._json("DELETE", f"/v1/tasks/{task_id}")
+
+    async def upload(self, path: Path) -> str:
+        """Send a local file to the server; returns the name to use as a ``src``."""
+        body = await self._json(
+            "POST", "/v1/uploads", params={"filename": path.name}, content=_chunks(path)
+        )
+        return str(body["path"])
 
     # --- following tasks ------------------------------------------------------------------
     async def events(
@@ -115,7 +140,9 @@ class AsyncClient:
                 await source.response.aread()
                 common.checked(source.response)
             async for sse in source.aiter_sse():
-                yield common.parse_event(sse)
+                event = common.parse_event(sse)
+                if event is not None:
+                    yield event
 
     async def wait(
         self,
@@ -160,7 +187,10 @@ class AsyncClient:
                         raise common.Unsupported
                     source.response.raise_for_status()
                     async for sse in source.aiter_sse():
-                        task = common.parse_event(sse).task
+                        event = common.parse_event(sse)
+                        if event is None:
+                            continue
+                        task = event.task
                         notify(task)
                         if task.terminal:
                             return task
@@ -294,3 +324,10 @@ class AsyncClient:
         response = common.checked(await self._http.request(method, path, **kwargs))
         data: dict[str, Any] = response.json()
         return data
+
+
+async def _chunks(path: Path, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """The file's bytes, read off the event loop a chunk at a time."""
+    with path.open("rb") as file:
+        while chunk := await asyncio.to_thread(file.read, size):
+            yield chunk

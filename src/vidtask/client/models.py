@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 __all__ = ["Delivery", "Preview", "Task", "TaskError", "TaskEvent", "TaskResult", "WebhookEndpoint"]
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+def _iso(when: datetime) -> str:
+    """The server's own format, ``2024-09-24T10:30:00.000Z``, so a dump matches the API."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(_iso, when_used="json")]
 
 
 class _Model(BaseModel):
@@ -46,13 +54,15 @@ class Task(_Model):
     attempt: int = 0
     cancel_requested: bool = False
     previews: list[Preview] = Field(default_factory=list)
+    #: How the task was served, e.g. that ``sora-2`` is a local title-card model here.
+    warnings: list[str] = Field(default_factory=list)
     result: TaskResult | None = None
     error: TaskError | None = None
     webhook_url: str | None = None
-    created_at: datetime
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    updated_at: datetime
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    completed_at: Timestamp | None = None
+    updated_at: Timestamp
 
     @property
     def terminal(self) -> bool:
@@ -73,7 +83,7 @@ class WebhookEndpoint(_Model):
     url: str
     events: list[str]
     description: str = ""
-    created_at: datetime
+    created_at: Timestamp
     #: Only in the answers to create and get.
     secret: str | None = None
 
@@ -87,8 +97,8 @@ class Delivery(_Model):
     status: str
     attempts: int
     last_error: str | None = None
-    created_at: datetime
-    next_attempt_at: datetime | None = None
-    delivered_at: datetime | None = None
+    created_at: Timestamp
+    next_attempt_at: Timestamp | None = None
+    delivered_at: Timestamp | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     attempt_log: list[dict[str, Any]] | None = None

@@ -11,6 +11,7 @@ import httpx
 from httpx_sse import connect_sse
 
 from vidtask.client import _common as common
+from vidtask.client.local_files import local_files, with_sources
 from vidtask.client.models import Delivery, Task, TaskEvent, WebhookEndpoint
 
 __all__ = ["Client"]
@@ -60,7 +61,15 @@ class Client:
         priority: int = 0,
         webhook_url: str | None = None,
         idempotency_key: str | None = None,
+        files_from: Path | None = None,
     ) -> Task:
+        """Create a task. With ``files_from``, local files the input names (relative to that
+        folder, or absolute) are uploaded first and the input names the uploaded copies."""
+        if files_from is not None:
+            uploaded = {
+                name: self.upload(path) for name, path in local_files(input, files_from).items()
+            }
+            input = with_sources(input, lambda name: uploaded.get(name, name))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = common.clean(
             {"model": model, "input": input, "priority": priority, "webhook_url": webhook_url}
@@ -77,10 +86,18 @@ class Client:
         model: str | None = None,
         order: str = "desc",
         page_size: int = 20,
+        id_prefix: str | None = None,
     ) -> Iterator[Task]:
-        """Every matching task, fetching pages as you iterate."""
+        """Every matching task, fetching pages as you iterate. ``id_prefix`` keeps the tasks
+        whose id starts with it (1-64 of ``A-Z a-z 0-9 _ -``)."""
         params = common.clean(
-            {"status": status, "model": model, "order": order, "limit": page_size}
+            {
+                "status": status,
+                "model": model,
+                "order": order,
+                "limit": page_size,
+                "id_prefix": id_prefix,
+            }
         )
         yield from (Task.model_validate(t) for t in self._pages("/v1/tasks", params))
 
@@ -89,6 +106,12 @@ class Client:
 
     def delete(self, task_id: str) -> None:
         self._json("DELETE", f"/v1/tasks/{task_id}")
+
+    def upload(self, path: Path) -> str:
+        """Send a local file to the server; returns the name to use as a ``src``."""
+        with path.open("rb") as file:  # streamed, not read into memory
+            body = self._json("POST", "/v1/uploads", params={"filename": path.name}, content=file)
+        return str(body["path"])
 
     # --- following tasks ------------------------------------------------------------------
     def events(
@@ -112,7 +135,9 @@ class Client:
                 source.response.read()
                 common.checked(source.response)
             for sse in source.iter_sse():
-                yield common.parse_event(sse)
+                event = common.parse_event(sse)
+                if event is not None:
+                    yield event
 
     def wait(
         self,
@@ -157,7 +182,10 @@ class Client:
                         raise common.Unsupported
                     source.response.raise_for_status()
                     for sse in source.iter_sse():
-                        task = common.parse_event(sse).task
+                        event = common.parse_event(sse)
+                        if event is None:
+                            continue
+                        task = event.task
                         notify(task)
                         if task.terminal:
                             return task

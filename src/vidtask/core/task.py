@@ -132,6 +132,14 @@ class Task:
         return self.status in TERMINAL
 
     @property
+    def warnings(self) -> list[str]:
+        """What the client should know about how the task was served (set at submission, e.g.
+        that ``sora-2`` is a local title-card model here), then the renderer's own."""
+        if self.result is not None:  # the worker put the submit-time ones first in the result
+            return [str(w) for w in self.result.get("warnings", [])]
+        return [str(w) for w in self.external_ref.get("warnings", [])]
+
+    @property
     def eta_seconds(self) -> float | None:
         """Seconds left, estimated from the progress rate as of the last update (so it is
         stable for a given version); None until there is a rate to go by."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -53,7 +54,19 @@ def reason(error: Any) -> str:
 def invalid_request(
     exc: ValidationError, prefix: str = "", *, tags: Collection[str] = ()
 ) -> errors.InvalidRequest:
-    """The first error, as ``<path>: <reason>``."""
-    first = exc.errors(include_url=False)[0]
+    """The first error, as ``<path>: <reason>``. A required field that is missing beside an
+    unknown one is most likely misspelt: the unknown field is named, with the likely fix."""
+    found = exc.errors(include_url=False)
+    first = found[0]
+    hint = ""
+    if first["type"] == "missing":
+        parent = tuple(first["loc"][:-1])
+        missing = [str(e["loc"][-1]) for e in found if e["type"] == "missing"]
+        for error in found:
+            if error["type"] == "extra_forbidden" and tuple(error["loc"][:-1]) == parent:
+                first = error
+                close = difflib.get_close_matches(str(error["loc"][-1]), missing, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                break
     path = field_path(first["loc"], prefix, tags=tags) or prefix or "body"
-    return errors.InvalidRequest(f"{path}: {reason(first)}", param=path)
+    return errors.InvalidRequest(f"{path}: {reason(first)}{hint}", param=path)

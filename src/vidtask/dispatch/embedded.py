@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 from vidtask.core import errors
@@ -32,10 +33,12 @@ from vidtask.render.parentdeath import die_with_parent
 from vidtask.settings import Settings
 from vidtask.store.base import TaskStore
 
-__all__ = ["EmbeddedDispatcher"]
+__all__ = ["EmbeddedDispatcher", "running_server", "server_running"]
 
 log = logging.getLogger(__name__)
 
+#: Held (flock) by the server that runs the workers of a data directory; holds its pid.
+LOCK_FILE = "server.lock"
 MONITOR_INTERVAL_S = 0.2
 SWEEP_INTERVAL_S = 1.0
 
@@ -87,16 +90,15 @@ class EmbeddedDispatcher:
 
     # --- internals -----------------------------------------------------------------------
     def _take_lock(self) -> None:
-        path = self.settings.data_dir / "server.lock"
+        path = self.settings.data_dir / LOCK_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        lock_file = path.open("w")
+        lock_file = path.open("a")
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock_file.close()
-            raise errors.Conflict(
-                f"another vidtask server is already running on {self.settings.data_dir}"
-            ) from None
+            raise server_running(self.settings.data_dir, running_server(self.settings.data_dir))
+        lock_file.truncate(0)
         lock_file.write(str(os.getpid()))
         lock_file.flush()
         self._lock_file = lock_file
@@ -167,6 +169,30 @@ class EmbeddedDispatcher:
         proc.stdin.write(self.settings.model_dump_json().encode())
         proc.stdin.close()
         self._procs[worker_id] = proc
+
+
+def running_server(data_dir: Path) -> int | None:
+    """The pid of the vidtask server holding ``data_dir`` (0 if it did not say), else None."""
+    path = data_dir / LOCK_FILE
+    try:
+        with path.open("r") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = probe.read().strip()
+                return int(text) if text.isdigit() else 0
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def server_running(data_dir: Path, pid: int | None) -> errors.Conflict:
+    """The error for a second server on one data directory."""
+    holder = f" (pid {pid})" if pid else ""
+    return errors.Conflict(
+        f"another vidtask server is running on {data_dir}{holder}; stop it, or give this one "
+        "its own VIDTASK_DATA_DIR"
+    )
 
 
 def _signal(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

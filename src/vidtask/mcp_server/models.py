@@ -68,6 +68,10 @@ class Video(BaseModel):
         None, description="Path of the video on this machine (vidtask mcp on the local store)."
     )
     previews: list[Frame] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Tell the user these, e.g. that the model is a local title-card stand-in.",
+    )
     error: TaskFailure | None = None
     created_at: datetime
     completed_at: datetime | None = None
@@ -134,6 +138,7 @@ def video(task: client_models.Task, video_file: str | None = None) -> Video:
         cover_url=None if result is None else result.cover_url,
         video_file=video_file,
         previews=[Frame(id=p.id, url=p.url) for p in task.previews],
+        warnings=task.warnings,
         error=None
         if task.error is None
         else TaskFailure(code=task.error.code, message=task.error.message),

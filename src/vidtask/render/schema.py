@@ -62,16 +62,21 @@ COLOR_NAMES: dict[str, str] = {
     "purple": "#800080",
     "transparent": "#00000000",
 }
-_HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+_HEX = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})")
 
 
 def _color(value: str) -> str:
+    """A colour name or hex colour as "#rrggbb[aa]"; "#rgb[a]" doubles each digit, as in CSS."""
     name = value.strip().lower()
     if name in COLOR_NAMES:
         return COLOR_NAMES[name]
     if not _HEX.fullmatch(name):
         names = ", ".join(sorted(COLOR_NAMES))
-        raise ValueError(f"{value!r} is not a colour: use #rrggbb, #rrggbbaa or one of {names}")
+        raise ValueError(
+            f"{value!r} is not a colour: use #rgb, #rgba, #rrggbb, #rrggbbaa or one of {names}"
+        )
+    if len(name) <= 5:
+        return "#" + "".join(digit * 2 for digit in name[1:])
     return name
 
 

@@ -1,7 +1,8 @@
 """Draw a text clip into a transparent PNG with Pillow; FFmpeg only overlays the image.
 
-Latin text wraps at spaces, CJK (wide) characters wrap anywhere, closing punctuation never
-starts a line, and a word wider than the line is broken per character. Styles: colour, bold,
+Latin and Korean text wraps at spaces, Chinese and Japanese (other wide) characters wrap
+anywhere, closing punctuation never starts a line, and a word wider than the line is broken per
+character. Styles: colour, bold,
 outline (stroke), soft drop shadow, a box with padding and rounded corners, alignment, letter
 and line spacing, and highlighted words in another colour. Pixel sizes are given for the
 requested output size and multiplied by ``scale`` (the clip's scale times the render scale).
@@ -39,11 +40,26 @@ def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+#: Hangul jamo, compatibility jamo, jamo extended A, syllables and jamo extended B.
+_HANGUL = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xAC00, 0xD7FF))
+
+
+def _breaks_anywhere(ch: str) -> bool:
+    """Wide characters, except Hangul: Korean separates its words with spaces."""
+    code = ord(ch)
+    return _is_wide(ch) and not any(low <= code <= high for low, high in _HANGUL)
+
+
 def _tokens(paragraph: str) -> list[str]:
     tokens: list[str] = []
     for ch in paragraph:
         last = tokens[-1][-1] if tokens else ""
-        if not _is_wide(ch) and last and not _is_wide(last) and last.isspace() == ch.isspace():
+        if (
+            last
+            and not _breaks_anywhere(ch)
+            and not _breaks_anywhere(last)
+            and last.isspace() == ch.isspace()
+        ):
             tokens[-1] += ch
         else:
             tokens.append(ch)

@@ -40,6 +40,8 @@ class TaskFilter:
     #: Only tasks whose error has this code / tasks whose error (if any) has another code.
     error_code: str | None = None
     not_error_code: str | None = None
+    #: Only tasks whose id starts with this (case-sensitive; ``%`` and ``_`` are literal).
+    id_prefix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,21 @@ class TaskStore(Protocol):
 
     def counts(self) -> dict[str, int]:
         """Number of tasks per status, for metrics."""
+        ...
+
+    def count_owned(self, owner: str) -> int:
+        """How many tasks ``owner`` has, in any status."""
+        ...
+
+    def adopt(self, from_owner: str, to_owner: str) -> int:
+        """Give everything ``from_owner`` owns to ``to_owner`` in one transaction: its tasks,
+        their event-log rows, its webhook endpoints and deliveries and its drafts. Returns the
+        number of tasks moved (0 when the two are the same owner).
+
+        Task versions are unchanged, so no task event is written and no webhook fires.
+        Idempotency keys are unique per owner: a moved task whose key ``to_owner`` already uses
+        loses its key (it is cleared, and a retry with that key finds ``to_owner``'s task)
+        instead of failing the whole adoption."""
         ...
 
     # --- worker side (fenced) -----------------------------------------------------------

@@ -121,7 +121,11 @@ class PostgresStore:
             if found is None or (owner is not None and found["owner"] != owner):
                 return None
             cached = self._recent.get(task_id)
-            if cached is not None and cached.version == found["version"]:
+            if (
+                cached is not None
+                and cached.version == found["version"]
+                and cached.owner == found["owner"]  # adopt() changes it, not the version
+            ):
                 return cached
             task = self._one(conn, "SELECT * FROM tasks WHERE id = %s", (task_id,))
         if task is not None:
@@ -196,6 +200,35 @@ class PostgresStore:
             found = conn.execute("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status")
             by_status = {r["status"]: int(r["n"]) for r in found}
         return {s.value: by_status.get(s.value, 0) for s in Status}
+
+    def count_owned(self, owner: str) -> int:
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) AS n FROM tasks WHERE owner = %s", (owner,)
+            ).fetchone()
+        return int(row["n"]) if row else 0
+
+    def adopt(self, from_owner: str, to_owner: str) -> int:
+        if from_owner == to_owner:
+            return 0
+        # Neither UPDATE sets ``version``, so the event trigger (0001) does not fire. The
+        # event-log lock is taken all the same: the event rows of a concurrent versioned write
+        # land wholly before or after the move, and row locks come after it as everywhere.
+        with self.transaction(versioned=True) as conn:
+            conn.execute(
+                "UPDATE tasks SET idempotency_key = NULL WHERE owner = %s AND idempotency_key IN"
+                " (SELECT idempotency_key FROM tasks WHERE owner = %s"
+                "  AND idempotency_key IS NOT NULL)",
+                (from_owner, to_owner),
+            )
+            moved = conn.execute(
+                "UPDATE tasks SET owner = %s WHERE owner = %s", (to_owner, from_owner)
+            ).rowcount
+            for table in _OWNED_TABLES:
+                conn.execute(
+                    f"UPDATE {table} SET owner = %s WHERE owner = %s", (to_owner, from_owner)
+                )
+        return moved
 
     # --- worker side --------------------------------------------------------------------
     def claim(
@@ -477,6 +510,8 @@ class PostgresStore:
 
 
 _RECENT_MAX = 10_000
+#: The tables besides ``tasks`` whose rows belong to an owner (what ``adopt`` moves).
+_OWNED_TABLES = ("task_events", "webhook_endpoints", "webhook_deliveries", "drafts")
 _FENCED = "id = %s AND lease_owner = %s AND attempt = %s AND status = 'in_progress'"
 _CANCELLED_ERROR = {"code": "cancelled", "message": "the task was cancelled"}
 _LOST_ERROR = {"code": "worker_lost", "message": "the worker running this task died"}
@@ -519,7 +554,17 @@ def _filter(owner: str, query: TaskFilter) -> tuple[list[str], list[Any]]:
     if query.not_error_code is not None:
         where.append("COALESCE(error->>'code', '') <> %s")
         args.append(query.not_error_code)
+    if query.id_prefix:
+        # Served by tasks_owner_id (0003, text_pattern_ops): LIKE compares byte-wise, and the
+        # prefix's own ``%``, ``_`` and ``\`` are escaped so they match only themselves.
+        where.append("id LIKE %s")
+        args.append(_like_escape(query.id_prefix) + "%")
     return where, args
+
+
+def _like_escape(text: str) -> str:
+    """``text`` as a literal LIKE pattern (backslash is LIKE's default escape character)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _fence_args(fence: Fence) -> tuple[str, str, int]:

@@ -94,8 +94,8 @@ class SQLiteStore:
         if found is None or (owner is not None and found[1] != owner):
             return None
         cached = self._recent.get(task_id)
-        if cached is not None and cached.version == found[0]:
-            return cached
+        if cached is not None and cached.version == found[0] and cached.owner == found[1]:
+            return cached  # (adopt() changes the owner, not the version)
         row = conn.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
         if row is None:
             return None
@@ -166,6 +166,30 @@ class SQLiteStore:
         rows = self._conn().execute("SELECT status, COUNT(*) FROM tasks GROUP BY status")
         found = {status: count for status, count in rows}
         return {s.value: int(found.get(s.value, 0)) for s in Status}
+
+    def count_owned(self, owner: str) -> int:
+        row = self._conn().execute("SELECT COUNT(*) FROM tasks WHERE owner = ?", (owner,))
+        return int(row.fetchone()[0])
+
+    def adopt(self, from_owner: str, to_owner: str) -> int:
+        if from_owner == to_owner:
+            return 0
+        with self._write() as conn:
+            # Neither statement sets ``version``, so the event trigger (0002) stays quiet.
+            conn.execute(
+                "UPDATE tasks SET idempotency_key = NULL WHERE owner = ? AND idempotency_key IN"
+                " (SELECT idempotency_key FROM tasks WHERE owner = ?"
+                "  AND idempotency_key IS NOT NULL)",
+                (from_owner, to_owner),
+            )
+            moved = conn.execute(
+                "UPDATE tasks SET owner = ? WHERE owner = ?", (to_owner, from_owner)
+            ).rowcount
+            for table in _OWNED_TABLES:
+                conn.execute(
+                    f"UPDATE {table} SET owner = ? WHERE owner = ?", (to_owner, from_owner)
+                )
+        return moved
 
     # --- worker side --------------------------------------------------------------------
     def claim(
@@ -395,6 +419,8 @@ class SQLiteStore:
 
 
 _RECENT_MAX = 10_000
+#: The tables besides ``tasks`` whose rows belong to an owner (what ``adopt`` moves).
+_OWNED_TABLES = ("task_events", "webhook_endpoints", "webhook_deliveries", "drafts")
 _FENCED = "id = ? AND lease_owner = ? AND attempt = ? AND status = 'in_progress'"
 _CANCELLED_ERROR = json.dumps({"code": "cancelled", "message": "the task was cancelled"})
 _EXPIRED_ERROR = json.dumps(
@@ -430,7 +456,29 @@ def _filter(owner: str, query: TaskFilter) -> tuple[list[str], list[str | float]
     if query.not_error_code is not None:
         where.append("COALESCE(json_extract(error, '$.code'), '') <> ?")
         args.append(query.not_error_code)
+    if query.id_prefix:
+        # A range over the index tasks_owner_id (0007). ``id`` compares byte-wise (BINARY),
+        # and UTF-8 byte order is code point order, so these bounds hold exactly the ids that
+        # start with the prefix (LIKE would ignore case; GLOB would need escaping).
+        where.append("id >= ?")
+        args.append(query.id_prefix)
+        upper = _prefix_upper_bound(query.id_prefix)
+        if upper is not None:
+            where.append("id < ?")
+            args.append(upper)
     return where, args
+
+
+def _prefix_upper_bound(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (in code point order),
+    or None when there is none (a prefix of only U+10FFFF characters)."""
+    stem = prefix.rstrip(chr(0x10FFFF))
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters (not valid in UTF-8)
+        following = 0xE000
+    return stem[:-1] + chr(following)
 
 
 def _fence_args(fence: Fence) -> tuple[str, str, int]:

@@ -13,10 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from vidtask.api.dialects.newapi import text_card_timeline
 from vidtask.core import errors
 
-__all__ = ["Generation", "Quality", "model_input", "timeline_in_text"]
+__all__ = ["Generation", "Quality", "model_input", "text_card_timeline", "timeline_in_text"]
 
 Quality = Literal["draft", "standard", "high"]
 
@@ -70,6 +69,40 @@ def model_input(model: str, request: Generation, *, param: str = "model") -> dic
         f"{param}: model {model!r} does not take prompt requests; use slides or timeline",
         param=param,
     )
+
+
+def text_card_timeline(
+    text: str, *, width: int, height: int, fps: int, duration: float
+) -> dict[str, Any]:
+    """A plain, readable video of a text prompt: the text centred on a dark card."""
+    size = max(24, min(width, height) // 12)
+    fade = min(0.5, duration / 4)
+    return {
+        "output": {"width": width - width % 2, "height": height - height % 2, "fps": fps},
+        "tracks": [
+            {
+                "clips": [
+                    {"asset": {"type": "color", "color": "#101828"}, "start": 0, "length": duration}
+                ]
+            },
+            {
+                "clips": [
+                    {
+                        "asset": {
+                            "type": "text",
+                            "text": text,
+                            "font_size": size,
+                            "max_width": 0.8,
+                        },
+                        "start": 0,
+                        "length": duration,
+                        "fade_in": fade,
+                        "fade_out": fade,
+                    }
+                ]
+            },
+        ],
+    }
 
 
 def timeline_in_text(text: str | None) -> dict[str, Any] | None:

@@ -47,7 +47,7 @@ def view(task: Task, links: Links) -> dict[str, Any]:
             "cover_url": links.cover_url,
             "format": task.result.get("format"),
             "metadata": task.result.get("metadata", {}),
-            "warnings": task.result.get("warnings", []),
+            "warnings": task.warnings,
         }
     return {
         "id": task.id,
@@ -62,6 +62,7 @@ def view(task: Task, links: Links) -> dict[str, Any]:
         "version": task.version,
         "cancel_requested": task.cancel_requested,
         "previews": list(links.previews),
+        "warnings": task.warnings,
         "result": result,
         "error": task.error,
         "webhook_url": task.webhook_url,

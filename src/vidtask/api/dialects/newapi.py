@@ -1,105 +1,78 @@
 """New API's ``/v1/video/generations`` dialect (seed 003).
 
-Create takes ``model`` plus a ``prompt`` or a ``timeline``. A prompt that is a JSON timeline is
-rendered as one; any other prompt becomes a title card video of that text.
+Create takes ``model`` plus a ``prompt`` or a ``timeline``; the model name is routed like every
+other dialect's (``sora-2`` is an alias of ``slides``). For ``timeline``, a prompt that is a JSON
+timeline is rendered as one and any other prompt becomes a title card video of that text.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vidtask.api.dialects.generation import Generation, model_input
 from vidtask.core import errors, status, validation
+from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
 
-__all__ = ["CreateGeneration", "error_view", "parse_create", "text_card_timeline", "view"]
+__all__ = ["CreateGeneration", "error_view", "parse_create", "view"]
 
 
 class CreateGeneration(BaseModel):
     model_config = ConfigDict(extra="ignore")  # relays forward provider-specific extras
 
-    model: str = Field("timeline", description="Model name; `timeline` renders with FFmpeg.")
+    model: str = Field(
+        "timeline",
+        description="Model name or alias (see GET /v1/models); `timeline` renders a timeline "
+        "with FFmpeg, `slides` turns a prompt into title cards.",
+    )
     prompt: str | None = Field(None, max_length=20_000)
-    timeline: dict[str, Any] | None = None
-    duration: float = Field(5.0, gt=0, le=60, description="Seconds, for a text prompt.")
+    timeline: dict[str, Any] | None = Field(None, description="A timeline (model `timeline`).")
+    duration: float | None = Field(
+        None, gt=0, le=60, description="Seconds, for a prompt (default: 5, or the text's length)."
+    )
     width: int = Field(1280, ge=16, le=4096)
     height: int = Field(720, ge=16, le=4096)
     fps: int = Field(30, ge=1, le=60)
 
 
-def text_card_timeline(
-    text: str, *, width: int, height: int, fps: int, duration: float
-) -> dict[str, Any]:
-    """A plain, readable video of a text prompt: the text centred on a dark card."""
-    size = max(24, min(width, height) // 12)
-    fade = min(0.5, duration / 4)
-    return {
-        "output": {"width": width - width % 2, "height": height - height % 2, "fps": fps},
-        "tracks": [
-            {
-                "clips": [
-                    {"asset": {"type": "color", "color": "#101828"}, "start": 0, "length": duration}
-                ]
-            },
-            {
-                "clips": [
-                    {
-                        "asset": {
-                            "type": "text",
-                            "text": text,
-                            "font_size": size,
-                            "max_width": 0.8,
-                        },
-                        "start": 0,
-                        "length": duration,
-                        "fade_in": fade,
-                        "fade_out": fade,
-                    }
-                ]
-            },
-        ],
-    }
-
-
-def parse_create(body: Any, *, idempotency_key: str | None, body_hash: str) -> TaskSpec:
+def parse_create(
+    body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
+) -> TaskSpec:
     try:
         request = CreateGeneration.model_validate(body)
     except ValidationError as exc:
         raise validation.invalid_request(exc) from exc
-    timeline = request.timeline
-    if timeline is None and request.prompt is not None:
-        timeline = _timeline_in_prompt(request.prompt)
-        if timeline is None:
-            timeline = text_card_timeline(
-                request.prompt,
-                width=request.width,
-                height=request.height,
-                fps=request.fps,
-                duration=request.duration,
+    model = router.resolve(request.model)
+    if request.timeline is not None:
+        if model != "timeline":
+            raise errors.InvalidRequest(
+                f"timeline: model {request.model!r} takes a prompt, not a timeline; send the "
+                "timeline with model `timeline`",
+                param="timeline",
             )
-    if timeline is None:
+        data = request.timeline
+    elif request.prompt is not None:
+        generation = Generation(
+            prompt=request.prompt,
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            seconds=request.duration,
+        )
+        data = model_input(model, generation)
+    else:
         raise errors.InvalidRequest(
             "prompt: either `prompt` or `timeline` is required", param="prompt"
         )
     return TaskSpec(
-        model=request.model,
-        input=timeline,
+        model=model,
+        input=data,
         idempotency_key=idempotency_key,
         request_hash=body_hash,
+        external_ref={"requested_model": request.model},
     )
-
-
-def _timeline_in_prompt(prompt: str) -> dict[str, Any] | None:
-    text = prompt.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) and "tracks" in value else None
 
 
 def view(task: Task, links: Links) -> dict[str, Any]:
@@ -117,6 +90,8 @@ def view(task: Task, links: Links) -> dict[str, Any]:
             "seed": metadata.get("seed"),
         },
     }
+    if task.warnings:  # not in seed 003's schema, which leaves room for more fields
+        body["warnings"] = task.warnings
     if task.error is not None:
         body["error"] = {
             "code": status.error_number(task.error["code"]),
