@@ -21,6 +21,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from rich import box
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
@@ -295,16 +296,19 @@ def list_cmd(
     if as_json:
         console.print_json(data=[t.model_dump(mode="json") for t in tasks])
         return
-    table = Table(_id_column(tasks), "model", "status", "stage", "progress", "created")
+    table = Table(
+        _id_column(tasks),
+        Column("model", no_wrap=True),
+        Column("status", no_wrap=True),
+        "stage",
+        Column("created", no_wrap=True),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for task in tasks:
-        table.add_row(
-            task.id,
-            task.model,
-            task.status,
-            task.stage,
-            f"{task.progress:.0f}%",
-            task.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-        )
+        state = task.status if task.terminal else f"{task.status} {task.progress:.0f}%"
+        created = task.created_at.astimezone().strftime("%m-%d %H:%M")
+        table.add_row(task.id, task.model, state, task.stage, created)
     console.print(table)
 
 
@@ -658,10 +662,11 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except (ValidationError, SettingsError) as exc:  # VIDTASK_* settings
-        err.print(
-            f"[red]error:[/red] {escape(describe_settings_error(exc))}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        sys.exit(2)
+    except (ValidationError, SettingsError) as exc:
+        if isinstance(exc, ValidationError) and exc.title != Settings.__name__:
+            message = f"the server's answer was not understood ({exc.errors()[0]['msg']})"
+            code = 1
+        else:
+            message, code = describe_settings_error(exc), 2  # VIDTASK_* settings
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+        sys.exit(code)

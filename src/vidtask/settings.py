@@ -114,9 +114,9 @@ class Settings(BaseSettings):
     sse_heartbeat_s: float = Field(
         15.0,
         gt=0,
-        le=300,
+        le=25,  # below the SDK's 30 s read timeout, so a quiet stream never times out
         description="Seconds between SSE heartbeat comments, which keep proxies from closing "
-        "an idle stream.",
+        "an idle stream (at most 25).",
     )
     webhook_timeout_s: float = Field(10.0, gt=0, description="Time limit for one webhook POST.")
     webhook_retry_base_s: float = Field(
