@@ -499,11 +499,17 @@ def keys_list() -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
-    """Revoke an API key (takes effect within seconds)."""
+    """Revoke an API key (takes effect within seconds, open event streams included)."""
     store = _local_store()
     if not store.revoke_key(key_id, time.time()):
         _fail(errors.NotFound(f"no active key {key_id}"))
     console.print(f"revoked {key_id}")
+    if not store.has_active_keys():
+        err.print(
+            "No active key is left: running servers keep refusing requests without a key. "
+            "A server started now serves anonymously, and only on loopback.",
+            highlight=False,
+        )
 
 
 def _local_store() -> TaskStore:

@@ -72,21 +72,26 @@ def test_two_keys_over_http_see_only_their_own_videos(live: Live) -> None:
 
 @pytest.mark.slow
 def test_missing_placeholder_and_wrong_keys_are_refused_over_http(live: Live) -> None:
-    async def refusal(headers: dict[str, str]) -> str:
-        async with http_client(live.url, headers) as client:
-            result = await client.call_tool("list_videos", {})
-            assert result.is_error
-            return text(result)
+    """Every request, tools/list and initialize included, needs a key on a keyed server."""
 
-    async def main() -> None:
-        missing = await refusal({})
-        assert missing.startswith("unauthorized: ") and "Authorization: Bearer" in missing
-        placeholder = await refusal({"Authorization": "Bearer YOUR_API_KEY"})
-        assert "placeholder YOUR_API_KEY" in placeholder
-        assert "placeholder" in await refusal({"X-API-Key": "YOUR_API_KEY"})
-        assert "not valid" in await refusal({"Authorization": "Bearer vtk_wrong"})
+    def refusal(headers: dict[str, str]) -> str:
+        for body in (INITIALIZE, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}):
+            answer = httpx.post(f"{live.url}/mcp", json=body, headers={**ACCEPT, **headers})
+            assert answer.status_code == 401, answer.text
+            assert answer.headers["www-authenticate"] == "Bearer"
+        return str(answer.json()["error"]["message"])
 
-    anyio.run(main)
+    missing = refusal({})
+    assert "Authorization: Bearer" in missing
+    assert "placeholder YOUR_API_KEY" in refusal({"Authorization": "Bearer YOUR_API_KEY"})
+    assert "placeholder" in refusal({"X-API-Key": "YOUR_API_KEY"})
+    assert "not valid" in refusal({"Authorization": "Bearer vtk_wrong"})
+
+    async def listed() -> list[str]:
+        async with http_client(live.url, {"Authorization": f"Bearer {live.alice}"}) as client:
+            return [tool.name for tool in (await client.list_tools()).tools]
+
+    assert "generate_video" in anyio.run(listed)
 
 
 def mcp_client(tmp_path: Path, **settings: object) -> TestClient:

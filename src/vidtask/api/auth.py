@@ -1,7 +1,8 @@
 """API keys: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, stored as SHA-256 hashes.
 
-With no active key, requests are anonymous; the server refuses to bind to a non-loopback
-address in that case (see `vidtask.api.app.check_bind`).
+Anonymous access is decided once, when the server starts: only with no active key (and then
+only on loopback, see `vidtask.api.app.check_bind`). Creating a key later narrows it (requests
+then need a key, within seconds); revoking keys never widens it again until a restart.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class Authenticator:
         self.store = store
         self.clock = clock
         self._keys: dict[str, tuple[str | None, float]] = {}
-        self._open: tuple[bool, float] = (False, -1e9)
+        #: Whether requests without a key are served: decided now, and only ever narrowed.
+        self._anonymous = not store.has_active_keys()
+        self._checked_at = clock()
 
     def owner(self, request: Request) -> str:
         """The key id the request acts as, or raise `Unauthorized`."""
@@ -62,13 +65,16 @@ class Authenticator:
             raise errors.Unauthorized("the API key is not valid (unknown or revoked)")
         return cached[0]
 
+    @property
+    def anonymous(self) -> bool:
+        """Whether requests without a key are served (until the first key exists)."""
+        return self._anonymous_allowed()
+
     def _anonymous_allowed(self) -> bool:
-        allowed, at = self._open
-        now = self.clock()
-        if now - at > CACHE_TTL_S:
-            allowed = not self.store.has_active_keys()
-            self._open = (allowed, now)
-        return allowed
+        if self._anonymous and self.clock() - self._checked_at > CACHE_TTL_S:
+            self._checked_at = self.clock()
+            self._anonymous = not self.store.has_active_keys()
+        return self._anonymous
 
 
 def _presented_secret(request: Request) -> str | None:

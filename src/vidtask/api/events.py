@@ -84,6 +84,8 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
                     if snapshot.terminal:
                         return
                 await sub.wait(heartbeat)
+                if not _still_allowed(app, request):
+                    return
         finally:
             app.feed.unsubscribe(sub)
 
@@ -134,10 +136,21 @@ async def key_events(
                     last_status.clear()
                 if not changes:
                     await sub.wait(heartbeat)
+                if not _still_allowed(app, request):
+                    return
         finally:
             app.feed.unsubscribe(sub)
 
     return EventSourceResponse(stream(), ping=heartbeat, headers=_NO_BUFFERING)
+
+
+def _still_allowed(app: AppState, request: Request) -> bool:
+    """A stream re-checks its key (at least every heartbeat): a revoked key ends it."""
+    try:
+        app.auth.owner(request)
+    except errors.Unauthorized:
+        return False
+    return True
 
 
 async def wait_for_change(request: Request, task: Task) -> Task:

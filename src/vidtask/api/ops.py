@@ -1,4 +1,8 @@
-"""Operations: liveness, readiness and Prometheus metrics."""
+"""Operations: liveness, readiness and Prometheus metrics.
+
+``/healthz`` and ``/readyz`` are public (probes send no key) and say nothing about tasks;
+``/metrics`` has every key's task counts, so it needs a key once the server has keys.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +25,15 @@ async def healthz() -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     app = state(request)
     try:
-        counts = app.service.store.counts()
+        app.service.store.counts()  # the store answers
     except Exception as exc:  # readiness reports, it does not raise
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
     if not app.ready:
         return JSONResponse({"status": "starting"}, status_code=503)
-    return JSONResponse({"status": "ready", "tasks": counts})
+    return JSONResponse({"status": "ready"})
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
+    state(request).auth.owner(request)
     return Response(state(request).metrics.render(), media_type="text/plain; version=0.0.4")

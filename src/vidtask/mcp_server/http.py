@@ -13,10 +13,15 @@ from urllib.parse import urlsplit
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from vidtask.api.auth import Authenticator
 from vidtask.api.state import AppState
+from vidtask.core import errors
+from vidtask.mcp_server import auth as mcp_auth
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
@@ -58,9 +63,12 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 class McpEndpoint:
     """The ASGI app of ``/mcp``; `running` belongs in the app's lifespan."""
 
-    def __init__(self, server: MCPServer[Any], security: TransportSecuritySettings) -> None:
+    def __init__(
+        self, server: MCPServer[Any], security: TransportSecuritySettings, auth: Authenticator
+    ) -> None:
         self.server = server
         self.security = security
+        self.auth = auth
         self._new_manager()
 
     def _new_manager(self) -> None:
@@ -80,6 +88,18 @@ class McpEndpoint:
         return Route(PATH, self, include_in_schema=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Every request needs the key a keyed server asks for, tools/list included; the tools
+        # check it again (and name the placeholder key) for the task they act on.
+        try:
+            mcp_auth.owner(self.auth, Request(scope).headers)
+        except errors.Unauthorized as exc:
+            refusal = JSONResponse(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": exc.message}},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await refusal(scope, receive, send)
+            return
         await self.server.session_manager.handle_request(scope, receive, send)
 
 
@@ -91,4 +111,6 @@ def endpoint(app_state: AppState) -> McpEndpoint:
         app_state.feed,
         on_submit=lambda task: metrics.submitted.labels(task.model).inc(),
     )
-    return McpEndpoint(build_server(backend, "http"), transport_security(app_state.settings))
+    return McpEndpoint(
+        build_server(backend, "http"), transport_security(app_state.settings), app_state.auth
+    )
