@@ -118,7 +118,13 @@ def serve(
         application = api_app.create_app(settings)
     except errors.VidtaskError as exc:
         _fail(exc)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=settings.access_log,
+    )
 
 
 @app.command()

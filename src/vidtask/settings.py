@@ -138,6 +138,7 @@ class Settings(BaseSettings):
         description="Log line format. Default: readable text on a terminal, JSON lines otherwise.",
     )
     log_level: str = Field("INFO", description="Log level.")
+    access_log: bool = Field(True, description="Log every HTTP request (at INFO).")
 
     @classmethod
     def settings_customise_sources(
