@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from vidtask import __version__, stores
 from vidtask.api import ark as ark_routes
-from vidtask.api import asset_uploads, events, files, native, newapi, ops, webhooks
+from vidtask.api import asset_uploads, events, files, links, native, newapi, ops, webhooks
 from vidtask.api import capcut as capcut_routes
 from vidtask.api import errors as api_errors
 from vidtask.api import openai as openai_routes
@@ -172,6 +172,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         app.include_router(module.router)
     for dialect in (openai_routes, ark_routes, scenext_routes, capcut_routes):
         app.include_router(dialect.router)
+    links.install(app)
     app.router.routes.append(mcp.route)  # streamable HTTP
     app.add_middleware(
         BodyLimit,
