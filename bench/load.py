@@ -1,9 +1,10 @@
 """Status GETs under load: 100 pollers while 2 workers render, against a real `vidtask serve`.
 
 Each poller GETs one task's status, then waits ``--every`` seconds, for ``--seconds``; the two
-workers are kept busy with renders the whole time. The server runs with INFO logging, first
-with access logs (one JSON line per request) and then without, alternating so both see the same
-machine; the ratio of their p99s is the number to compare.
+workers are kept busy with renders the whole time, and the server logs at INFO. Three setups
+take turns, round after round, so all see the same machine: the old one (workers at the API's
+priority), the default (workers niced, ``VIDTASK_WORKER_NICE=10``), and the default without
+access logs. Compare their p99s with each other, not across runs.
 
 Usage: python bench/load.py [--pollers 100] [--every 1] [--seconds 15] [--rounds 2]
 """
@@ -53,7 +54,7 @@ def free_port() -> int:
         return port
 
 
-def start_server(data: Path, access_log: bool) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data: Path, variant: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -62,7 +63,7 @@ def start_server(data: Path, access_log: bool) -> tuple[subprocess.Popen[bytes],
         "VIDTASK_WORKERS": "2",
         "VIDTASK_LOG_LEVEL": "INFO",
         "VIDTASK_LOG_FORMAT": "json",
-        "VIDTASK_ACCESS_LOG": "true" if access_log else "false",
+        **variant,
     }
     log = (data / "server.log").open("ab")
     proc = subprocess.Popen(
@@ -118,6 +119,13 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
+VARIANTS: dict[str, dict[str, str]] = {
+    "workers nice 0": {"VIDTASK_WORKER_NICE": "0", "VIDTASK_ACCESS_LOG": "true"},
+    "default (nice 10)": {"VIDTASK_WORKER_NICE": "10", "VIDTASK_ACCESS_LOG": "true"},
+    "nice 10, no access log": {"VIDTASK_WORKER_NICE": "10", "VIDTASK_ACCESS_LOG": "false"},
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pollers", type=int, default=100)
@@ -125,34 +133,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    results: dict[bool, tuple[list[float], int]] = {True: ([], 0), False: ([], 0)}
+    latencies: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    errors = dict.fromkeys(VARIANTS, 0)
     for _ in range(args.rounds):
-        for access_log in (True, False):
+        for name, variant in VARIANTS.items():
             with tempfile.TemporaryDirectory() as tmp:
-                proc, url = start_server(Path(tmp), access_log)
+                proc, url = start_server(Path(tmp), variant)
                 try:
-                    latencies, errors = asyncio.run(
-                        phase(url, args.pollers, args.every, args.seconds)
-                    )
+                    seen, failed = asyncio.run(phase(url, args.pollers, args.every, args.seconds))
                 finally:
                     proc.terminate()
                     proc.wait(30)
-            kept, failed = results[access_log]
-            results[access_log] = (kept + latencies, failed + errors)
+            latencies[name] += seen
+            errors[name] += failed
     print(
         f"{args.pollers} pollers, one GET each per {args.every:g} s, 2 workers rendering, "
-        f"{args.rounds} x {args.seconds:g} s per variant (cores: {os.cpu_count()})"
+        f"{args.rounds} x {args.seconds:g} s per setup (cores: {os.cpu_count()})"
     )
-    print(f"{'access log':<12}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    p99 = {}
-    for access_log, (latencies, errors) in results.items():
-        p99[access_log] = percentile(latencies, 99) * 1000
+    print(f"{'setup':<24}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for name, seen in latencies.items():
         print(
-            f"{'on' if access_log else 'off':<12}{len(latencies):>10}{errors:>8}"
-            f"{percentile(latencies, 50) * 1000:>9.1f}{p99[access_log]:>9.1f}"
-            f"{max(latencies) * 1000:>9.1f}"
+            f"{name:<24}{len(seen):>10}{errors[name]:>8}{percentile(seen, 50) * 1000:>9.1f}"
+            f"{percentile(seen, 99) * 1000:>9.1f}{max(seen) * 1000:>9.1f}"
         )
-    print(f"p99 ratio on/off: {p99[True] / p99[False]:.2f}")
+    base = percentile(latencies["workers nice 0"], 99)
+    for name in list(VARIANTS)[1:]:
+        print(f"p99 {name} / workers nice 0: {percentile(latencies[name], 99) / base:.2f}")
 
 
 if __name__ == "__main__":

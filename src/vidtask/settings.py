@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         3.0, ge=0, description="Seconds a cancelled render gets to stop before it is killed."
     )
     worker_poll_s: float = Field(0.2, gt=0, description="Idle workers look for work this often.")
+    worker_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Niceness of the embedded workers and their ffmpeg, so renders yield the "
+        "cores to the API on the same machine (0: same priority as the API).",
+    )
     shutdown_grace_s: float = Field(
         25.0,
         ge=0,

@@ -7,6 +7,7 @@ configuration.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from types import FrameType
@@ -25,6 +26,8 @@ def main(argv: list[str]) -> int:
     worker_id = argv[1]
     settings = Settings.model_validate_json(sys.stdin.read())
     logs.configure(settings)
+    # Renders are batch work beside a latency-bound API on the same cores; ffmpeg inherits it.
+    os.nice(settings.worker_nice)
     store = SQLiteStore(settings.database_path, migrate_schema=False)
     worker = Worker(
         worker_id=worker_id,
