@@ -247,14 +247,14 @@ def submit(
 def status(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Show a task."""
     with _connected(url, api_key) as client:
-        _show(client.get(_task_id(client, task_id)), as_json)
+        _show(_find_task(client, task_id), as_json)
 
 
 @app.command("wait")
 def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Wait for a task with a progress bar."""
     with _connected(url, api_key) as client:
-        task = _wait_with_progress(client, _task_id(client, task_id))
+        task = _wait_with_progress(client, _find_task(client, task_id).id)
     _show(task, as_json)
     if task.status != "completed":
         raise typer.Exit(1)
@@ -264,7 +264,7 @@ def wait_cmd(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = J
 def cancel(task_id: str, url: str = URL, api_key: str = KEY, as_json: bool = JSON) -> None:
     """Cancel a task (queued: at once; running: stopped within seconds)."""
     with _connected(url, api_key) as client:
-        _show(client.cancel(_task_id(client, task_id)), as_json)
+        _show(client.cancel(_find_task(client, task_id).id), as_json)
 
 
 @app.command()
@@ -277,7 +277,7 @@ def download(
 ) -> None:
     """Download a finished task's video (or cover)."""
     with _connected(url, api_key) as client:
-        task = client.get(_task_id(client, task_id))
+        task = _find_task(client, task_id)
         fmt = (task.result.format if task.result else None) or "mp4"
         suffix = ".jpg" if cover else "." + fmt
         dest = client.download(
@@ -413,7 +413,7 @@ def webhooks_deliveries(
 ) -> None:
     """The delivery log, newest first."""
     with _connected(url, api_key) as client:
-        task_id = task_id and _task_id(client, task_id)
+        task_id = task_id and _find_task(client, task_id).id
         found = client.deliveries(task_id=task_id, status=status, page_size=min(limit, 100))
         deliveries = list(itertools.islice(found, limit))
     table = Table(
@@ -642,17 +642,17 @@ def _show(task: Task, as_json: bool) -> None:
         console.print(f"[red]{task.error.code}[/red]: {task.error.message}")
 
 
-def _task_id(client: Client, given: str) -> str:
-    """``given``, or the one task id it is a unique prefix of."""
+def _find_task(client: Client, given: str) -> Task:
+    """The task with id ``given``, or the one whose id ``given`` uniquely starts."""
     try:
-        return client.get(given).id
+        return client.get(given)
     except errors.NotFound:
-        matches = [t.id for t in itertools.islice(client.list_tasks(id_prefix=given), 6)]
+        matches = list(itertools.islice(client.list_tasks(id_prefix=given), 6))
         if len(matches) == 1:
             return matches[0]
         if not matches:
             raise
-        shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        shown = ", ".join(t.id for t in matches[:5]) + (", …" if len(matches) > 5 else "")
         raise errors.InvalidRequest(
             f"task_id: {given!r} is the start of several task ids ({shown}); give more of it",
             param="task_id",
