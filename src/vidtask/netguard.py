@@ -54,9 +54,8 @@ def resolve_public(host: str, port: int, allow_networks: Iterable[str]) -> list[
         if not any(ip.version == net.version and ip in net for net in allowed):
             reason = _why_blocked(ip)
             if reason is not None:
-                article = "an" if reason[0] in "aeiou" else "a"
                 raise Refused(
-                    f"host {host!r} resolves to {ip}, {article} {reason} address; "
+                    f"host {host!r} resolves to {ip}, {reason}; "
                     "only public addresses are allowed (VIDTASK_ASSET_ALLOW_NETWORKS lists the "
                     "networks this server may reach anyway, e.g. 127.0.0.0/8)"
                 )
@@ -80,7 +79,25 @@ def pinned_request(
     return client.build_request(method, ip_url, headers=headers, extensions=extensions, **kwargs)
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address a relay or translator connects to.
+_EMBEDDING: tuple[tuple[str, ipaddress.IPv6Network], ...] = (
+    ("NAT64", ipaddress.IPv6Network("64:ff9b::/96")),
+    ("NAT64", ipaddress.IPv6Network("64:ff9b:1::/48")),
+    ("IPv4-mapped", ipaddress.IPv6Network("::ffff:0:0/96")),
+    ("IPv4-compatible", ipaddress.IPv6Network("::/96")),
+)
+
+
 def _why_blocked(ip: IPAddress) -> str | None:
+    """Why ``ip`` is not public (``a loopback address``), or None. An IPv6 address that stands
+    for an IPv4 one (6to4, Teredo, NAT64, mapped, compatible) is judged by that one too."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        for kind, embedded in _embedded_ipv4(ip):
+            reason = _why_blocked(embedded)
+            if reason is not None:
+                return f"{_a(kind)} address of {embedded}, {reason}"
+        if ip.is_site_local:  # fec0::/10, deprecated (RFC 3879) but still routed on some LANs
+            return "a site-local address"
     checks = (
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
@@ -90,4 +107,23 @@ def _why_blocked(ip: IPAddress) -> str | None:
         ("reserved", ip.is_reserved),
         ("non-public", not ip.is_global),
     )
-    return next((name for name, hit in checks if hit), None)
+    name = next((name for name, hit in checks if hit), None)
+    return None if name is None else f"{_a(name)} address"
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiouIU' else 'a'} {word}"
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses inside ``ip``: a 6to4 gateway (RFC 3056), a Teredo server and client
+    (RFC 4380; ``teredo`` un-inverts the client), or the last 32 bits under `_EMBEDDING`."""
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if ip.sixtofour is not None:
+        found.append(("6to4", ip.sixtofour))
+    if ip.teredo is not None:
+        found += [("Teredo", ip.teredo[1]), ("Teredo", ip.teredo[0])]
+    if ip not in (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1")):
+        last = ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+        found += [(kind, last) for kind, net in _EMBEDDING if ip in net]
+    return found

@@ -102,8 +102,12 @@ async def list_tasks(
     request: Request,
     status: list[Status] = Query(default=[], description="Filter by status (repeatable)."),
     model: str | None = None,
-    created_after: float | None = Query(None, description="Unix seconds, inclusive."),
-    created_before: float | None = Query(None, description="Unix seconds, exclusive."),
+    created_after: float | None = Query(
+        None, allow_inf_nan=False, description="Unix seconds, inclusive."
+    ),
+    created_before: float | None = Query(
+        None, allow_inf_nan=False, description="Unix seconds, exclusive."
+    ),
     after: str | None = Query(None, description="Cursor: `next_cursor` of the previous page."),
     limit: int = Query(20, ge=1, le=100),
     order: str = Query("desc", pattern="^(asc|desc)$"),

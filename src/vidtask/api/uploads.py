@@ -4,7 +4,7 @@ an OpenAI or Ark body), kept where the renderer may read them.
 They are stored content-addressed, ``<first asset root>/uploads/<sha256>.<ext>``: a replayed
 request names the same file (so its body hash, and its Idempotency-Key replay, are stable), and
 only a client that already has the bytes can name the file. Only images Pillow recognises as
-PNG, JPEG, WebP or GIF are kept.
+PNG, JPEG, WebP or GIF, of at most `vidtask.render.probe.MAX_PIXELS` pixels, are kept.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from vidtask.core import errors
+from vidtask.render import probe
 
 __all__ = ["UploadedImage", "from_bytes", "from_data_url", "is_data_url"]
 
@@ -53,13 +54,22 @@ def from_bytes(data: bytes, root: Path, *, param: str) -> UploadedImage:
     """Check that ``data`` is an image; ``InvalidRequest`` naming ``param`` if not."""
     if not data:
         raise errors.InvalidRequest(f"{param}: the uploaded file is empty", param=param)
+    huge = probe.too_many_pixels(*(probe.image_size(io.BytesIO(data)) or (0, 0)))
+    if huge is not None:
+        raise errors.InvalidRequest(f"{param}: {huge}", param=param)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 kind = image.format or ""
                 image.verify()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as exc:
         raise errors.InvalidRequest(
             f"{param}: not a readable image ({exc.__class__.__name__}); send a PNG, JPEG, "
             "WebP or GIF",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 
 from vidtask.core import errors
 
-__all__ = ["field_path", "invalid_request", "reason"]
+__all__ = ["field_path", "invalid_request", "non_finite", "reason"]
 
 
 def field_path(loc: Sequence[int | str], prefix: str = "", *, tags: Collection[str] = ()) -> str:
@@ -44,11 +45,27 @@ def reason(error: Any) -> str:
         return "is required"
     if error["type"] == "extra_forbidden":
         return "unknown field"
+    if error["type"] == "finite_number":
+        return f"must be a finite number, not {non_finite(error['input'])}"
     if message.startswith("Value error, "):
         return message.removeprefix("Value error, ")
     if message.startswith("Input should be "):
         return "must be " + message.removeprefix("Input should be ")
     return message[:1].lower() + message[1:]
+
+
+def non_finite(value: Any) -> str:
+    """``NaN``, ``Infinity`` or ``-Infinity``, as JSON spells them (``value`` as given if it is
+    not a number)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return repr(value)
 
 
 def invalid_request(

@@ -59,6 +59,10 @@ def register(server: MCPServer[Any], backend: Backend, transport: Transport) -> 
             return await action(await backend.videos(ctx.headers))
         except errors.VidtaskError as exc:
             return _failure(exc, transport)
+        except OSError as exc:  # a file the call names cannot be used: say so, not a bare error
+            log.warning("MCP tool call failed", exc_info=exc)
+            why = exc.strerror or exc.__class__.__name__
+            return _failure(errors.VidtaskError(f"a file could not be used ({why})"), transport)
 
     @server.tool(title="Generate a video", annotations=_CREATE)
     async def generate_video(

@@ -27,6 +27,8 @@ __all__ = ["AssetPolicy", "check_source", "fetch", "is_url"]
 log = logging.getLogger(__name__)
 
 _CHUNK = 256 * 1024
+#: The longest file or folder name (in bytes) Linux and macOS file systems accept.
+_NAME_MAX = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,20 +96,27 @@ def _local_path(src: str, policy: AssetPolicy) -> Path:
         raw = src
     if "\x00" in raw:
         raise Refused("path contains a NUL byte")
-    if ".." in PurePosixPath(raw).parts:
+    names = PurePosixPath(raw).parts
+    if ".." in names:
         raise Refused("'..' is not allowed in asset paths")
+    if any(len(name.encode("utf-8", "surrogatepass")) > _NAME_MAX for name in names):
+        raise Refused(f"a path component is longer than {_NAME_MAX} bytes")
     if not policy.roots:
         raise Refused("local files are not enabled on this server (no asset roots)")
     path = Path(raw)
     candidates = [path] if path.is_absolute() else [root / path for root in policy.roots]
     outside = True
     for candidate in candidates:
-        real = Path(os.path.realpath(candidate))
-        if not any(real.is_relative_to(os.path.realpath(root)) for root in policy.roots):
-            continue
-        outside = False
-        if real.is_file():
-            return real
+        try:
+            real = Path(os.path.realpath(candidate))
+            if not any(real.is_relative_to(os.path.realpath(root)) for root in policy.roots):
+                continue
+            outside = False
+            if real.is_file():
+                return real
+        except (OSError, ValueError) as exc:  # e.g. the whole path is over PATH_MAX
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise Refused(f"the path cannot be used ({why})") from None
     if outside:
         raise Refused(f"{raw!r} is outside the allowed asset directories")
     raise Refused(f"{raw!r} does not exist")

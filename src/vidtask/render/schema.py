@@ -97,7 +97,8 @@ AudioRole = Literal["sound", "music", "voice"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN compares false with every bound, so it would be refused as "must be ≤ 86400".
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ColorAsset(_Model):
