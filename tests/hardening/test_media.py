@@ -67,9 +67,15 @@ def test_a_real_server_fails_them_as_unsupported_media(tmp_path: Path, asset_roo
     under = {"clips": [{"asset": {"type": "color", "color": "#102030"}, "start": 0, "length": 1}]}
     cases = {  # name -> (tracks, words the error must hold; None: it renders)
         # Alone it failed as render_failed ("ffmpeg did not write frame 8 for the stills") ...
-        "cut_alone": ([{"clips": [clip("cut.mp4")]}], "cut.mp4: the video is truncated or corrupt"),
+        "cut_alone": (
+            [{"clips": [clip("cut.mp4")]}],
+            "tracks[0].clips[0].asset.src: cut.mp4: the video is truncated or corrupt",
+        ),
         # ... and over another track it rendered, silently short.
-        "cut": ([under, {"clips": [clip("cut.mp4")]}], "cut.mp4: the video is truncated"),
+        "cut": (
+            [under, {"clips": [clip("cut.mp4")]}],
+            "tracks[1].clips[0].asset.src: cut.mp4: the video is truncated",
+        ),
         "cut_with_length": ([under, {"clips": [clip("cut.mp4", length=2)]}], "is truncated"),
         "bomb": (
             [under, {"clips": [clip("bomb.png", "image", 1)]}],

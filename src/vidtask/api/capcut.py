@@ -411,14 +411,21 @@ async def gen_video_active_count(request: Request) -> Response:
 def _allowed_folder(app: AppState, raw: str) -> Path:
     if "\x00" in raw or ".." in Path(raw).parts:
         raise errors.InvalidRequest("path: '..' is not allowed", param="path")
-    real = Path(os.path.realpath(raw))
-    roots = [Path(os.path.realpath(r)) for r in app.settings.effective_asset_roots]
-    if not any(real.is_relative_to(root) for root in roots):
+    try:
+        real = Path(os.path.realpath(raw))
+        roots = [Path(os.path.realpath(r)) for r in app.settings.effective_asset_roots]
+        inside = any(real.is_relative_to(root) for root in roots)
+        is_folder = inside and real.is_dir()
+    except OSError as exc:  # a name too long for the system, say
+        raise errors.InvalidRequest(
+            f"path: cannot be used ({exc.strerror})", param="path"
+        ) from None
+    if not inside:
         raise errors.InvalidRequest(
             "path: must be a folder under the server's asset roots (VIDTASK_ASSET_ROOTS)",
             param="path",
         )
-    if not real.is_dir():
+    if not is_folder:
         raise errors.InvalidRequest("path: is not a folder", param="path")
     return real
 

@@ -30,7 +30,7 @@ AnimationIn = Literal["none", "fade", "slide_up", "slide_down", "slide_left", "s
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Keyframe(_Model):
@@ -104,7 +104,9 @@ class Animation(_Model):
     out: AnimationIn = "fade"
     duration: Annotated[float, Field(gt=0, le=5)] = 0.4
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, serialize_by_alias=True, allow_inf_nan=False
+    )
 
 
 def num(value: float) -> str:

@@ -106,7 +106,10 @@ def _fetch_all(
         asset = clip.asset
         if isinstance(asset, _MEDIA):
             if asset.src not in media:
-                media[asset.src] = probe.probe(local[asset.src])
+                try:
+                    media[asset.src] = probe.probe(local[asset.src])
+                except errors.UnsupportedMedia as exc:  # name the clip, as validation does
+                    raise errors.UnsupportedMedia(f"{path}.asset.src: {exc.message}") from exc
             _require(path, asset, media[asset.src])
         elif isinstance(asset, schema.CaptionsAsset):
             srt = asset.srt if asset.src is None else _read_srt(path, local[asset.src])
