@@ -1,5 +1,9 @@
 """The real vidtask app plus one constant-JSON route, served by uvicorn: the benchmark's server.
 
+The constant route is mounted twice: first in the route list (``/bench/first``) and last
+(``/bench/last``). Starlette tries routes in order, so the last one pays for every failed match
+before it; the first one is the honest anchor.
+
 Usage: python bench/status_app.py DATA_DIR PORT
 """
 
@@ -21,9 +25,12 @@ def main() -> None:
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
     app = create_app(Settings(data_dir=data_dir, port=port, workers=0, log_level="WARNING"))
 
-    @app.get("/bench/constant")
     async def constant() -> Response:
         return Response(CONSTANT, media_type="application/json")
+
+    app.add_api_route("/bench/last", constant, methods=["GET"])
+    app.add_api_route("/bench/first", constant, methods=["GET"])
+    app.router.routes.insert(0, app.router.routes.pop())
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
