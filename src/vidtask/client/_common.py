@@ -1,10 +1,11 @@
-"""What the sync and async clients share: request building, error mapping, backoff."""
+"""What the calls (`_calls`) share: headers, error mapping, event parsing, backoff."""
 
 from __future__ import annotations
 
 import json
 import random
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import httpx
@@ -14,8 +15,10 @@ from vidtask.client.models import Task, TaskEvent
 from vidtask.core import errors
 
 __all__ = [
+    "LONG_POLL_S",
     "USER_AGENT",
     "Backoff",
+    "OnUpdate",
     "Unsupported",
     "WaitMode",
     "artifact_url",
@@ -23,12 +26,15 @@ __all__ = [
     "clean",
     "headers",
     "parse_event",
+    "retry_after",
+    "sse_unsupported",
     "time_left",
 ]
 
 USER_AGENT = "vidtask-python"
 
 WaitMode = Literal["auto", "sse", "long-poll", "poll"]
+OnUpdate = Callable[[Task], None]
 
 
 class Unsupported(Exception):

@@ -1,23 +1,25 @@
-"""The asyncio client (httpx): the same API as `Client`, awaitable."""
+"""The asyncio client (httpx): the same API as `Client`, awaitable. It runs the same calls
+(`_calls`), awaiting their I/O."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource
 
+from vidtask.client import _calls as calls
 from vidtask.client import _common as common
-from vidtask.client.local_files import local_files, with_sources
+from vidtask.client import _steps as steps
 from vidtask.client.models import Delivery, Task, TaskEvent, WebhookEndpoint
 
 __all__ = ["AsyncClient"]
 
-OnUpdate = Callable[[Task], None]
+T = TypeVar("T")
 
 
 class AsyncClient:
@@ -65,22 +67,19 @@ class AsyncClient:
     ) -> Task:
         """Create a task. With ``files_from``, local files the input names (relative to that
         folder, or absolute) are uploaded first and the input names the uploaded copies."""
-        if files_from is not None:
-            uploaded = {
-                name: await self.upload(path)
-                for name, path in local_files(input, files_from).items()
-            }
-            input = with_sources(input, lambda name: uploaded.get(name, name))
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        body = common.clean(
-            {"model": model, "input": input, "priority": priority, "webhook_url": webhook_url}
-        )
-        return Task.model_validate(
-            await self._json("POST", "/v1/tasks", json=body, headers=headers)
+        return await self._run(
+            calls.submit(
+                input,
+                model=model,
+                priority=priority,
+                webhook_url=webhook_url,
+                idempotency_key=idempotency_key,
+                files_from=files_from,
+            )
         )
 
     async def get(self, task_id: str) -> Task:
-        return Task.model_validate(await self._json("GET", f"/v1/tasks/{task_id}"))
+        return await self._run(calls.get(task_id))
 
     async def list_tasks(
         self,
@@ -93,30 +92,22 @@ class AsyncClient:
     ) -> AsyncIterator[Task]:
         """Every matching task, fetching pages as you iterate. ``id_prefix`` keeps the tasks
         whose id starts with it (1-64 of ``A-Z a-z 0-9 _ -``)."""
-        params = common.clean(
-            {
-                "status": status,
-                "model": model,
-                "order": order,
-                "limit": page_size,
-                "id_prefix": id_prefix,
-            }
+        flow = calls.list_tasks(
+            status=status, model=model, order=order, page_size=page_size, id_prefix=id_prefix
         )
-        async for item in self._pages("/v1/tasks", params):
-            yield Task.model_validate(item)
+        async with contextlib.aclosing(self._drive(flow)) as tasks:
+            async for task in tasks:
+                yield task
 
     async def cancel(self, task_id: str) -> Task:
-        return Task.model_validate(await self._json("POST", f"/v1/tasks/{task_id}/cancel"))
+        return await self._run(calls.cancel(task_id))
 
     async def delete(self, task_id: str) -> None:
-        await self._json("DELETE", f"/v1/tasks/{task_id}")
+        await self._run(calls.delete(task_id))
 
     async def upload(self, path: Path) -> str:
         """Send a local file to the server; returns the name to use as a ``src``."""
-        body = await self._json(
-            "POST", "/v1/uploads", params={"filename": path.name}, content=_chunks(path)
-        )
-        return str(body["path"])
+        return await self._run(calls.upload(path))
 
     # --- following tasks ------------------------------------------------------------------
     async def events(
@@ -129,112 +120,23 @@ class AsyncClient:
     ) -> AsyncIterator[TaskEvent]:
         """Server-sent events of one task (ends after its terminal event) or, without
         ``task_id``, of every task of this key (endless). ``after`` resumes from an event id."""
-        path = f"/v1/tasks/{task_id}/events" if task_id else "/v1/events"
-        params = common.clean({"status": status, "model": model})
-        headers = {} if after is None else {"Last-Event-ID": str(after)}
-        timeout = httpx.Timeout(10.0, read=common.LONG_POLL_S)
-        async with aconnect_sse(
-            self._http, "GET", path, params=params, headers=headers, timeout=timeout
-        ) as source:
-            if source.response.status_code >= 400:
-                await source.response.aread()
-                common.checked(source.response)
-            async for sse in source.aiter_sse():
-                event = common.parse_event(sse)
-                if event is not None:
-                    yield event
+        flow = calls.events(task_id, after=after, status=status, model=model)
+        async with contextlib.aclosing(self._drive(flow)) as events:
+            async for event in events:
+                yield event
 
     async def wait(
         self,
         task_id: str,
         *,
         timeout: float = 3600.0,
-        on_update: OnUpdate | None = None,
+        on_update: common.OnUpdate | None = None,
         mode: common.WaitMode = "auto",
     ) -> Task:
         """Block until the task is terminal and return it. ``auto`` follows server-sent
         events, falls back to long-poll, then to polling that respects ``Retry-After``.
         Raises `TimeoutError` after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        task = await self.get(task_id)
-        notify = on_update or (lambda _task: None)
-        notify(task)
-        ways = {"sse": self._wait_sse, "long-poll": self._wait_long_poll, "poll": self._wait_poll}
-        order = list(ways) if mode == "auto" else [mode]
-        for name in order:
-            if task.terminal:
-                return task
-            try:
-                return await ways[name](task, deadline, notify)
-            except common.Unsupported:
-                continue
-        raise TimeoutError(f"task {task_id} is still {task.status}")  # pragma: no cover
-
-    async def _wait_sse(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
-        drops = 0
-        while not task.terminal:
-            left = common.time_left(task, deadline)
-            timeout = httpx.Timeout(10.0, read=min(common.LONG_POLL_S, left + 0.05))
-            try:
-                async with aconnect_sse(
-                    self._http,
-                    "GET",
-                    f"/v1/tasks/{task.id}/events",
-                    headers={"Last-Event-ID": str(task.version)},
-                    timeout=timeout,
-                ) as source:
-                    if common.sse_unsupported(source.response):
-                        raise common.Unsupported
-                    source.response.raise_for_status()
-                    async for sse in source.aiter_sse():
-                        event = common.parse_event(sse)
-                        if event is None:
-                            continue
-                        task = event.task
-                        notify(task)
-                        if task.terminal:
-                            return task
-            except httpx.ReadTimeout:
-                common.time_left(task, deadline)
-            except (httpx.TransportError, httpx.HTTPStatusError):
-                drops += 1
-                if drops > 5:
-                    raise common.Unsupported from None
-                await asyncio.sleep(min(0.2 * drops, common.time_left(task, deadline)))
-        return task
-
-    async def _wait_long_poll(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
-        while not task.terminal:
-            wait = min(common.LONG_POLL_S, common.time_left(task, deadline))
-            started = time.monotonic()
-            response = await self._http.get(
-                f"/v1/tasks/{task.id}",
-                params={"wait": round(wait, 2), "version": task.version},
-                timeout=wait + 10.0,
-            )
-            fresh = Task.model_validate(common.checked(response).json())
-            if fresh.version == task.version and time.monotonic() - started < wait / 2:
-                raise common.Unsupported  # answered at once without a change: no long-poll here
-            if fresh.version != task.version:
-                task = fresh
-                notify(task)
-        return task
-
-    async def _wait_poll(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
-        backoff = common.Backoff()
-        etag = f'"{task.version}"'
-        while not task.terminal:
-            hint = None
-            response = await self._http.get(f"/v1/tasks/{task.id}", headers={"If-None-Match": etag})
-            if response.status_code != 304:
-                task = Task.model_validate(common.checked(response).json())
-                etag = response.headers.get("etag", etag)
-                notify(task)
-            if task.terminal:
-                break
-            hint = common.retry_after(response)
-            await asyncio.sleep(min(backoff.next(hint), common.time_left(task, deadline)))
-        return task
+        return await self._run(calls.wait(task_id, timeout=timeout, on_update=on_update, mode=mode))
 
     # --- files ----------------------------------------------------------------------------
     async def download(
@@ -247,41 +149,22 @@ class AsyncClient:
     ) -> Path:
         """Stream a finished task's video (or cover), or any signed artifact URL, to ``dest``.
         An interrupted download continues from its ``.part`` file with a Range request."""
-        url = common.artifact_url(target, variant)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_name(dest.name + ".part")
-        offset = part.stat().st_size if resume and part.exists() else 0
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
-        async with self._http.stream("GET", url, headers=headers) as response:
-            if response.status_code == 416 and offset:
-                part.replace(dest)  # the part file was already complete
-                return dest
-            if response.status_code >= 400:
-                await response.aread()
-                common.checked(response)
-            mode = "ab" if response.status_code == 206 else "wb"
-            with part.open(mode) as fh:
-                async for chunk in response.aiter_bytes():
-                    fh.write(chunk)
-        part.replace(dest)
-        return dest
+        return await self._run(calls.download(target, dest, variant=variant, resume=resume))
 
     # --- webhooks -------------------------------------------------------------------------
     async def create_webhook(
         self, url: str, *, events: list[str] | None = None, description: str = ""
     ) -> WebhookEndpoint:
-        body = common.clean({"url": url, "events": events, "description": description})
-        return WebhookEndpoint.model_validate(await self._json("POST", "/v1/webhooks", json=body))
+        return await self._run(calls.create_webhook(url, events=events, description=description))
 
     async def list_webhooks(self) -> list[WebhookEndpoint]:
-        data = (await self._json("GET", "/v1/webhooks"))["data"]
-        return [WebhookEndpoint.model_validate(e) for e in data]
+        return await self._run(calls.list_webhooks())
 
     async def delete_webhook(self, endpoint_id: str) -> None:
-        await self._json("DELETE", f"/v1/webhooks/{endpoint_id}")
+        await self._run(calls.delete_webhook(endpoint_id))
 
     async def test_webhook(self, endpoint_id: str) -> Delivery:
-        return Delivery.model_validate(await self._json("POST", f"/v1/webhooks/{endpoint_id}/test"))
+        return await self._run(calls.test_webhook(endpoint_id))
 
     async def deliveries(
         self,
@@ -292,38 +175,60 @@ class AsyncClient:
         page_size: int = 20,
     ) -> AsyncIterator[Delivery]:
         """The delivery log, newest first, fetching pages as you iterate."""
-        params = common.clean(
-            {"task_id": task_id, "endpoint_id": endpoint_id, "status": status, "limit": page_size}
+        flow = calls.deliveries(
+            task_id=task_id, endpoint_id=endpoint_id, status=status, page_size=page_size
         )
-        async for item in self._pages("/v1/webhooks/deliveries", params):
-            yield Delivery.model_validate(item)
+        async with contextlib.aclosing(self._drive(flow)) as deliveries:
+            async for delivery in deliveries:
+                yield delivery
 
     async def get_delivery(self, delivery_id: str) -> Delivery:
-        data = await self._json("GET", f"/v1/webhooks/deliveries/{delivery_id}")
-        return Delivery.model_validate(data)
+        return await self._run(calls.get_delivery(delivery_id))
 
     async def resend_delivery(self, delivery_id: str) -> Delivery:
-        data = await self._json("POST", f"/v1/webhooks/deliveries/{delivery_id}/resend")
-        return Delivery.model_validate(data)
+        return await self._run(calls.resend_delivery(delivery_id))
 
     async def task_webhook_secret(self) -> str:
         """The secret that signs deliveries to your tasks' own ``webhook_url``."""
-        return str((await self._json("GET", "/v1/webhooks/task-secret"))["secret"])
+        return await self._run(calls.task_webhook_secret())
 
-    async def _pages(self, path: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """The items of a cursor-paged list, page after page."""
-        while True:
-            page = await self._json("GET", path, params=params)
-            for item in page["data"]:
-                yield item
-            if not page["has_more"]:
-                return
-            params = {**params, "after": page["next_cursor"]}
+    # --- the I/O loop ---------------------------------------------------------------------
+    async def _run(self, flow: steps.Flow[T]) -> T:
+        async with contextlib.aclosing(self._drive(steps.returning(flow))) as result:
+            return await anext(result)
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = common.checked(await self._http.request(method, path, **kwargs))
-        data: dict[str, Any] = response.json()
-        return data
+    async def _drive(self, flow: steps.Items[T]) -> AsyncGenerator[T, None]:
+        """`Client._drive`, awaiting the I/O."""
+        run = steps.Run(flow)
+        response: httpx.Response | None = None
+        pieces: AsyncIterator[Any] | None = None
+        try:
+            for step in run:
+                if not isinstance(step, steps.Step):
+                    yield step
+                    continue
+                with run.answering():
+                    if isinstance(step, steps.Read):
+                        run.answer = await anext(pieces, None) if pieces else None
+                        continue
+                    if response is not None:
+                        await response.aclose()
+                    if isinstance(step, steps.Sleep):
+                        await asyncio.sleep(step.seconds)
+                        continue
+                    response = run.answer = await self._send(step)
+                    if not step.stream or response.is_error:
+                        await response.aread()
+                    sse = step.stream == "sse"
+                    pieces = EventSource(response).aiter_sse() if sse else response.aiter_bytes()
+        finally:
+            run.close()
+            if response is not None:
+                await response.aclose()
+
+    async def _send(self, call: steps.Call) -> httpx.Response:
+        content = _chunks(call.upload) if call.upload else None
+        return await self._http.send(steps.request(self._http, call, content), stream=True)
 
 
 async def _chunks(path: Path, size: int = 1 << 20) -> AsyncIterator[bytes]:

@@ -1,22 +1,24 @@
-"""The synchronous client (httpx)."""
+"""The synchronous client (httpx): it runs the calls of `_calls`, blocking on their I/O."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
-from httpx_sse import connect_sse
+from httpx_sse import EventSource
 
+from vidtask.client import _calls as calls
 from vidtask.client import _common as common
-from vidtask.client.local_files import local_files, with_sources
+from vidtask.client import _steps as steps
 from vidtask.client.models import Delivery, Task, TaskEvent, WebhookEndpoint
 
 __all__ = ["Client"]
 
-OnUpdate = Callable[[Task], None]
+T = TypeVar("T")
 
 
 class Client:
@@ -65,19 +67,19 @@ class Client:
     ) -> Task:
         """Create a task. With ``files_from``, local files the input names (relative to that
         folder, or absolute) are uploaded first and the input names the uploaded copies."""
-        if files_from is not None:
-            uploaded = {
-                name: self.upload(path) for name, path in local_files(input, files_from).items()
-            }
-            input = with_sources(input, lambda name: uploaded.get(name, name))
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        body = common.clean(
-            {"model": model, "input": input, "priority": priority, "webhook_url": webhook_url}
+        return self._run(
+            calls.submit(
+                input,
+                model=model,
+                priority=priority,
+                webhook_url=webhook_url,
+                idempotency_key=idempotency_key,
+                files_from=files_from,
+            )
         )
-        return Task.model_validate(self._json("POST", "/v1/tasks", json=body, headers=headers))
 
     def get(self, task_id: str) -> Task:
-        return Task.model_validate(self._json("GET", f"/v1/tasks/{task_id}"))
+        return self._run(calls.get(task_id))
 
     def list_tasks(
         self,
@@ -90,28 +92,21 @@ class Client:
     ) -> Iterator[Task]:
         """Every matching task, fetching pages as you iterate. ``id_prefix`` keeps the tasks
         whose id starts with it (1-64 of ``A-Z a-z 0-9 _ -``)."""
-        params = common.clean(
-            {
-                "status": status,
-                "model": model,
-                "order": order,
-                "limit": page_size,
-                "id_prefix": id_prefix,
-            }
+        yield from self._drive(
+            calls.list_tasks(
+                status=status, model=model, order=order, page_size=page_size, id_prefix=id_prefix
+            )
         )
-        yield from (Task.model_validate(t) for t in self._pages("/v1/tasks", params))
 
     def cancel(self, task_id: str) -> Task:
-        return Task.model_validate(self._json("POST", f"/v1/tasks/{task_id}/cancel"))
+        return self._run(calls.cancel(task_id))
 
     def delete(self, task_id: str) -> None:
-        self._json("DELETE", f"/v1/tasks/{task_id}")
+        self._run(calls.delete(task_id))
 
     def upload(self, path: Path) -> str:
         """Send a local file to the server; returns the name to use as a ``src``."""
-        with path.open("rb") as file:  # streamed, not read into memory
-            body = self._json("POST", "/v1/uploads", params={"filename": path.name}, content=file)
-        return str(body["path"])
+        return self._run(calls.upload(path))
 
     # --- following tasks ------------------------------------------------------------------
     def events(
@@ -124,112 +119,20 @@ class Client:
     ) -> Iterator[TaskEvent]:
         """Server-sent events of one task (ends after its terminal event) or, without
         ``task_id``, of every task of this key (endless). ``after`` resumes from an event id."""
-        path = f"/v1/tasks/{task_id}/events" if task_id else "/v1/events"
-        params = common.clean({"status": status, "model": model})
-        headers = {} if after is None else {"Last-Event-ID": str(after)}
-        timeout = httpx.Timeout(10.0, read=common.LONG_POLL_S)
-        with connect_sse(
-            self._http, "GET", path, params=params, headers=headers, timeout=timeout
-        ) as source:
-            if source.response.status_code >= 400:
-                source.response.read()
-                common.checked(source.response)
-            for sse in source.iter_sse():
-                event = common.parse_event(sse)
-                if event is not None:
-                    yield event
+        yield from self._drive(calls.events(task_id, after=after, status=status, model=model))
 
     def wait(
         self,
         task_id: str,
         *,
         timeout: float = 3600.0,
-        on_update: OnUpdate | None = None,
+        on_update: common.OnUpdate | None = None,
         mode: common.WaitMode = "auto",
     ) -> Task:
         """Block until the task is terminal and return it. ``auto`` follows server-sent
         events, falls back to long-poll, then to polling that respects ``Retry-After``.
         Raises `TimeoutError` after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        task = self.get(task_id)
-        notify = on_update or (lambda _task: None)
-        notify(task)
-        ways = {"sse": self._wait_sse, "long-poll": self._wait_long_poll, "poll": self._wait_poll}
-        order = list(ways) if mode == "auto" else [mode]
-        for name in order:
-            if task.terminal:
-                return task
-            try:
-                return ways[name](task, deadline, notify)
-            except common.Unsupported:
-                continue
-        raise TimeoutError(f"task {task_id} is still {task.status}")  # pragma: no cover
-
-    def _wait_sse(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
-        drops = 0
-        while not task.terminal:
-            left = common.time_left(task, deadline)
-            timeout = httpx.Timeout(10.0, read=min(common.LONG_POLL_S, left + 0.05))
-            try:
-                with connect_sse(
-                    self._http,
-                    "GET",
-                    f"/v1/tasks/{task.id}/events",
-                    headers={"Last-Event-ID": str(task.version)},
-                    timeout=timeout,
-                ) as source:
-                    if common.sse_unsupported(source.response):
-                        raise common.Unsupported
-                    source.response.raise_for_status()
-                    for sse in source.iter_sse():
-                        event = common.parse_event(sse)
-                        if event is None:
-                            continue
-                        task = event.task
-                        notify(task)
-                        if task.terminal:
-                            return task
-            except httpx.ReadTimeout:
-                common.time_left(task, deadline)
-            except (httpx.TransportError, httpx.HTTPStatusError):
-                drops += 1
-                if drops > 5:
-                    raise common.Unsupported from None
-                time.sleep(min(0.2 * drops, common.time_left(task, deadline)))
-        return task
-
-    def _wait_long_poll(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
-        while not task.terminal:
-            wait = min(common.LONG_POLL_S, common.time_left(task, deadline))
-            started = time.monotonic()
-            response = self._http.get(
-                f"/v1/tasks/{task.id}",
-                params={"wait": round(wait, 2), "version": task.version},
-                timeout=wait + 10.0,
-            )
-            fresh = Task.model_validate(common.checked(response).json())
-            if fresh.version == task.version and time.monotonic() - started < wait / 2:
-                raise common.Unsupported  # answered at once without a change: no long-poll here
-            if fresh.version != task.version:
-                task = fresh
-                notify(task)
-        return task
-
-    def _wait_poll(self, task: Task, deadline: float, notify: OnUpdate) -> Task:
-        backoff = common.Backoff()
-        etag = f'"{task.version}"'
-        while not task.terminal:
-            hint = None
-            response = self._http.get(f"/v1/tasks/{task.id}", headers={"If-None-Match": etag})
-            if response.status_code != 304:
-                task = Task.model_validate(common.checked(response).json())
-                etag = response.headers.get("etag", etag)
-                notify(task)
-            if task.terminal:
-                break
-            hint = common.retry_after(response)
-            time.sleep(min(backoff.next(hint), common.time_left(task, deadline)))
-        return task
+        return self._run(calls.wait(task_id, timeout=timeout, on_update=on_update, mode=mode))
 
     # --- files ----------------------------------------------------------------------------
     def download(
@@ -242,41 +145,22 @@ class Client:
     ) -> Path:
         """Stream a finished task's video (or cover), or any signed artifact URL, to ``dest``.
         An interrupted download continues from its ``.part`` file with a Range request."""
-        url = common.artifact_url(target, variant)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_name(dest.name + ".part")
-        offset = part.stat().st_size if resume and part.exists() else 0
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
-        with self._http.stream("GET", url, headers=headers) as response:
-            if response.status_code == 416 and offset:
-                part.replace(dest)  # the part file was already complete
-                return dest
-            if response.status_code >= 400:
-                response.read()
-                common.checked(response)
-            mode = "ab" if response.status_code == 206 else "wb"
-            with part.open(mode) as fh:
-                for chunk in response.iter_bytes():
-                    fh.write(chunk)
-        part.replace(dest)
-        return dest
+        return self._run(calls.download(target, dest, variant=variant, resume=resume))
 
     # --- webhooks -------------------------------------------------------------------------
     def create_webhook(
         self, url: str, *, events: list[str] | None = None, description: str = ""
     ) -> WebhookEndpoint:
-        body = common.clean({"url": url, "events": events, "description": description})
-        return WebhookEndpoint.model_validate(self._json("POST", "/v1/webhooks", json=body))
+        return self._run(calls.create_webhook(url, events=events, description=description))
 
     def list_webhooks(self) -> list[WebhookEndpoint]:
-        data = self._json("GET", "/v1/webhooks")["data"]
-        return [WebhookEndpoint.model_validate(e) for e in data]
+        return self._run(calls.list_webhooks())
 
     def delete_webhook(self, endpoint_id: str) -> None:
-        self._json("DELETE", f"/v1/webhooks/{endpoint_id}")
+        self._run(calls.delete_webhook(endpoint_id))
 
     def test_webhook(self, endpoint_id: str) -> Delivery:
-        return Delivery.model_validate(self._json("POST", f"/v1/webhooks/{endpoint_id}/test"))
+        return self._run(calls.test_webhook(endpoint_id))
 
     def deliveries(
         self,
@@ -287,34 +171,59 @@ class Client:
         page_size: int = 20,
     ) -> Iterator[Delivery]:
         """The delivery log, newest first, fetching pages as you iterate."""
-        params = common.clean(
-            {"task_id": task_id, "endpoint_id": endpoint_id, "status": status, "limit": page_size}
+        yield from self._drive(
+            calls.deliveries(
+                task_id=task_id, endpoint_id=endpoint_id, status=status, page_size=page_size
+            )
         )
-        pages = self._pages("/v1/webhooks/deliveries", params)
-        yield from (Delivery.model_validate(d) for d in pages)
 
     def get_delivery(self, delivery_id: str) -> Delivery:
-        data = self._json("GET", f"/v1/webhooks/deliveries/{delivery_id}")
-        return Delivery.model_validate(data)
+        return self._run(calls.get_delivery(delivery_id))
 
     def resend_delivery(self, delivery_id: str) -> Delivery:
-        data = self._json("POST", f"/v1/webhooks/deliveries/{delivery_id}/resend")
-        return Delivery.model_validate(data)
+        return self._run(calls.resend_delivery(delivery_id))
 
     def task_webhook_secret(self) -> str:
         """The secret that signs deliveries to your tasks' own ``webhook_url``."""
-        return str(self._json("GET", "/v1/webhooks/task-secret")["secret"])
+        return self._run(calls.task_webhook_secret())
 
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """The items of a cursor-paged list, page after page."""
-        while True:
-            page = self._json("GET", path, params=params)
-            yield from page["data"]
-            if not page["has_more"]:
-                return
-            params = {**params, "after": page["next_cursor"]}
+    # --- the I/O loop ---------------------------------------------------------------------
+    def _run(self, flow: steps.Flow[T]) -> T:
+        with contextlib.closing(self._drive(steps.returning(flow))) as result:
+            return next(result)
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = common.checked(self._http.request(method, path, **kwargs))
-        data: dict[str, Any] = response.json()
-        return data
+    def _drive(self, flow: steps.Items[T]) -> Generator[T, None, None]:
+        """Do the I/O ``flow`` asks for and hand out the items it yields. A streamed answer
+        stays open while the flow reads it or hands out items; its next call or sleep, or its
+        end, closes it."""
+        run = steps.Run(flow)
+        response: httpx.Response | None = None
+        pieces: Iterator[Any] | None = None
+        try:
+            for step in run:
+                if not isinstance(step, steps.Step):
+                    yield step
+                    continue
+                with run.answering():
+                    if isinstance(step, steps.Read):
+                        run.answer = next(pieces, None) if pieces else None
+                        continue
+                    if response is not None:
+                        response.close()
+                    if isinstance(step, steps.Sleep):
+                        time.sleep(step.seconds)
+                        continue
+                    response = run.answer = self._send(step)
+                    if not step.stream or response.is_error:
+                        response.read()
+                    sse = step.stream == "sse"
+                    pieces = EventSource(response).iter_sse() if sse else response.iter_bytes()
+        finally:
+            run.close()
+            if response is not None:
+                response.close()
+
+    def _send(self, call: steps.Call) -> httpx.Response:
+        with contextlib.ExitStack() as files:  # an upload is streamed, not read into memory
+            content = files.enter_context(call.upload.open("rb")) if call.upload else None
+            return self._http.send(steps.request(self._http, call, content), stream=True)
