@@ -138,6 +138,12 @@ class Settings(BaseSettings):
         description="Log line format. Default: readable text on a terminal, JSON lines otherwise.",
     )
     log_level: str = Field("INFO", description="Log level.")
+    min_free_bytes: int = Field(
+        1024**3,
+        ge=0,
+        description="Below this much free space under data_dir, `vidtask doctor` and /readyz "
+        "warn (renders need room for sources, scratch files and output).",
+    )
 
     @classmethod
     def settings_customise_sources(
