@@ -102,7 +102,7 @@ def make(
     real = SQLiteStore(tmp_path / "db.sqlite")
     flaky = Flaky(real)
     task, _ = real.create(Task.create(TaskSpec("timeline", {}), owner="o", now=time.time()))
-    store: TaskStore = flaky  # type: ignore[assignment]
+    store: TaskStore = flaky
     worker = Worker(
         **{
             "worker_id": "w1",
