@@ -32,7 +32,7 @@ class Flaky:
     """A real SQLite store whose methods fail on demand: ``fail[name]`` lists what the next
     calls raise (or ``COMMITTED_THEN_LOST``); while ``down`` is set every write raises."""
 
-    WRITES = frozenset({"report", "heartbeat", "finish", "release"})
+    WRITES = frozenset({"claim", "report", "heartbeat", "finish", "release"})
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
@@ -280,3 +280,18 @@ def test_sqlite_says_disk_full_as_storage_error_and_stays_usable(tmp_path: Path)
 def test_sizes_read_like_df(count: int, text: str) -> None:
     assert errors.size_text(count) == text
     assert errors.no_space("/data", count).message == f"no space left on /data ({text} free)"
+
+
+def test_a_claim_that_fails_does_not_end_the_worker(tmp_path: Path) -> None:
+    backend = Backend()
+    real, flaky, worker, task = make(tmp_path, backend)
+    flaky.fail["claim"] = [sqlite3.OperationalError("database is locked")]
+
+    def stop_when_done() -> None:
+        while (found := real.get(task.id)) is None or found.status is not Status.COMPLETED:
+            time.sleep(0.01)
+        worker.stop()
+
+    threading.Thread(target=stop_when_done, daemon=True).start()
+    worker.run_forever()  # the failed claim is retried, then the task runs
+    assert flaky.calls["claim"] >= 2 and backend.runs == 1

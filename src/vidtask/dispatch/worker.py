@@ -178,7 +178,12 @@ class Worker:
     def run_forever(self) -> None:
         models = tuple(self.backends)
         while not self.stopping.is_set():
-            task = self.store.claim(self.worker_id, models, self.clock(), self.lease_ttl)
+            try:
+                task = self.store.claim(self.worker_id, models, self.clock(), self.lease_ttl)
+            except STORE_ERRORS as exc:  # e.g. a full disk: wait for it, do not crash
+                log.warning("claim failed (%s); retrying", exc, extra={"worker": self.worker_id})
+                self.stopping.wait(RETRY_MAX_S)
+                continue
             if task is None:
                 self.stopping.wait(self.poll_s)
                 continue
