@@ -6,7 +6,6 @@ Each check returns a `Check`; none raises. The CLI prints them and exits 1 if on
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import psycopg
 from vidtask.core import errors
 from vidtask.render import fonts, narration
 from vidtask.settings import Settings
+from vidtask.storage import space
 from vidtask.store import migrate
 
 __all__ = ["Check", "run_checks"]
@@ -30,8 +30,6 @@ FONT_SAMPLES = {
     "Japanese": "こんにちは",
     "Korean": "안녕하세요",
 }
-#: Below this much free space under the data directory, renders will start failing.
-MIN_FREE_BYTES = 2 * 1024**3
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +155,13 @@ def _storage(settings: Settings) -> Iterator[Check]:
     ):
         problem = _writable(folder)
         yield Check(f"storage ({label})", problem is None, problem or str(folder))
-    usage = shutil.disk_usage(_existing(settings.data_dir))
-    free_gib = usage.free / 1024**3
+    low = space.low_space(settings.data_dir, settings.min_free_bytes)
+    free = errors.size_text(space.free_bytes(settings.data_dir))
     yield Check(
         "disk space",
-        usage.free >= MIN_FREE_BYTES,
-        f"{free_gib:.1f} GiB free under {settings.data_dir}"
-        + ("" if usage.free >= MIN_FREE_BYTES else "; renders need room for sources and output"),
+        low is None,
+        low or f"{free} free under {settings.data_dir}",
+        warning=bool(low),
     )
     if settings.postgres_url is not None:
         yield Check(
@@ -184,9 +182,3 @@ def _writable(folder: Path) -> str | None:
     except OSError as exc:
         return f"cannot write to {folder}: {exc.strerror or exc}"
     return None
-
-
-def _existing(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path

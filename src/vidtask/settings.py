@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level.")
     access_log: bool = Field(True, description="Log every HTTP request (at INFO).")
+    min_free_bytes: int = Field(
+        1024**3,
+        ge=0,
+        description="Below this much free space under data_dir, `vidtask doctor` and /readyz "
+        "warn (renders need room for sources, scratch files and output).",
+    )
 
     @classmethod
     def settings_customise_sources(

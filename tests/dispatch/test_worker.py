@@ -94,10 +94,8 @@ def test_a_full_disk_fails_the_task_clearly(tmp_path: Path) -> None:
     run_one(store, worker)
     failed = store.get(task.id)
     assert failed is not None and failed.status is Status.FAILED
-    assert failed.error == {
-        "code": "internal_error",
-        "message": "could not save the result: No space left on device",
-    }
+    assert failed.error is not None and failed.error["code"] == "storage_error"
+    assert failed.error["message"].startswith(f"no space left on {tmp_path} (")
 
 
 def test_a_worker_that_lost_its_lease_discards_its_result(tmp_path: Path) -> None:

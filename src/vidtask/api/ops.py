@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.responses import JSONResponse
 
 from vidtask.api.state import state
+from vidtask.storage import space
 
 __all__ = ["router"]
 
@@ -30,7 +31,12 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
     if not app.ready:
         return JSONResponse({"status": "starting"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    body: dict[str, object] = {"status": "ready"}
+    # Still ready (status polls and downloads work), but renders will start failing.
+    low = space.low_space(app.settings.data_dir, app.settings.min_free_bytes)
+    if low is not None:
+        body["warnings"] = [low]
+    return JSONResponse(body)
 
 
 @router.get("/metrics")

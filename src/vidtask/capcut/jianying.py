@@ -14,7 +14,9 @@ import io
 import json
 import os
 import re
+import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -41,7 +43,21 @@ class Imported:
 
 def extract_zip(data: bytes, dest: Path, *, max_bytes: int, max_files: int = 10_000) -> Path:
     """Unpack an uploaded draft safely into ``dest``: no absolute paths, no ``..``, no links,
-    at most ``max_files`` entries and ``max_bytes`` unpacked; returns the draft folder."""
+    at most ``max_files`` entries and ``max_bytes`` unpacked; returns the draft folder, which
+    `import_folder` accepts. On any failure nothing is left behind (``dest`` is removed, if
+    this call made it)."""
+    made = not dest.exists()
+    try:
+        folder = _unpack(data, dest, max_bytes=max_bytes, max_files=max_files)
+        import_folder(folder)  # a draft that cannot be imported must not stay on disk
+    except BaseException:
+        if made:
+            shutil.rmtree(dest, ignore_errors=True)
+        raise
+    return folder
+
+
+def _unpack(data: bytes, dest: Path, *, max_bytes: int, max_files: int) -> Path:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -70,15 +86,20 @@ def extract_zip(data: bytes, dest: Path, *, max_bytes: int, max_files: int = 10_
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         written = 0
-        with archive.open(member) as src, target.open("wb") as out:
-            # Count what is really inflated: a forged header must not beat the limit.
-            while chunk := src.read(1 << 20):
-                written += len(chunk)
-                if written > member.file_size:
-                    raise errors.InvalidRequest(
-                        f"file: {member.filename!r} is corrupt", param="file"
-                    )
-                out.write(chunk)
+        try:
+            with archive.open(member) as src, target.open("wb") as out:
+                # Count what is really inflated: a forged header must not beat the limit.
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > member.file_size:
+                        raise errors.InvalidRequest(
+                            f"file: {member.filename!r} is corrupt", param="file"
+                        )
+                    out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a bad CRC, a cut stream
+            raise errors.InvalidRequest(
+                f"file: {member.filename!r} is corrupt ({exc})", param="file"
+            ) from None
     return find_draft_file(dest).parent
 
 
@@ -242,11 +263,15 @@ class _Importer:
         name = PurePosixPath(relative).name
         if name:
             candidates += sorted(self.folder.rglob(name))
-        if os.path.isabs(relative):
-            candidates.append(Path(relative))
+        root = self.folder.resolve()
         for candidate in candidates:
-            if candidate.is_file():
-                return str(candidate.resolve())
+            real = candidate.resolve()
+            if real.is_relative_to(root) and real.is_file():
+                return str(real)
+        if os.path.isabs(relative):
+            # Not looked at here: the asset guard decides at submit, and it answers the same
+            # whether or not a file exists outside the asset roots (nothing to probe with).
+            return relative
         raise errors.InvalidRequest(
             f"{where}: material {raw!r} is not in the draft folder", param="file"
         )

@@ -14,7 +14,8 @@
     ├── WorkerLost                   worker_lost      500
     ├── Cancelled                    cancelled        409
     ├── Expired                      expired          408
-    └── UpstreamError                upstream_error   502
+    ├── UpstreamError                upstream_error   502
+    └── StorageError                 storage_error    507
 
 The class docstring is the default message, so ``raise NotFound()`` is enough.
 ``param`` names the offending field path (``input.tracks[0].clips[2].length``).
@@ -36,12 +37,15 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "RenderFailed",
+    "StorageError",
     "Unauthorized",
     "UnsupportedMedia",
     "UpstreamError",
     "VidtaskError",
     "WorkerLost",
     "error_for_code",
+    "no_space",
+    "size_text",
 ]
 
 
@@ -157,6 +161,13 @@ class UpstreamError(VidtaskError):
     http_status = 502
 
 
+class StorageError(VidtaskError):
+    """The server ran out of disk space."""
+
+    code = "storage_error"
+    http_status = 507
+
+
 CODES: dict[str, type[VidtaskError]] = {
     cls.code: cls
     for cls in (
@@ -174,6 +185,7 @@ CODES: dict[str, type[VidtaskError]] = {
         Cancelled,
         Expired,
         UpstreamError,
+        StorageError,
     )
 }
 
@@ -181,3 +193,20 @@ CODES: dict[str, type[VidtaskError]] = {
 def error_for_code(code: str, message: str | None = None) -> VidtaskError:
     """Rebuild an error from its stored code; an unknown code fails closed as internal_error."""
     return CODES.get(code, VidtaskError)(message)
+
+
+def no_space(path: str, free_bytes: int) -> StorageError:
+    """``no space left on /data (12 KB free)``: a full disk, named with what is left on it."""
+    return StorageError(f"no space left on {path} ({size_text(free_bytes)} free)")
+
+
+def size_text(count: int) -> str:
+    """``12 KB``, ``1.5 GB``: a byte count for people (powers of 1024)."""
+    value, unit = float(count), "bytes"
+    for bigger in ("KB", "MB", "GB", "TB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    if unit == "bytes":
+        return f"{count} bytes"
+    return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"

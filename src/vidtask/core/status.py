@@ -83,6 +83,7 @@ ERROR_NUMBERS: dict[str, int] = {
     "render_failed": 500,
     "upstream_error": 502,
     "worker_lost": 503,
+    "storage_error": 507,
 }
 
 

@@ -7,6 +7,9 @@ renders it in a thread (heartbeats, progress, cancel checks, artifacts).
 
 Shutdown (SIGTERM or SIGINT): no new jobs; running tasks get ``shutdown_grace_s`` to finish,
 then they are interrupted and handed back to the queue without using up an attempt.
+
+A database that goes away (restart, terminated connections) fails no task: claims and the
+worker's writes are retried (see ``worker``), and housekeeping tries again next round.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from procrastinate.jobs import DeleteJobCondition, Status
 
 from vidtask.backends import registry
 from vidtask.core import errors
+from vidtask.core.task import Task
 from vidtask.dispatch import jobs
 from vidtask.dispatch.reaper import Reaper
-from vidtask.dispatch.worker import Worker
+from vidtask.dispatch.worker import Worker, retry_store
 from vidtask.settings import Settings
+from vidtask.storage import leftovers
 from vidtask.storage.local import LocalArtifacts
 from vidtask.store import migrate
 from vidtask.store.postgres import PostgresStore
@@ -37,6 +42,10 @@ log = logging.getLogger(__name__)
 REAP_EVERY_S = 1.0
 #: Procrastinate's worker heartbeat is every 10 s; a job of a worker silent this long is stalled.
 STALLED_AFTER_S = 30.0
+#: How often the files of attempts that died are looked for (one query per scratch folder).
+LEFTOVERS_EVERY_S = 3.0
+#: A claim that fails for this long leaves the job to the reaper (a stranded task's new job).
+CLAIM_RETRY_S = 30.0
 
 
 class ClusterWorker:
@@ -128,26 +137,52 @@ class ClusterWorker:
             raise
 
     def _run(self, worker: Worker, task_id: str, attempt: int) -> None:
-        task = self.store.claim_task(
-            task_id, attempt, self.worker_id, time.time(), self.settings.lease_ttl_s
-        )
+        extra = {"task_id": task_id, "attempt": attempt}
+        tries = 0
+
+        def claim() -> Task | None:
+            nonlocal tries
+            tries += 1
+            now = time.time()
+            return self.store.claim_task(
+                task_id, attempt, self.worker_id, now, self.settings.lease_ttl_s
+            )
+
+        task = retry_store("claim", claim, within=CLAIM_RETRY_S, extra=extra)
+        if task is None and tries > 1:
+            # The connection may have dropped after the claim committed: then it is ours.
+            task = self.store.get(task_id)
+            if task is None or (task.lease_owner, task.attempt) != (self.worker_id, attempt):
+                task = None
         if task is None:  # cancelled, finished, or a duplicate job: nothing to do
-            log.info("job has nothing to run", extra={"task_id": task_id, "attempt": attempt})
+            log.info("job has nothing to run", extra=extra)
             return
         worker.run_task(task)
 
     # --- housekeeping --------------------------------------------------------------------
     async def _housekeeping(self) -> None:
-        last_stalled_check = 0.0
+        last_stalled_check = last_leftovers = 0.0
         while True:
             await asyncio.sleep(REAP_EVERY_S)
             try:
-                await asyncio.to_thread(self.reaper.run_once)
+                swept = await asyncio.to_thread(self.reaper.run_once)
+                if swept and time.monotonic() - last_leftovers > LEFTOVERS_EVERY_S:
+                    last_leftovers = time.monotonic()
+                    await asyncio.to_thread(self._sweep_leftovers)
                 if time.monotonic() - last_stalled_check > STALLED_AFTER_S / 2:
                     last_stalled_check = time.monotonic()
                     await self._finish_stalled_jobs()
             except Exception:  # e.g. the database restarting: try again next round
                 log.exception("housekeeping failed; retrying")
+
+    def _sweep_leftovers(self) -> None:
+        """Delete the scratch files and previews of attempts whose worker died (done by the
+        worker that holds the reaper's turn; the data directory is shared)."""
+        found = leftovers.sweep(self.settings.scratch_dir, self.artifacts, self.store.get)
+        for task_id, attempt in found:
+            log.info(
+                "deleted the files of an unfinished attempt %d", attempt, extra={"task_id": task_id}
+            )
 
     async def _finish_stalled_jobs(self) -> None:
         """Jobs of dead workers stay ``doing`` in Procrastinate's table; their tasks were

@@ -9,7 +9,9 @@ Recovery rules (each one tested):
 - a cancel the worker did not honour within the grace period: the worker process is killed
   (its ffmpeg child dies with it) and the task ends ``cancelled``;
 - a task past its deadline (``expires_at``, Ark's ``execution_expires_after``): failed with
-  ``expired`` by the same sweep, whether queued or running (its worker loses the lease).
+  ``expired`` by the same sweep, whether queued or running (its worker loses the lease);
+- an attempt that died without cleaning up: the same sweep deletes its scratch files and its
+  preview frames once the task has moved on (``storage.leftovers``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import IO
 from vidtask.core import errors
 from vidtask.render.parentdeath import die_with_parent
 from vidtask.settings import Settings
+from vidtask.storage import leftovers
+from vidtask.storage.local import LocalArtifacts
 from vidtask.store.base import TaskStore
 
 __all__ = ["EmbeddedDispatcher", "running_server", "server_running"]
@@ -55,6 +59,7 @@ class EmbeddedDispatcher:
         self._monitor: threading.Thread | None = None
         self._lock_file: IO[str] | None = None
         self._last_sweep = 0.0
+        self._artifacts = LocalArtifacts(settings.artifacts_dir)
 
     @property
     def workers(self) -> dict[str, int]:
@@ -63,8 +68,6 @@ class EmbeddedDispatcher:
 
     def start(self) -> None:
         self._take_lock()
-        # Scratch files of attempts that died with a previous server are garbage now.
-        shutil.rmtree(self.settings.scratch_dir, ignore_errors=True)
         recovered = self.store.recover(self.clock(), everything=True)
         for task in recovered:
             log.warning(
@@ -72,6 +75,9 @@ class EmbeddedDispatcher:
                 task.status.value,
                 extra={"task_id": task.id},
             )
+        # Attempts that died with a previous server: their previews go, then their scratch.
+        self._sweep_leftovers()
+        shutil.rmtree(self.settings.scratch_dir, ignore_errors=True)
         ready = threading.Event()
         self._monitor = threading.Thread(
             target=self._supervise, args=(ready,), name="vidtask-dispatcher", daemon=True
@@ -157,6 +163,15 @@ class EmbeddedDispatcher:
             if owner is not None:
                 log.warning("killing worker that ignored a cancel", extra={"task_id": task.id})
                 _signal(owner, signal.SIGKILL)
+        self._sweep_leftovers()
+
+    def _sweep_leftovers(self) -> None:
+        """Delete the scratch files and previews of attempts whose worker died."""
+        found = leftovers.sweep(self.settings.scratch_dir, self._artifacts, self.store.get)
+        for task_id, attempt in found:
+            log.info(
+                "deleted the files of an unfinished attempt %d", attempt, extra={"task_id": task_id}
+            )
 
     def _spawn(self) -> None:
         worker_id = f"w_{os.getpid()}_{secrets.token_hex(4)}"

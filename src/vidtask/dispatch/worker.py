@@ -2,30 +2,74 @@
 
 One task at a time per worker process. Every write is fenced by (worker id, attempt), so a
 worker that lost its lease (it was presumed dead and the task moved on) changes nothing.
+
+A database that goes away (a restart, terminated connections, a pool timeout, a locked or full
+SQLite file) never fails a task: the render goes on, progress is written when the store is
+back, heartbeats and the final write are retried with backoff for ``store_retry_s``. If the
+lease was lost meanwhile, the fenced writes are refused and the task takes the normal requeue
+path; if the store stays away, the task is left to its lease, which expires and requeues it.
+A failed, cancelled or superseded attempt deletes its preview frames and scratch files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import psycopg
 
 from vidtask.backends.base import Backend, RunContext, RunResult
 from vidtask.core import errors
 from vidtask.core.task import Status, Task
+from vidtask.storage import space
 from vidtask.storage.local import LocalArtifacts
 from vidtask.store.base import Fence, TaskStore
 
-__all__ = ["StoreReporter", "Worker"]
+__all__ = ["STORE_ERRORS", "StoreReporter", "StoreUnavailable", "Worker", "retry_store"]
 
 log = logging.getLogger(__name__)
 
 #: Progress writes closer together than this are merged (stage changes are always written).
 PROGRESS_INTERVAL_S = 0.25
+#: What a store that is away for now raises: a lost or terminated connection, a pool timeout
+#: (``PoolTimeout`` is an ``OperationalError``), a locked SQLite file, a full disk.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+    errors.StorageError,
+)
+#: First and longest pause between two tries of a store write.
+RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0
+
+T = TypeVar("T")
+
+
+class StoreUnavailable(Exception):
+    """A store write kept failing for the whole retry period."""
+
+
+def retry_store(what: str, call: Callable[[], T], *, within: float, extra: dict[str, Any]) -> T:
+    """``call()``, retrying `STORE_ERRORS` with backoff for up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            return call()
+        except STORE_ERRORS as exc:
+            if time.monotonic() + delay > deadline:
+                raise StoreUnavailable(f"{what}: {exc}") from exc
+            log.warning("%s failed (%s); retrying in %.1f s", what, exc, delay, extra=extra)
+            time.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
 
 
 class StoreReporter:
@@ -33,7 +77,10 @@ class StoreReporter:
     the lease is gone, so the run is told to stop.
 
     Preview frames are copied into the attempt's artifacts at once (through ``staging``, a
-    folder in the workdir) and the task's ``previews`` list grows with each one."""
+    folder in the workdir) and the task's ``previews`` list grows with each one.
+
+    A write the store cannot take now is kept and merged into the next one (after a backoff),
+    never raised into the render: a lost database connection is not a render failure."""
 
     def __init__(
         self,
@@ -51,6 +98,9 @@ class StoreReporter:
         self._artifacts, self._staging = artifacts, staging
         self._last_write = 0.0
         self._pending: float | None = None
+        self._unsent: dict[str, Any] = {}
+        self._retry_at = 0.0
+        self._backoff = RETRY_FIRST_S
         self.previews: list[dict[str, str]] = []
 
     def preview(self, path: Path) -> None:
@@ -75,7 +125,23 @@ class StoreReporter:
         now = self._clock()
         self._last_write = now
         self._pending = None
-        if not self._store.report(self._fence, now, self._ttl, **fields):
+        self._unsent.update((k, v) for k, v in fields.items() if v is not None)
+        if now < self._retry_at:
+            return
+        try:
+            won = self._store.report(self._fence, now, self._ttl, **self._unsent)
+        except STORE_ERRORS as exc:
+            self._retry_at = now + self._backoff
+            self._backoff = min(self._backoff * 2, RETRY_MAX_S)
+            log.warning(
+                "progress not stored (%s); the render goes on",
+                exc,
+                extra={"task_id": self._fence.task_id},
+            )
+            return
+        self._unsent.clear()
+        self._backoff = RETRY_FIRST_S
+        if not won:
             self._cancel.set()
 
 
@@ -91,6 +157,7 @@ class Worker:
         lease_ttl: float,
         poll_s: float,
         cancel_check_s: float = 0.25,
+        store_retry_s: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.worker_id = worker_id
@@ -101,6 +168,9 @@ class Worker:
         self.lease_ttl = lease_ttl
         self.poll_s = poll_s
         self.cancel_check_s = cancel_check_s
+        #: How long a heartbeat-less final write (finish, release) is retried before the task
+        #: is left to its lease.
+        self.store_retry_s = store_retry_s
         self.clock = clock
         self.stopping = threading.Event()
         self._current: threading.Event | None = None
@@ -108,7 +178,12 @@ class Worker:
     def run_forever(self) -> None:
         models = tuple(self.backends)
         while not self.stopping.is_set():
-            task = self.store.claim(self.worker_id, models, self.clock(), self.lease_ttl)
+            try:
+                task = self.store.claim(self.worker_id, models, self.clock(), self.lease_ttl)
+            except STORE_ERRORS as exc:  # e.g. a full disk: wait for it, do not crash
+                log.warning("claim failed (%s); retrying", exc, extra={"worker": self.worker_id})
+                self.stopping.wait(RETRY_MAX_S)
+                continue
             if task is None:
                 self.stopping.wait(self.poll_s)
                 continue
@@ -130,14 +205,14 @@ class Worker:
         cancel = threading.Event()
         self._current = cancel
         workdir = self.scratch_dir / task.id / str(task.attempt)
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
+        _make_workdir(workdir)
         watcher = threading.Thread(
             target=self._watch_lease, args=(fence, cancel), name=f"lease-{task.id}", daemon=True
         )
         watcher.start()
-        extra = {"task_id": task.id, "attempt": task.attempt, "worker": self.worker_id}
+        extra = _extra(fence)
         log.info("task started", extra=extra)
+        settled = False
         try:
             reporter = StoreReporter(
                 self.store,
@@ -150,28 +225,28 @@ class Worker:
             )
             ctx = RunContext(task.id, task.attempt, workdir, reporter, cancel)
             outcome = self._execute(task, ctx)
-            if isinstance(outcome, RunResult):
-                try:
-                    self._complete(task, fence, outcome)
-                except OSError as exc:  # e.g. a full disk while moving the artifacts
-                    self.artifacts.discard_attempt(task.id, task.attempt)
-                    problem = errors.VidtaskError(f"could not save the result: {exc.strerror}")
-                    self.store.finish(fence, self.clock(), Status.FAILED, error=problem.to_dict())
-                    log.error("saving artifacts failed: %s", exc, extra=extra)
-            else:
-                status = Status.CANCELLED if outcome.code == "cancelled" else Status.FAILED
-                if status is Status.CANCELLED and self.stopping.is_set():
-                    # Shutdown, not a user's cancel: hand the task back without using an attempt.
-                    if self.store.release(fence, self.clock()):
-                        log.info("task handed back on shutdown", extra=extra)
-                        return
-                self.store.finish(fence, self.clock(), status, error=outcome.to_dict())
-                log.info("task %s: %s", status.value, outcome.message, extra=extra)
+            problem = (
+                self._complete(task, fence, outcome) if isinstance(outcome, RunResult) else outcome
+            )
+            if problem is not None:
+                self._fail(fence, problem, workdir, published=bool(reporter.previews))
+            settled = True
+        except StoreUnavailable as exc:
+            # Whether the last write landed is unknown: keep the result's files and leave the
+            # task to its lease, which expires and requeues it.
+            log.error("store unavailable (%s); the task is left to its lease", exc, extra=extra)
         finally:
             cancel.set()
             watcher.join()
             self._current = None
             shutil.rmtree(workdir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                if not settled:
+                    # An empty scratch folder marks an unsettled attempt: the supervisor's
+                    # sweep (storage.leftovers) deletes its files once the task's fate is known.
+                    _make_workdir(workdir)
+                else:
+                    workdir.parent.rmdir()  # the task's folder, unless another attempt uses it
 
     def _execute(self, task: Task, ctx: RunContext) -> RunResult | errors.VidtaskError:
         backend = self.backends.get(task.model)
@@ -179,18 +254,29 @@ class Worker:
             return errors.InvalidRequest(f"no backend serves model {task.model!r}")
         try:
             return backend.run(task.input, ctx)
-        except errors.VidtaskError as exc:
-            return errors.Cancelled() if ctx.cancel.is_set() else exc
-        except Exception:  # a crash in a backend must end the task, not the worker
-            log.exception("backend crashed", extra={"task_id": task.id})
+        except Exception as exc:  # a crash in a backend must end the task, not the worker
             if ctx.cancel.is_set():
                 return errors.Cancelled()
+            if space.is_full(exc):
+                log.error("disk full: %s", exc, extra={"task_id": task.id})
+                return self._out_of_space()
+            if isinstance(exc, errors.VidtaskError):
+                return exc
+            log.exception("backend crashed", extra={"task_id": task.id})
             return errors.RenderFailed("the renderer crashed; see the server log")
 
-    def _complete(self, task: Task, fence: Fence, run: RunResult) -> None:
+    def _complete(self, task: Task, fence: Fence, run: RunResult) -> errors.VidtaskError | None:
+        """Save the artifacts and write the result; the error to fail with if they could not
+        be saved."""
         stills = [run.cover, run.thumbnail, run.spritesheet]
         files = [run.video, *(still for still in stills if still), *run.previews]
-        names = self.artifacts.save(task.id, task.attempt, files)
+        try:
+            names = self.artifacts.save(task.id, task.attempt, files)
+        except OSError as exc:
+            log.error("saving artifacts failed: %s", exc, extra=_extra(fence))
+            if space.is_full(exc):
+                return self._out_of_space()
+            return errors.VidtaskError(f"could not save the result: {exc.strerror}")
         video, rest = names[0], names[1:]
         cover, thumbnail, spritesheet = (rest.pop(0) if still else None for still in stills)
         previews = [{"id": f"frame{i}", "name": name} for i, name in enumerate(rest, 1)]
@@ -205,23 +291,93 @@ class Worker:
             "warnings": [*task.external_ref.get("warnings", []), *run.warnings],
         }
         now = self.clock()
-        won = self.store.report(fence, now, self.lease_ttl, stage="saving", previews=previews)
-        won = won and self.store.finish(fence, now, Status.COMPLETED, result=result)
+        won = self._retry(
+            "progress",
+            lambda: self.store.report(
+                fence, now, self.lease_ttl, stage="saving", previews=previews
+            ),
+            fence,
+        )
+        won = won and self._finish(fence, now, Status.COMPLETED, result=result)
         if not won:  # cancelled or presumed dead meanwhile: this attempt's files are orphans
             self.artifacts.discard_attempt(task.id, task.attempt)
-            log.warning("result discarded: lease lost", extra={"task_id": task.id})
+            log.warning("result discarded: lease lost", extra=_extra(fence))
+        return None
+
+    def _fail(
+        self, fence: Fence, error: errors.VidtaskError, workdir: Path, *, published: bool
+    ) -> None:
+        """End the attempt with ``error``. Its files go first: nothing will use them, and on a
+        full disk the space they free lets the final write through."""
+        self.artifacts.discard_attempt(fence.task_id, fence.attempt)
+        shutil.rmtree(workdir, ignore_errors=True)
+        now = self.clock()
+        status = Status.CANCELLED if error.code == "cancelled" else Status.FAILED
+        if status is Status.CANCELLED and self.stopping.is_set():
+            # Shutdown, not a user's cancel: hand the task back without using an attempt.
+            if self._retry("release", lambda: self.store.release(fence, now), fence):
+                log.info("task handed back on shutdown", extra=_extra(fence))
+                return
+        if published:  # the task's preview links name the files just deleted
+            self._retry(
+                "progress",
+                lambda: self.store.report(fence, now, self.lease_ttl, previews=[]),
+                fence,
+            )
+        self._finish(fence, now, status, error=error.to_dict())
+        log.info("task %s: %s", status.value, error.message, extra=_extra(fence))
+
+    def _finish(self, fence: Fence, now: float, status: Status, **fields: Any) -> bool:
+        """The terminal write, retried. A retry that finds the task finished by this very write
+        (the connection dropped after the commit, before the answer) counts as won."""
+        tries = 0
+
+        def finish() -> bool:
+            nonlocal tries
+            tries += 1
+            return self.store.finish(fence, now, status, **fields)
+
+        if self._retry("finish", finish, fence):
+            return True
+        if tries == 1:
+            return False
+        task = self._retry("finish check", lambda: self.store.get(fence.task_id), fence)
+        return (
+            task is not None
+            and task.status is status
+            and task.attempt == fence.attempt
+            and task.completed_at == now
+        )
+
+    def _retry(self, what: str, call: Callable[[], T], fence: Fence) -> T:
+        return retry_store(what, call, within=self.store_retry_s, extra=_extra(fence))
+
+    def _out_of_space(self) -> errors.StorageError:
+        data_dir = os.path.commonpath([self.scratch_dir, self.artifacts.root])
+        return space.out_of_space(Path(data_dir))
 
     def _watch_lease(self, fence: Fence, cancel: threading.Event) -> None:
-        """Renew the lease and notice cancel requests while the task runs."""
+        """Renew the lease and notice cancel requests while the task runs. A store that is
+        away does not stop the render: the next round tries again."""
         renew_every = self.lease_ttl / 3
         last_renew = self.clock()
+        away = False
         while not cancel.wait(self.cancel_check_s):
             now = self.clock()
-            if now - last_renew >= renew_every:
-                task = self.store.heartbeat(fence, now, self.lease_ttl)
-                last_renew = now
-            else:
-                task = self.store.get(fence.task_id)
+            try:
+                if now - last_renew >= renew_every:
+                    task = self.store.heartbeat(fence, now, self.lease_ttl)
+                    last_renew = now
+                else:
+                    task = self.store.get(fence.task_id)
+            except STORE_ERRORS as exc:
+                if not away:
+                    log.warning("lease not renewed (%s); retrying", exc, extra=_extra(fence))
+                away = True
+                continue
+            if away:
+                log.info("store reachable again", extra=_extra(fence))
+                away = False
             if (
                 task is None
                 or task.cancel_requested
@@ -229,3 +385,19 @@ class Worker:
                 or task.attempt != fence.attempt
             ):
                 cancel.set()
+
+
+def _make_workdir(workdir: Path) -> None:
+    """An empty ``workdir``; the sweep may remove its (empty) parent meanwhile: try again."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    for _ in range(3):
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+            return
+        except FileNotFoundError:
+            continue
+    workdir.mkdir(parents=True, exist_ok=True)
+
+
+def _extra(fence: Fence) -> dict[str, Any]:
+    return {"task_id": fence.task_id, "attempt": fence.attempt, "worker": fence.worker_id}

@@ -13,6 +13,7 @@ The same ``TaskStore`` contract as SQLite, with three differences:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,13 +27,15 @@ from vidtask.core.task import ACTIVE, Status, Task
 from vidtask.store import rows
 from vidtask.store.base import ApiKey, Change, Fence, Page, TaskFilter
 
-__all__ = ["EVENTS_CHANNEL", "OnQueued", "PostgresStore"]
+__all__ = ["EVENTS_CHANNEL", "POOL_TIMEOUT_S", "OnQueued", "PostgresStore"]
 
 #: The NOTIFY channel the event-log trigger signals on every commit that adds events.
 EVENTS_CHANNEL = "vidtask_events"
 #: Called inside the transaction that made these tasks ``queued``.
 OnQueued = Callable[[psycopg.Connection[Any], list[Task]], None]
 
+#: How long a caller waits for a working connection before ``PoolTimeout``.
+POOL_TIMEOUT_S = 30.0
 _EVENT_LOCK = 7146235001  # the advisory lock the event trigger takes (migration 0001)
 _ACTIVE = [s.value for s in ACTIVE]
 
@@ -50,16 +53,14 @@ class PostgresStore:
         self.on_queued = on_queued
         self._recent: dict[str, Task] = {}
         self._recent_lock = threading.Lock()
-        # check_connection: a connection the server dropped (restart, terminated backend) is
-        # replaced when it is taken from the pool, instead of failing the next query.
         self.pool = ConnectionPool(
             conninfo,
             min_size=min_size,
             max_size=max_size,
             kwargs={"autocommit": True, "row_factory": dict_row},
-            check=ConnectionPool.check_connection,
             open=True,
             name="vidtask",
+            timeout=POOL_TIMEOUT_S,
         )
         self.pool.wait(timeout=30)
 
@@ -67,17 +68,38 @@ class PostgresStore:
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in autocommit mode."""
-        with self.pool.connection() as conn:
-            yield conn
+        conn = self._alive()
+        try:
+            with conn:  # a pool's connection is not closed here, only ended (rollback on error)
+                yield conn
+        finally:
+            self.pool.putconn(conn)
 
     @contextmanager
     def transaction(self, *, versioned: bool = False) -> Iterator[psycopg.Connection[Any]]:
         """One transaction; ``versioned`` ones (they write task versions) take the event-log
         lock first."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self.connection() as conn, conn.transaction():
             if versioned:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_EVENT_LOCK,))
             yield conn
+
+    def _alive(self) -> psycopg.Connection[Any]:
+        """A pool connection that answers. One the server dropped (a restart, a terminated
+        backend) goes back broken, so the pool replaces it, and the next is tried at once. (The
+        pool's own ``check`` waits 1, 2, 4... s between tries: under repeated terminations
+        every connection is dead again by then, and the caller gets a PoolTimeout.)"""
+        deadline = time.monotonic() + POOL_TIMEOUT_S
+        while True:
+            conn = self.pool.getconn(timeout=max(0.0, deadline - time.monotonic()))
+            try:
+                conn.execute("")
+            except psycopg.OperationalError:
+                self.pool.putconn(conn)
+                if time.monotonic() > deadline:
+                    raise
+                continue
+            return conn
 
     def close(self) -> None:
         self.pool.close()

@@ -2,12 +2,14 @@
 
 Each thread gets its own connection (reads never wait on writes in WAL mode). Every write is
 one statement or one ``BEGIN IMMEDIATE`` transaction, so the API and worker processes never
-interleave half-done changes.
+interleave half-done changes. A write that finds the disk full raises ``StorageError``
+(``storage_error``), naming the folder and its free space.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from vidtask.core import errors
 from vidtask.core.task import ACTIVE, Status, Task
 from vidtask.store import migrate, rows
 from vidtask.store.base import ApiKey, Change, Fence, Page, TaskFilter
@@ -59,13 +62,22 @@ class SQLiteStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (SQLITE_FULL does); a failed COMMIT
+                # must not leave the transaction open on this thread's connection.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                raise
+            folder = self.path.parent
+            raise errors.no_space(str(folder), shutil.disk_usage(folder).free) from exc
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
