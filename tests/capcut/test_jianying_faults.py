@@ -109,3 +109,21 @@ def test_a_material_outside_the_draft_gets_one_answer_whether_it_exists_or_not(
     # The same for a relative path that climbs out of the draft folder.
     climbing = "../" * 12 + "etc/passwd"
     assert answer(climbing) == answer("../" * 12 + "etc/no-such-file")
+
+
+def test_an_imported_zip_whose_render_is_refused_leaves_no_files(
+    client: TestClient, media: Media
+) -> None:
+    too_long = draft("materials/clip.mp4")
+    segment = too_long["tracks"][0]["segments"][0]
+    segment["target_timerange"]["duration"] = 4_000 * 10**6  # over VIDTASK_MAX_DURATION_S
+    data = zipped(
+        {
+            "d/draft_content.json": json.dumps(too_long),
+            "d/materials/clip.mp4": media.video.read_bytes(),
+        }
+    )
+    answer = client.post(f"{PREFIX}/import_jianying", files={"file": ("d.zip", data)})
+    assert answer.status_code == 400, answer.text
+    left = [p for p in (media.root / "jianying").rglob("*") if p.is_file()]
+    assert left == []

@@ -438,6 +438,7 @@ async def import_jianying(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
     draft_id = new_draft_id()
+    dest: Path | None = None
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         async with request.form() as form:
             upload = form.get("file")
@@ -458,17 +459,22 @@ async def import_jianying(request: Request) -> Response:
                 param="path",
             )
         folder = _allowed_folder(app, body["path"])
-    imported = await anyio.to_thread.run_sync(jianying.import_folder, folder)
-    now = time.time()
-    content = DraftContent(
-        width=imported.width,
-        height=imported.height,
-        imported_timeline=imported.timeline,
-        warnings=imported.warnings,
-    )
-    record = DraftRecord(draft_id, owner, content.model_dump(mode="json"), now, now)
-    await anyio.to_thread.run_sync(_drafts(app).create_draft, record)
-    task = await render(app, owner, record)
+    try:
+        imported = await anyio.to_thread.run_sync(jianying.import_folder, folder)
+        now = time.time()
+        content = DraftContent(
+            width=imported.width,
+            height=imported.height,
+            imported_timeline=imported.timeline,
+            warnings=imported.warnings,
+        )
+        record = DraftRecord(draft_id, owner, content.model_dump(mode="json"), now, now)
+        await anyio.to_thread.run_sync(_drafts(app).create_draft, record)
+        task = await render(app, owner, record)
+    except BaseException:
+        if dest is not None:  # an unpacked zip that did not become a task is garbage
+            await anyio.to_thread.run_sync(functools.partial(shutil.rmtree, dest, True))
+        raise
     return JSONResponse(
         views.ok(
             draft_url=draft_url(app, draft_id),
