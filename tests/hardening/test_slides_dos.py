@@ -85,7 +85,8 @@ def test_a_long_title_is_refused_after_linear_work(widths_read: list[int]) -> No
 
 def _split_reference(paragraph: str) -> list[str]:
     """`slides._split` as first written: it re-measures the rest of a long sentence for every
-    character it backs off (cubic), so it is only run on short text here."""
+    character it backs off (cubic), so it is only run on short text here. One fix since: the
+    card before a long sentence is no longer put after its first piece."""
     units, card = slides._units, slides.CARD_UNITS
     if units(paragraph) <= card:
         return [paragraph]
@@ -93,6 +94,9 @@ def _split_reference(paragraph: str) -> list[str]:
     current = ""
     for sentence in (s for s in slides._SENTENCE_END.split(paragraph) if s):
         while units(sentence) > card:
+            if current:
+                pieces.append(current)
+                current = ""
             cut = len(sentence)
             while units(sentence[:cut]) > card:
                 cut = sentence.rfind(" ", 0, cut - 1) if " " in sentence[: cut - 1] else cut - 1
@@ -127,6 +131,13 @@ SENTENCE = "This sentence is rather long and keeps going for a while."
 WORDS = [f"word{i}" for i in range(80)]
 CHINESE = "这是一个很长的中文句子，用来测试自动换行" * 10
 KOREAN = ("한국어 문장은 띄어쓰기로 줄을 바꿉니다 " * 12).split()
+
+
+def test_text_keeps_its_order_around_a_long_sentence() -> None:
+    """A sentence longer than a card used to have its first piece put before the card of the
+    sentences ahead of it."""
+    paragraph = f"Short intro. {'x' * 400} Short end."
+    assert slides._split(paragraph) == ["Short intro.", "x" * 280, "x" * 120 + " Short end."]
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,9 @@ def _split(paragraph: str) -> list[str]:
     current, current_units = "", 0
     for sentence in (s for s in _SENTENCE_END.split(paragraph) if s):
         while (fits := _fitting(sentence)) < len(sentence):  # one huge sentence: cut by width
+            if current:  # what came before it goes first
+                pieces.append(current)
+                current, current_units = "", 0
             cut = _cut(sentence, fits)
             pieces.append(sentence[:cut].strip())
             sentence = sentence[cut:].strip()
