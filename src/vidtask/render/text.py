@@ -10,6 +10,8 @@ requested output size and multiplied by ``scale`` (the clip's scale times the re
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import unicodedata
 from collections.abc import Callable
@@ -50,20 +52,38 @@ def _breaks_anywhere(ch: str) -> bool:
     return _is_wide(ch) and not any(low <= code <= high for low, high in _HANGUL)
 
 
+def _joins(last: str, ch: str) -> bool:
+    """Whether ``ch`` continues the token that ``last`` ends."""
+    return (
+        not _breaks_anywhere(ch) and not _breaks_anywhere(last) and last.isspace() == ch.isspace()
+    )
+
+
 def _tokens(paragraph: str) -> list[str]:
-    tokens: list[str] = []
-    for ch in paragraph:
-        last = tokens[-1][-1] if tokens else ""
-        if (
-            last
-            and not _breaks_anywhere(ch)
-            and not _breaks_anywhere(last)
-            and last.isspace() == ch.isspace()
-        ):
-            tokens[-1] += ch
+    """Words, runs of spaces, and single characters that break anywhere."""
+    starts = [n for n in range(1, len(paragraph)) if not _joins(paragraph[n - 1], paragraph[n])]
+    bounds = [0, *starts, len(paragraph)] if paragraph else []
+    return [paragraph[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _first(count: int, fails: Callable[[int], bool]) -> int:
+    """The first of ``0 .. count - 1`` for which ``fails`` holds (``count`` if none), where
+    ``fails`` stays true once true: by doubling, then bisecting, so it tries O(log answer)
+    indices and none beyond twice the answer."""
+    passed, failed, step = 0, count, 1
+    while passed + step - 1 < failed:
+        probe = passed + step - 1
+        if fails(probe):
+            failed = probe
+            break
+        passed, step = probe + 1, step * 2
+    while passed < failed:
+        middle = (passed + failed) // 2
+        if fails(middle):
+            failed = middle
         else:
-            tokens.append(ch)
-    return tokens
+            passed = middle + 1
+    return failed
 
 
 def wrap(
@@ -73,30 +93,50 @@ def wrap(
     size: Measure = measure or font.getlength
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        line = ""
-        for token in _tokens(paragraph):
-            if token.isspace():
-                line += token if line else ""
-                continue
-            if not line or size(line + token) <= max_px or token[0] in _NO_LINE_START:
-                line += token
-            else:
-                lines.append(line.rstrip())
-                line = token
-            while line == token and len(line) > 1 and size(line) > max_px:
-                cut = _fit(line, size, max_px)
-                lines.append(line[:cut].rstrip())
-                line = token = line[cut:].lstrip()
-        lines.append(line.rstrip())
+        lines += _wrap_paragraph(paragraph, size, max_px)
     return lines
 
 
-def _fit(line: str, size: Measure, max_px: float) -> int:
-    """How many leading characters of ``line`` fit in ``max_px`` (at least one)."""
-    cut = 1
-    while cut < len(line) and size(line[: cut + 1]) <= max_px:
-        cut += 1
-    return cut
+def _wrap_paragraph(paragraph: str, size: Measure, max_px: float) -> list[str]:
+    """A line ends before the first word (or wide character) that would make it wider than
+    ``max_px``; spaces and closing punctuation never start one. A line only grows as words are
+    added, so `_first` finds that word in O(log n) measurements of at most about twice the line.
+    (Measuring the line after every word was quadratic in the box's width, and a word wider
+    than the box was re-measured whole for each of its lines.)"""
+    tokens = _tokens(paragraph)
+    ends = list(itertools.accumulate(map(len, tokens)))
+    starts = [end - len(token) for end, token in zip(ends, tokens, strict=True)]
+    words = [n for n, token in enumerate(tokens) if not token.isspace()]
+    if not words:
+        return [""]
+    # Where a line may break: before a word that is not closing punctuation.
+    breaks = [n for n in words[1:] if tokens[n][0] not in _NO_LINE_START]
+    lines: list[str] = []
+    n, begin = words[0], starts[words[0]]
+    while True:
+        # The line's first word: while wider than the line, cut it as late as it fits. What is
+        # left is measured whole only when short: re-measuring a long word per line was
+        # quadratic, and `_first` finds out whether it fits.
+        cut = 0
+        while ends[n] - begin > 1:
+            rest = ends[n] - begin
+            if (not cut or rest <= 2 * cut) and size(paragraph[begin : ends[n]]) <= max_px:
+                break
+            cut = 1 + _first(rest - 1, lambda i: size(paragraph[begin : begin + i + 2]) > max_px)
+            if cut == rest:
+                break
+            lines.append(paragraph[begin : begin + cut])
+            begin += cut
+        later = bisect.bisect_right(breaks, n)
+        k = _first(
+            len(breaks) - later, lambda i: size(paragraph[begin : ends[breaks[later + i]]]) > max_px
+        )
+        if later + k == len(breaks):
+            lines.append(paragraph[begin:].rstrip())
+            return lines
+        n = breaks[later + k]
+        lines.append(paragraph[begin : starts[n]].rstrip())
+        begin = starts[n]
 
 
 def color_runs(line: str, words: list[str], base: RGBA, accent: RGBA) -> list[tuple[str, RGBA]]:
