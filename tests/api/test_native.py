@@ -185,7 +185,7 @@ def test_keys_isolate_owners_and_wrong_keys_get_401(client: TestClient) -> None:
     store = client.app.state.vidtask.service.store  # type: ignore[attr-defined]
     _, alice = auth.new_key(store, "alice", 0)
     _, bob = auth.new_key(store, "bob", 0)
-    client.app.state.vidtask.auth._open = (False, 1e18)  # type: ignore[attr-defined]
+    client.app.state.vidtask.auth._anonymous = False  # type: ignore[attr-defined]
     assert submit(client, {"input": color_timeline()}).status_code == 401
     wrong = client.get("/v1/tasks", headers={"Authorization": "Bearer vtk_wrong"})
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"

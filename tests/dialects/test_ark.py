@@ -386,7 +386,7 @@ def test_unknown_id_other_key_and_bad_key(client: TestClient) -> None:
     store = app_state(client).service.store
     _, alice = auth.new_key(store, "alice", 0)
     _, bob = auth.new_key(store, "bob", 0)
-    app_state(client).auth._open = (False, 1e18)
+    app_state(client).auth._anonymous = False
     client.headers["Authorization"] = f"Bearer {alice}"
     task_id = create(client)
     client.headers["Authorization"] = f"Bearer {bob}"

@@ -50,8 +50,10 @@ def test_linked_flows_hold_up(client: TestClient) -> None:
             stateful_step_count=6,
             deadline=None,
             database=None,
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
     )
-    # The walk reached the operations only links lead to, not just the creates.
-    assert {"GET /v1/tasks/{task_id}", "GET /api/get_status/{task_id}"} <= followed, followed
+    # The walk went on from the creates to operations that only links lead to.
+    linked = {label for label in followed if "{" in label}
+    assert len(linked) >= 3, followed
