@@ -35,6 +35,7 @@ ALLOWED = {
         "settings",
         "__version__",
         "capcut",
+        "dialects",
         "mcp_server",  # app.py is the composition root: it mounts /mcp
         "stores",
     },
@@ -51,12 +52,14 @@ ALLOWED = {
         "service",
         "events",
         "api",
+        "dialects",
         "client",
         "settings",
         "stores",
         "__version__",
     },
     "capcut": {"core", "render"},
+    "dialects": {"core", "store"},
 }
 NO_IO_IN_CORE = {"sqlite3", "psycopg", "httpx", "fastapi", "subprocess", "os", "socket", "time"}
 

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import JSONResponse
 
-from vidtask.api.dialects.timestamps import iso
 from vidtask.api.errors import read_json
 from vidtask.api.state import AppState, state
 from vidtask.core import errors, validation
 from vidtask.core.events import WEBHOOK_EVENTS
+from vidtask.dialects.timestamps import iso
 from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint
 from vidtask.webhooks import signing, targets
 from vidtask.webhooks.relay import new_delivery
