@@ -12,7 +12,6 @@ from typing import Any
 
 import anyio
 
-from vidtask.api.auth import Authenticator
 from vidtask.client.models import Task
 from vidtask.core import task as core_task
 from vidtask.core.routing import ModelRouter
@@ -35,7 +34,7 @@ class LocalBackend:
     def __init__(
         self,
         service: TaskService,
-        authenticator: Authenticator,
+        authenticator: auth.Authenticator,
         feed: ChangeFeed,
         *,
         api_key: str | None = None,
