@@ -1,98 +1,308 @@
-"""The layering of DESIGN.md and STYLE.md rule 2, checked on the import statements."""
+"""The layering of DESIGN.md and STYLE.md rule 2, checked on the import statements.
+
+Every package and top-level module under ``src/vidtask`` is a *unit* with a row in `ALLOWED`
+(docs/architecture.md shows the same table). The unit graph is built from every import in the
+source (function-level and ``TYPE_CHECKING`` imports included), and it must follow the table
+and have no cycle. `ALLOWED` itself has no cycle either, so no import it permits can make one.
+"""
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "vidtask"
 
-#: Each layer may import only these vidtask packages (besides itself).
-ALLOWED = {
+#: Each unit may import only these units (besides itself). ``__init__`` is ``vidtask``'s own
+#: ``__init__.py`` (``__version__``). Listed from the leaves up; docs/architecture.md has the picture.
+ALLOWED: dict[str, set[str]] = {
+    # Leaves: pure rules, and two small OS/network guards every layer may use.
+    "__init__": set(),
     "core": set(),
-    "client": {"core"},
+    "netguard": set(),  # the SSRF guard (asset fetches, webhooks)
+    "parentdeath": set(),  # children die with their parent (ffmpeg, worker processes)
+    "settings": {"core"},
+    "logs": {"settings"},
+    "client": {"core"},  # the SDK: never loads FastAPI or the server
+    # Adapters over one kind of I/O each.
     "store": {"core"},
     "storage": {"core"},
-    "netguard": set(),
-    "render": {"core", "backends", "netguard"},
-    "backends": {"core", "render", "settings"},
-    "dispatch": {"core", "store", "storage", "backends", "render", "settings", "logs"},
+    "render": {"core", "netguard", "parentdeath"},
+    "dialects": {"core", "store"},  # pure parsers and views; ark's list filter is a store value
+    "capcut": {"core", "render"},
     "events": {"core", "store"},
-    "service": {"core", "store", "storage", "backends", "render", "netguard"},
-    "api": {
+    "webhooks": {"core", "store", "netguard"},
+    "backends": {"core", "render", "settings"},
+    # The service: the only door to tasks.
+    "service": {"core", "store", "storage", "backends", "render", "netguard", "webhooks"},
+    # Workers. ``render`` only for `render.parentdeath`, a re-export of `vidtask.parentdeath`
+    # that dispatch/embedded.py still uses.
+    "dispatch": {
         "core",
         "store",
         "storage",
         "backends",
         "render",
-        "dispatch",
-        "service",
-        "events",
-        "webhooks",
-        "netguard",
+        "parentdeath",
         "settings",
-        "__version__",
-        "capcut",
-        "mcp_server",  # app.py is the composition root: it mounts /mcp
-        "stores",
+        "logs",
     },
     # Picks the store, its side stores and change feed for SQLite or PostgreSQL.
     "stores": {"core", "store", "events", "dispatch", "settings"},
-    # Beside api: it reuses api's auth and dialect views, and the SDK client for `--url`.
+    "doctor": {"core", "store", "storage", "render", "settings"},
+    # The MCP server sits beside api and never imports it: the key check and (for stdio) the
+    # service are passed in by the composition roots.
     "mcp_server": {
+        "__init__",
+        "core",
+        "client",
+        "store",
+        "storage",
+        "backends",
+        "render",
+        "dialects",
+        "events",
+        "service",
+        "dispatch",
+        "stores",
+        "settings",
+    },
+    # The HTTP app; app.py is its composition root and mounts /mcp.
+    "api": {
+        "__init__",
         "core",
         "store",
         "storage",
         "backends",
         "render",
-        "dispatch",
-        "service",
+        "dialects",
+        "capcut",
         "events",
-        "api",
-        "client",
-        "settings",
+        "webhooks",
+        "service",
+        "dispatch",
         "stores",
-        "__version__",
+        "settings",
+        "mcp_server",
     },
-    "capcut": {"core", "render"},
+    # The composition root of `vidtask mcp` on the local store.
+    "composition": {"api", "mcp_server", "settings"},
+    "cli": {
+        "__init__",
+        "core",
+        "client",
+        "store",
+        "stores",
+        "dispatch",
+        "doctor",
+        "api",
+        "mcp_server",
+        "composition",
+        "settings",
+        "logs",
+    },
+    "__main__": {"cli"},
 }
 NO_IO_IN_CORE = {"sqlite3", "psycopg", "httpx", "fastapi", "subprocess", "os", "socket", "time"}
 
+#: unit -> imported unit -> where (``path:line``, relative to the package root).
+Graph = dict[str, dict[str, list[str]]]
 
-def imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            if node.module == "vidtask":
-                found |= {f"vidtask.{alias.name}" for alias in node.names}
+
+def units(root: Path) -> set[str]:
+    """The units of the package at ``root``: its subpackages and top-level modules."""
+    found = {path.stem for path in root.glob("*.py")}
+    found |= {path.name for path in root.iterdir() if (path / "__init__.py").is_file()}
     return found
 
 
-def layer(path: Path) -> str:
-    part = path.relative_to(SRC).parts[0]
-    return part.removesuffix(".py")
+def unit_of(root: Path, path: Path) -> str:
+    return path.relative_to(root).parts[0].removesuffix(".py")
 
 
-@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
-def test_dependencies_point_inward(path: Path) -> None:
-    own = layer(path)
-    if own not in ALLOWED:
-        return  # cli.py, settings.py, logs.py, __main__.py sit on top
-    for name in imports(path):
-        if not name.startswith("vidtask."):
+def imported_modules(root: Path, path: Path) -> list[tuple[str, int]]:
+    """Every module ``path`` imports (dotted, relative imports resolved), with its line.
+    ``from pkg import name`` counts as ``pkg.name``, which may be a module or an attribute."""
+    package = root.name
+    own = [package, *path.relative_to(root).with_suffix("").parts]
+    if own[-1] == "__init__":
+        own.pop()
+    else:
+        own.pop()  # a module's relative imports start at its package
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = own[: len(own) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found += [(f"{module}.{alias.name}", node.lineno) for alias in node.names]
+    return found
+
+
+def import_graph(root: Path) -> Graph:
+    """Which unit imports which, across unit boundaries, from the source under ``root``."""
+    package, known = root.name, units(root)
+    graph: Graph = {}
+    for path in sorted(root.rglob("*.py")):
+        own = unit_of(root, path)
+        edges = graph.setdefault(own, {})
+        for module, line in imported_modules(root, path):
+            parts = module.split(".")
+            if parts[0] != package:
+                continue
+            target = parts[1] if len(parts) > 1 and parts[1] in known else "__init__"
+            if target != own:
+                site = f"{path.relative_to(root)}:{line}"
+                sites = edges.setdefault(target, [])
+                if site not in sites:  # ``from x import a, b`` is one import
+                    sites.append(site)
+    return graph
+
+
+def layer_problems(root: Path, graph: Graph, allowed: Mapping[str, set[str]]) -> list[str]:
+    """Units without a row, rows without a unit, and imports the table does not allow."""
+    known = units(root)
+    problems = [f"{unit}: no row in the layer table" for unit in sorted(known - set(allowed))]
+    problems += [
+        f"{unit}: in the layer table but not in {root}" for unit in sorted(set(allowed) - known)
+    ]
+    for unit, edges in sorted(graph.items()):
+        for target, sites in sorted(edges.items()):
+            if unit in allowed and target not in allowed[unit]:
+                problems.append(f"{unit} must not import {target} ({', '.join(sites)})")
+    return problems
+
+
+def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A cycle of ``graph`` as a path (``[a, b, a]``), or None; depth-first, in sorted order."""
+    done: set[str] = set()
+    path: list[str] = []
+    on_path: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        path.append(node)
+        on_path.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target in on_path:
+                return [*path[path.index(target) :], target]
+            if target not in done:
+                cycle = visit(target)
+                if cycle is not None:
+                    return cycle
+        on_path.discard(path.pop())
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        if node not in done:
+            cycle = visit(node)
+            if cycle is not None:
+                return cycle
+    return None
+
+
+def describe_cycle(cycle: list[str], graph: Graph) -> str:
+    steps = [
+        f"  {a} -> {b}: {', '.join(graph[a][b])}" for a, b in zip(cycle, cycle[1:], strict=False)
+    ]
+    return "import cycle: " + " -> ".join(cycle) + "\n" + "\n".join(steps)
+
+
+GRAPH = import_graph(SRC)
+
+
+def test_every_unit_has_a_row_and_every_import_follows_the_table() -> None:
+    problems = layer_problems(SRC, GRAPH, ALLOWED)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_package_graph_has_no_cycle() -> None:
+    cycle = find_cycle(GRAPH)
+    assert cycle is None, describe_cycle(cycle, GRAPH)
+
+
+def test_the_layer_table_allows_no_cycle() -> None:
+    cycle = find_cycle(ALLOWED)
+    assert cycle is None, "the layer table allows the cycle " + " -> ".join(cycle)
+
+
+def test_the_architecture_doc_shows_the_table() -> None:
+    doc = (SRC.parents[1] / "docs" / "architecture.md").read_text()
+    for unit, targets in ALLOWED.items():
+        row = f"| `{unit}` | {', '.join(f'`{t}`' for t in sorted(targets)) or '—'} |"
+        assert row in doc, f"docs/architecture.md has no row {row}"
+
+
+def tier(unit: str, allowed: Mapping[str, set[str]]) -> int:
+    """0 for a unit that imports nothing, else one above the highest unit it may import."""
+    return 1 + max((tier(t, allowed) for t in allowed[unit]), default=-1)
+
+
+def test_the_architecture_doc_draws_the_tiers() -> None:
+    doc = (SRC.parents[1] / "docs" / "architecture.md").read_text()
+    drawn: dict[str, int] = {}
+    level = -1
+    for line in doc.splitlines():
+        match = re.match(r"^ (?:tier (\d+)| {6}) +│ (.*)$", line)
+        if match is None:
             continue
-        target = name.split(".")[1]
-        assert target == own or target in ALLOWED[own], f"{own} must not import {name}"
+        level = int(match[1]) if match[1] else level
+        drawn |= {unit: level for unit in match[2].split("···")[0].split()}
+    assert drawn == {unit: tier(unit, ALLOWED) for unit in ALLOWED}
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_the_checker_finds_a_cycle_a_violation_and_missing_rows(tmp_path: Path) -> None:
+    root = tmp_path / "fake"
+    write(
+        root,
+        {
+            "__init__.py": "VERSION = '1'\n",
+            "low/__init__.py": "",
+            "low/a.py": "import os\n\n\ndef late():\n    from fake.high import b\n",
+            "high/__init__.py": "from . import b\n",
+            "high/b.py": "import fake.low.a\n",
+            "high/c.py": "from ..low import a\nfrom .. import VERSION\n",
+            "top.py": "from fake import high, low\n",
+            "stray.py": "",
+        },
+    )
+    allowed = {"__init__": set(), "low": set(), "high": {"low"}, "top": {"high"}, "gone": set()}
+    graph = import_graph(root)
+
+    assert graph["high"] == {"low": ["high/b.py:1", "high/c.py:1"], "__init__": ["high/c.py:2"]}
+    cycle = find_cycle(graph)
+    assert cycle == ["high", "low", "high"]
+    assert describe_cycle(cycle, graph).splitlines() == [
+        "import cycle: high -> low -> high",
+        "  high -> low: high/b.py:1, high/c.py:1",
+        "  low -> high: low/a.py:5",
+    ]
+    assert layer_problems(root, graph, allowed) == [
+        "stray: no row in the layer table",
+        f"gone: in the layer table but not in {root}",
+        "high must not import __init__ (high/c.py:2)",
+        "low must not import high (low/a.py:5)",
+        "top must not import low (top.py:1)",
+    ]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"b"}}) == ["b", "c", "b"]
 
 
 @pytest.mark.parametrize("path", sorted((SRC / "core").glob("*.py")), ids=lambda p: p.name)
 def test_core_does_no_io(path: Path) -> None:
-    roots = {name.split(".")[0] for name in imports(path)}
+    roots = {name.split(".")[0] for name, _ in imported_modules(SRC, path)}
     assert not roots & NO_IO_IN_CORE, f"core/{path.name} imports {roots & NO_IO_IN_CORE}"
 
 

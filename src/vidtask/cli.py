@@ -29,7 +29,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.progress_bar import ProgressBar
 from rich.table import Column, Table
 
-from vidtask import logs, stores
+from vidtask import composition, logs, stores
 from vidtask.api import app as api_app
 from vidtask.api import auth
 from vidtask.client import Client, Task
@@ -199,7 +199,11 @@ def mcp_cmd(
     overrides: dict[str, Any] = {} if workers is None else {"workers": workers}
     settings = Settings(**overrides)
     logs.configure(settings)
-    mcp_stdio.serve(settings, url=url, api_key=api_key)
+    mcp_stdio.serve(
+        url=url,
+        api_key=api_key,
+        local=lambda: composition.mcp_runtime(settings, api_key=api_key),
+    )
 
 
 @app.command()

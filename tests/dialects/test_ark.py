@@ -29,11 +29,11 @@ from tests.dialects.conftest import (
 )
 from tests.dialects.test_openai import png_bytes
 from vidtask.api import auth
-from vidtask.api.dialects import ark
 from vidtask.api.webhook_payloads import PAYLOADS
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
+from vidtask.dialects import ark
 from vidtask.store.base import Fence
 
 TASKS = "/api/v3/contents/generations/tasks"

@@ -26,10 +26,10 @@ from tests.dialects.conftest import (
     shape,
 )
 from vidtask.api import auth
-from vidtask.api.dialects import openai
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
+from vidtask.dialects import openai
 
 ROUTER = ModelRouter(["slides", "timeline"], {"sora-2": "slides", "sora-2-*": "slides"})
 SMALL = {"size": "160x90", "seconds": "1"}

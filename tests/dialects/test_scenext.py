@@ -21,11 +21,11 @@ from tests.dialects.conftest import (
     shape,
 )
 from vidtask.api import auth
-from vidtask.api.dialects import scenext
 from vidtask.api.webhook_payloads import PAYLOADS
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
+from vidtask.dialects import scenext
 
 ROUTER = ModelRouter(["slides", "timeline"], {})
 

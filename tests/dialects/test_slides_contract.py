@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from vidtask.api.dialects import ark, openai, scenext
 from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
+from vidtask.dialects import ark, openai, scenext
 from vidtask.settings import Settings
 
 ROUTER = ModelRouter(["slides"], {"sora-2": "slides", "doubao-seedance-*": "slides"})

@@ -17,9 +17,9 @@ from mcp.types import TextContent
 
 from tests.hardening.conftest import CAPCUT, refusal, timeline
 from tests.mcp_server.conftest import PROJECT, new_key
+from vidtask import composition
 from vidtask.api.auth import Authenticator
 from vidtask.mcp_server.local import LocalBackend
-from vidtask.mcp_server.runtime import LocalRuntime
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
 
@@ -88,7 +88,7 @@ def test_mcp_generate_video(tmp_path: Path) -> None:
     shutil.copytree(PROJECT / "examples" / "assets", assets)
     key = new_key(tmp_path / "data", "alice")
     settings = Settings(data_dir=tmp_path / "data", workers=0, asset_roots=[assets])
-    runtime = LocalRuntime(settings, api_key=key)
+    runtime = composition.mcp_runtime(settings, api_key=key)
     backend = LocalBackend(runtime.service, Authenticator(runtime.service.store), runtime.feed,
                            api_key=key)  # fmt: skip
 

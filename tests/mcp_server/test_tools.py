@@ -16,9 +16,9 @@ from mcp.shared.exceptions import MCPError
 
 from tests.integration.timelines import long_render, tiny
 from tests.mcp_server.conftest import PROJECT, new_key, structured, text
+from vidtask import composition
 from vidtask.api.auth import Authenticator
 from vidtask.mcp_server.local import LocalBackend
-from vidtask.mcp_server.runtime import LocalRuntime
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
 
@@ -46,7 +46,7 @@ class Store:
         data = base / "data"
         self.alice, self.bob = new_key(data, "alice"), new_key(data, "bob")
         settings = Settings(data_dir=data, workers=1, asset_roots=[assets], log_level="WARNING")
-        self.runtime = LocalRuntime(settings, api_key=self.alice)
+        self.runtime = composition.mcp_runtime(settings, api_key=self.alice)
 
     def client(self, api_key: str | None = "alice") -> Client:
         """An in-memory session acting as ``api_key`` (alice's or bob's by name, or as is)."""
@@ -293,7 +293,8 @@ def test_without_keys_callers_are_anonymous_and_wait_returns_when_time_is_up(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path, workers=0, log_level="WARNING")
-    runtime = LocalRuntime(settings)  # no key, no keys in the store: loopback-only anonymity
+    # No key, no keys in the store: loopback-only anonymity.
+    runtime = composition.mcp_runtime(settings)
 
     async def main() -> None:
         server = build_server(runtime.backend, "stdio", lifespan=runtime.running)

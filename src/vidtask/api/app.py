@@ -139,7 +139,14 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
     dispatcher = None if settings.postgres_url else EmbeddedDispatcher(settings, store)
     poller = stores.change_source(store, app_state.feed)
-    mcp = mcp_http.endpoint(app_state)
+    metrics = app_state.metrics
+    mcp = mcp_http.endpoint(
+        settings,
+        service,
+        app_state.auth,
+        app_state.feed,
+        on_submit=lambda task: metrics.submitted.labels(task.model).inc(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

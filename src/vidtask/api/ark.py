@@ -9,12 +9,12 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.api.dialects import ark
 from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake
 from vidtask.api.native import TASK_ID_PARAM, task_response
 from vidtask.api.state import state
+from vidtask.dialects import ark
 
 __all__ = ["router"]
 

@@ -19,8 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from vidtask.api.dialects import ark, native, newapi, openai, scenext
 from vidtask.core import errors, validation
+from vidtask.dialects import ark, native, newapi, openai, scenext
 
 __all__ = ["ErrorView", "MAX_JSON_DEPTH", "error_response", "install", "read_json"]
 

@@ -16,11 +16,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from vidtask.api.dialects import native
 from vidtask.api.state import AppState, state
 from vidtask.core import errors
 from vidtask.core.events import event_type
 from vidtask.core.task import Status, Task
+from vidtask.dialects import native
 
 __all__ = ["MAX_WAIT_S", "router", "wait_for_change"]
 

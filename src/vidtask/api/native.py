@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import JSONResponse
 
 from vidtask.api import events
-from vidtask.api.dialects import native
 from vidtask.api.errors import read_json
 from vidtask.api.state import state
 from vidtask.core import errors
 from vidtask.core.task import Links, Status, Task, TaskSpec
+from vidtask.dialects import native
 from vidtask.service import request_hash
 from vidtask.store.base import TaskFilter
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from vidtask.api.dialects import newapi
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake
 from vidtask.api.native import TASK_ID_PARAM, task_response
 from vidtask.api.state import state
+from vidtask.dialects import newapi
 
 __all__ = ["router"]
 

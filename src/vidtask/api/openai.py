@@ -11,7 +11,6 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import FileResponse, JSONResponse
 
-from vidtask.api.dialects import openai
 from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake, read_form_or_json
@@ -19,6 +18,7 @@ from vidtask.api.native import task_response
 from vidtask.api.state import state
 from vidtask.core import errors
 from vidtask.core.task import Status, Task
+from vidtask.dialects import openai
 from vidtask.store.base import TaskFilter
 
 __all__ = ["router"]

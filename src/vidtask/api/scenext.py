@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.api.dialects import scenext
 from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake
 from vidtask.api.native import TASK_ID_PARAM, task_response
 from vidtask.api.state import state
+from vidtask.dialects import scenext
 
 __all__ = ["router"]
 

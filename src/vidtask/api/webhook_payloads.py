@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vidtask.api.dialects import ark, native, scenext
-from vidtask.api.dialects.timestamps import iso
 from vidtask.core.task import Links, Task
+from vidtask.dialects import ark, native, scenext
+from vidtask.dialects.timestamps import iso
 
 __all__ = ["PAYLOADS", "Payload"]
 

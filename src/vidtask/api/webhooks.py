@@ -16,14 +16,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import JSONResponse
 
-from vidtask.api.dialects.timestamps import iso
 from vidtask.api.errors import read_json
 from vidtask.api.state import AppState, state
 from vidtask.core import errors, validation
 from vidtask.core.events import WEBHOOK_EVENTS
-from vidtask.render import assets
+from vidtask.dialects.timestamps import iso
 from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint
-from vidtask.webhooks import signing
+from vidtask.webhooks import signing, targets
 from vidtask.webhooks.relay import new_delivery
 
 __all__ = ["router"]
@@ -53,10 +52,8 @@ async def create_endpoint(request: Request) -> JSONResponse:
         body = CreateEndpoint.model_validate(await read_json(request))
     except ValidationError as exc:
         raise validation.invalid_request(exc) from exc
-    policy = app.service.asset_policy
-    await anyio.to_thread.run_sync(
-        lambda: assets.check_source(body.url, policy, param="url", allow_local=False)
-    )
+    allow_networks = app.service.asset_policy.allow_networks
+    await anyio.to_thread.run_sync(lambda: targets.check_url(body.url, allow_networks, param="url"))
     endpoint = Endpoint(
         id="we_" + secrets.token_hex(10),
         owner=owner,

@@ -14,9 +14,10 @@ from typing import Any
 
 import imageio_ffmpeg
 
+from vidtask.backends import rendering
 from vidtask.backends.base import RunContext, RunResult
 from vidtask.core import errors
-from vidtask.render import assets, fonts, narration, pipeline, schema, slides
+from vidtask.render import assets, fonts, narration, schema, slides
 
 __all__ = ["SlidesBackend"]
 
@@ -122,7 +123,7 @@ class SlidesBackend:
         policy = self.policy
         if voices is not None:  # the narration files are local assets of this run only
             policy = dataclasses.replace(policy, roots=(*policy.roots, ctx.workdir / "narration"))
-        result = pipeline.render_timeline(
+        result = rendering.render_timeline(
             self._timeline(request, voices),
             ctx,
             policy=policy,

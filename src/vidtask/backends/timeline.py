@@ -8,8 +8,9 @@ from typing import Any
 
 import imageio_ffmpeg
 
+from vidtask.backends import rendering
 from vidtask.backends.base import RunContext, RunResult
-from vidtask.render import assets, captions, fonts, pipeline, schema
+from vidtask.render import assets, captions, fonts, schema
 
 __all__ = ["TimelineBackend"]
 
@@ -68,7 +69,7 @@ class TimelineBackend:
 
     def run(self, data: dict[str, Any], ctx: RunContext) -> RunResult:
         timeline = schema.parse_timeline(data, self.limits)
-        return pipeline.render_timeline(
+        return rendering.render_timeline(
             timeline,
             ctx,
             policy=self.policy,

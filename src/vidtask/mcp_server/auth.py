@@ -3,21 +3,33 @@
 Over streamable HTTP the key comes with every request (``Authorization: Bearer <key>``, then
 ``X-API-Key: <key>``, as in seed 000); over stdio it comes from ``VIDTASK_API_KEY``. With no
 key at all, a server that has no keys is anonymous (loopback only), like the REST API.
+
+The key check itself is the REST API's (`vidtask.api.auth.Authenticator`), passed in by the
+composition root (`vidtask.api.app` for ``/mcp``, `vidtask.composition` for stdio): this
+package never imports `vidtask.api`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from starlette.requests import Request
 
-from vidtask.api.auth import Authenticator
 from vidtask.core import errors
 
-__all__ = ["PLACEHOLDER", "check_placeholder", "key_headers", "owner"]
+__all__ = ["PLACEHOLDER", "Authenticator", "check_placeholder", "key_headers", "owner"]
 
 #: What config snippets say until the user pastes a real key (seed 000 refuses it too).
 PLACEHOLDER = "YOUR_API_KEY"
+
+
+class Authenticator(Protocol):
+    """Checks a request's API key, as the REST API does."""
+
+    def owner(self, request: Request) -> str:
+        """The key id the request acts as, or raise `Unauthorized`."""
+        ...
 
 
 def key_headers(api_key: str | None) -> dict[str, str]:

@@ -6,7 +6,7 @@ deployment can answer any request (tasks are durable; the MCP session holds noth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,12 +18,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from vidtask.api.auth import Authenticator
-from vidtask.api.state import AppState
 from vidtask.core import errors
+from vidtask.core.task import Task
+from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import auth as mcp_auth
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
+from vidtask.service import TaskService
 from vidtask.settings import Settings
 
 __all__ = ["PATH", "McpEndpoint", "allowed_hosts", "endpoint", "transport_security"]
@@ -64,7 +65,10 @@ class McpEndpoint:
     """The ASGI app of ``/mcp``; `running` belongs in the app's lifespan."""
 
     def __init__(
-        self, server: MCPServer[Any], security: TransportSecuritySettings, auth: Authenticator
+        self,
+        server: MCPServer[Any],
+        security: TransportSecuritySettings,
+        auth: mcp_auth.Authenticator,
     ) -> None:
         self.server = server
         self.security = security
@@ -103,14 +107,15 @@ class McpEndpoint:
         await self.server.session_manager.handle_request(scope, receive, send)
 
 
-def endpoint(app_state: AppState) -> McpEndpoint:
-    metrics = app_state.metrics
-    backend = LocalBackend(
-        app_state.service,
-        app_state.auth,
-        app_state.feed,
-        on_submit=lambda task: metrics.submitted.labels(task.model).inc(),
-    )
-    return McpEndpoint(
-        build_server(backend, "http"), transport_security(app_state.settings), app_state.auth
-    )
+def endpoint(
+    settings: Settings,
+    service: TaskService,
+    auth: mcp_auth.Authenticator,
+    feed: ChangeFeed,
+    *,
+    on_submit: Callable[[Task], None] | None = None,
+) -> McpEndpoint:
+    """``/mcp`` on the server's own service, key check and change feed; ``on_submit`` sees
+    each task a tool created (the app counts it, as the REST routes do)."""
+    backend = LocalBackend(service, auth, feed, on_submit=on_submit)
+    return McpEndpoint(build_server(backend, "http"), transport_security(settings), auth)

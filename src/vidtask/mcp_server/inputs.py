@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vidtask.api.dialects import scenext
-from vidtask.api.dialects.generation import Generation, Quality, model_input
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
+from vidtask.dialects import scenext
+from vidtask.dialects.generation import Generation, Quality, model_input
 from vidtask.service import request_hash
 
 __all__ = ["generation", "scenext_request"]

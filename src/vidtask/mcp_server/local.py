@@ -12,11 +12,10 @@ from typing import Any
 
 import anyio
 
-from vidtask.api.auth import Authenticator
-from vidtask.api.dialects import native
 from vidtask.client.models import Task
 from vidtask.core import task as core_task
 from vidtask.core.routing import ModelRouter
+from vidtask.dialects import native
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import auth
 from vidtask.mcp_server.backend import OnChange
@@ -35,7 +34,7 @@ class LocalBackend:
     def __init__(
         self,
         service: TaskService,
-        authenticator: Authenticator,
+        authenticator: auth.Authenticator,
         feed: ChangeFeed,
         *,
         api_key: str | None = None,

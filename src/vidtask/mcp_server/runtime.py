@@ -5,6 +5,9 @@ process starts the embedded workers itself (as ``vidtask serve`` would), so an a
 its MCP server still gets videos; when a server does run there (it holds the data directory's
 lock), its workers render and this process only submits and reads. On PostgreSQL the cluster's
 ``vidtask worker`` processes render, as for the server.
+
+The service and the key check come from the caller (`vidtask.composition.mcp_runtime`), so
+this package never imports `vidtask.api`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ from typing import Any
 import anyio
 
 from vidtask import stores
-from vidtask.api import app as api_app
-from vidtask.api.auth import Authenticator
 from vidtask.core import errors
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed
+from vidtask.mcp_server.auth import Authenticator
 from vidtask.mcp_server.local import LocalBackend
+from vidtask.service import TaskService
 from vidtask.settings import Settings
 
 __all__ = ["LocalRuntime"]
@@ -31,9 +34,16 @@ log = logging.getLogger(__name__)
 
 
 class LocalRuntime:
-    def __init__(self, settings: Settings, *, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        service: TaskService,
+        authenticator: Authenticator,
+        *,
+        api_key: str | None = None,
+    ) -> None:
         self.settings = settings
-        self.service = api_app.build_service(settings)
+        self.service = service
         self.feed = ChangeFeed()
         self.changes = stores.change_source(self.service.store, self.feed)
         self.dispatcher = (
@@ -41,7 +51,7 @@ class LocalRuntime:
         )
         self.backend = LocalBackend(
             self.service,
-            Authenticator(self.service.store),
+            authenticator,
             self.feed,
             api_key=api_key,
             local_files=True,

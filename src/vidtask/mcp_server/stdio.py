@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from vidtask.mcp_server.remote import RemoteBackend
 from vidtask.mcp_server.runtime import LocalRuntime
 from vidtask.mcp_server.server import build_server
-from vidtask.settings import Settings
 
 __all__ = ["serve"]
 
 
-def serve(settings: Settings, *, url: str | None, api_key: str | None) -> None:
-    """Serve until stdin closes: against the server at ``url``, else on the local store."""
+def serve(*, url: str | None, api_key: str | None, local: Callable[[], LocalRuntime]) -> None:
+    """Serve until stdin closes: against the server at ``url``, else on the local store
+    (``local`` builds that runtime; it is not called when ``url`` is given)."""
     if url:
         remote = RemoteBackend(url, api_key)
 
@@ -28,6 +28,6 @@ def serve(settings: Settings, *, url: str | None, api_key: str | None) -> None:
 
         server = build_server(remote, "stdio", lifespan=closing)
     else:
-        runtime = LocalRuntime(settings, api_key=api_key)
+        runtime = local()
         server = build_server(runtime.backend, "stdio", lifespan=runtime.running)
     server.run("stdio")

@@ -17,9 +17,9 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from vidtask.api.dialects.generation import Quality
 from vidtask.client.models import Task
 from vidtask.core import errors
+from vidtask.dialects.generation import Quality
 from vidtask.mcp_server import inputs, markdown, models
 from vidtask.mcp_server.backend import Backend, Videos
 

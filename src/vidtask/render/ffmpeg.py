@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import IO
 
 from vidtask.core import errors
-from vidtask.render.parentdeath import die_with_parent
+from vidtask.parentdeath import die_with_parent
 
 __all__ = ["run_ffmpeg"]
 

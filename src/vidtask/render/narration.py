@@ -15,7 +15,7 @@ import wave
 from pathlib import Path
 
 from vidtask.core import errors
-from vidtask.render.parentdeath import die_with_parent
+from vidtask.parentdeath import die_with_parent
 
 __all__ = ["DEFAULT_WPM", "MAX_WPM", "speak", "synthesizer", "voice_for"]
 

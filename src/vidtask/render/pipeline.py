@@ -2,21 +2,26 @@
 
 Stages and progress: ``fetching`` 0-10, ``rendering`` 10-90, ``saving`` 90-100. Preview frames
 are handed to the reporter while ffmpeg is still running.
+
+The renderer declares what it takes (`RenderContext`, `RenderReporter`) and what it hands back
+(`RenderResult`) itself: the backends import the renderer and adapt these to their own
+contract (`vidtask.backends.base`), never the other way round.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
-from vidtask.backends.base import Reporter, RunContext, RunResult
 from vidtask.core import errors
 from vidtask.render import assets, captions, compiler, fonts, layout, probe, schema, stills, text
 from vidtask.render.ffmpeg import run_ffmpeg
 from vidtask.render.probe import MediaInfo
 
-__all__ = ["render_timeline"]
+__all__ = ["RenderContext", "RenderReporter", "RenderResult", "render_timeline"]
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +30,52 @@ _MEDIA = schema.ImageAsset | schema.VideoAsset | schema.AudioAsset
 _MAX_SRT_BYTES = 5 * 1024 * 1024
 
 
+class RenderReporter(Protocol):
+    """Receives the render's stage, progress (0-100, never decreasing) and preview frames.
+    `vidtask.backends.base.Reporter` is one."""
+
+    def stage(self, name: str) -> None: ...
+
+    def progress(self, percent: float) -> None: ...
+
+    def preview(self, path: Path) -> None:
+        """A finished preview frame (a JPEG in the workdir), handed over while the render goes
+        on; it stays where it is and is listed again in `RenderResult.previews`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    #: Names the render in log lines.
+    task_id: str
+    #: An empty scratch directory; the video, stills and fetched assets are written into it.
+    workdir: Path
+    reporter: RenderReporter
+    #: Set to stop the render: it raises `Cancelled` promptly.
+    cancel: threading.Event
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    #: The rendered video, inside the workdir.
+    video: Path
+    format: str
+    #: Probed from the output file: duration, fps, width, height, seed, size_bytes, has_audio.
+    metadata: dict[str, Any]
+    cover: Path | None = None
+    #: A small JPEG of the cover frame (about 320 px wide).
+    thumbnail: Path | None = None
+    #: One JPEG holding a grid of frames sampled across the video.
+    spritesheet: Path | None = None
+    #: Every preview frame in time order, including those already given to the reporter.
+    previews: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
 class _Progress:
     """Forwards progress to the reporter, never going backwards."""
 
-    def __init__(self, reporter: Reporter) -> None:
+    def __init__(self, reporter: RenderReporter) -> None:
         self.reporter = reporter
         self.last = -1.0
 
@@ -42,7 +89,7 @@ class _Progress:
 class _PreviewPublisher:
     """Hands each preview JPEG to the reporter once ffmpeg has renamed it into place."""
 
-    def __init__(self, plan: stills.StillPlan, reporter: Reporter) -> None:
+    def __init__(self, plan: stills.StillPlan, reporter: RenderReporter) -> None:
         self.plan = plan
         self.reporter = reporter
         self.published = 0
@@ -86,7 +133,7 @@ def _read_srt(path: str, local: Path) -> str:
 
 
 def _fetch_all(
-    timeline: schema.Timeline, ctx: RunContext, policy: assets.AssetPolicy, report: _Progress
+    timeline: schema.Timeline, ctx: RenderContext, policy: assets.AssetPolicy, report: _Progress
 ) -> tuple[dict[str, MediaInfo], dict[str, str]]:
     """Probed media by src, and the text of every subtitle file by clip path."""
     wanted = [
@@ -162,13 +209,13 @@ def _draw_texts(
 
 def render_timeline(
     timeline: schema.Timeline,
-    ctx: RunContext,
+    ctx: RenderContext,
     *,
     policy: assets.AssetPolicy,
     limits: schema.Limits,
     font_path: Path | None,
     ffmpeg_exe: str,
-) -> RunResult:
+) -> RenderResult:
     """Render ``timeline`` into ``ctx.workdir`` and describe the result."""
     report = _Progress(ctx.reporter)
     ctx.reporter.stage("fetching")
@@ -212,7 +259,7 @@ def render_timeline(
     publish()
     report(100.0)
     log.info("task %s rendered %.2f s of video", ctx.task_id, metadata["duration"])
-    return RunResult(
+    return RenderResult(
         video=command.output,
         format=command.encoding.format,
         metadata=metadata,

@@ -18,11 +18,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vidtask.api.dialects.generation import Generation, model_input
-from vidtask.api.dialects.timestamps import unix
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status, Task, TaskSpec
+from vidtask.dialects.generation import Generation, model_input
+from vidtask.dialects.timestamps import unix
 from vidtask.store.base import TaskFilter
 
 __all__ = [

@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from vidtask.api.dialects.generation import Generation, model_input
-from vidtask.api.dialects.timestamps import unix
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.dialects.generation import Generation, model_input
+from vidtask.dialects.timestamps import unix
 
 __all__ = [
     "CreateVideo",

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vidtask.api.dialects.generation import Generation, model_input
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.dialects.generation import Generation, model_input
 
 __all__ = ["CreateGeneration", "error_view", "parse_create", "view"]
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vidtask.api.dialects.timestamps import iso
 from vidtask.core import errors, validation
 from vidtask.core.task import Links, Task, TaskSpec
+from vidtask.dialects.timestamps import iso
 
 __all__ = ["CreateTask", "error_view", "parse_create", "view"]
 

@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vidtask.api.dialects.generation import Generation, Quality, model_input
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status, Task, TaskSpec
+from vidtask.dialects.generation import Generation, Quality, model_input
 
 __all__ = [
     "CreatedAnswer",

@@ -1,1 +1,0 @@
-"""vidtask.api.dialects."""
