@@ -30,7 +30,7 @@ from vidtask.backends.base import Backend, RunContext, RunResult
 from vidtask.core import errors
 from vidtask.core.task import Status, Task
 from vidtask.storage import space
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage.base import ArtifactStore
 from vidtask.store.base import Fence, TaskStore
 
 __all__ = ["STORE_ERRORS", "StoreReporter", "StoreUnavailable", "Worker", "retry_store"]
@@ -90,7 +90,7 @@ class StoreReporter:
         cancel: threading.Event,
         clock: Callable[[], float] = time.time,
         *,
-        artifacts: LocalArtifacts | None = None,
+        artifacts: ArtifactStore | None = None,
         staging: Path | None = None,
     ) -> None:
         self._store, self._fence, self._ttl = store, fence, lease_ttl
@@ -152,7 +152,7 @@ class Worker:
         worker_id: str,
         store: TaskStore,
         backends: Mapping[str, Backend],
-        artifacts: LocalArtifacts,
+        artifacts: ArtifactStore,
         scratch_dir: Path,
         lease_ttl: float,
         poll_s: float,
@@ -353,8 +353,10 @@ class Worker:
         return retry_store(what, call, within=self.store_retry_s, extra=_extra(fence))
 
     def _out_of_space(self) -> errors.StorageError:
-        data_dir = os.path.commonpath([self.scratch_dir, self.artifacts.root])
-        return space.out_of_space(Path(data_dir))
+        root = self.artifacts.local_root
+        if root is None:  # the artifacts are elsewhere: only the scratch files fill this disk
+            return space.out_of_space(self.scratch_dir)
+        return space.out_of_space(Path(os.path.commonpath([self.scratch_dir, root])))
 
     def _watch_lease(self, fence: Fence, cancel: threading.Event) -> None:
         """Renew the lease and notice cancel requests while the task runs. A store that is
