@@ -223,7 +223,14 @@ class Worker:
                 artifacts=self.artifacts,
                 staging=workdir / ".published",
             )
-            ctx = RunContext(task.id, task.attempt, workdir, reporter, cancel)
+            ctx = RunContext(
+                task.id,
+                task.attempt,
+                workdir,
+                reporter,
+                cancel,
+                checkpoint=lambda ref: self._checkpoint(fence, cancel, ref),
+            )
             outcome = self._execute(task, ctx)
             problem = (
                 self._complete(task, fence, outcome) if isinstance(outcome, RunResult) else outcome
@@ -254,6 +261,8 @@ class Worker:
             return errors.InvalidRequest(f"no backend serves model {task.model!r}")
         try:
             return backend.run(task.input, ctx)
+        except StoreUnavailable:  # a checkpoint that never landed: as for the final write
+            raise
         except Exception as exc:  # a crash in a backend must end the task, not the worker
             if ctx.cancel.is_set():
                 return errors.Cancelled()
@@ -264,6 +273,16 @@ class Worker:
                 return exc
             log.exception("backend crashed", extra={"task_id": task.id})
             return errors.RenderFailed("the renderer crashed; see the server log")
+
+    def _checkpoint(self, fence: Fence, cancel: threading.Event, ref: dict[str, Any]) -> bool:
+        """A backend's checkpoint, retried while the store is away: the run goes on relying on
+        it (e.g. it polls the provider's job it names). Refused: the lease is gone, stop."""
+        won = self._retry(
+            "checkpoint", lambda: self.store.checkpoint(fence, self.clock(), ref), fence
+        )
+        if not won:
+            cancel.set()
+        return won
 
     def _complete(self, task: Task, fence: Fence, run: RunResult) -> errors.VidtaskError | None:
         """Save the artifacts and write the result; the error to fail with if they could not
