@@ -16,7 +16,7 @@ from vidtask.backends.base import Backend
 from vidtask.core import errors, routing
 from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.render import assets
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage.base import ArtifactStore
 from vidtask.storage.signing import UrlSigner
 from vidtask.store.base import Page, TaskFilter, TaskStore
 
@@ -39,7 +39,7 @@ class TaskService:
         *,
         store: TaskStore,
         backends: Mapping[str, Backend],
-        artifacts: LocalArtifacts,
+        artifacts: ArtifactStore,
         signer: UrlSigner,
         asset_policy: assets.AssetPolicy,
         max_attempts: int,

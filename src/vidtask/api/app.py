@@ -31,7 +31,7 @@ from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import http as mcp_http
 from vidtask.service import TaskService
 from vidtask.settings import Settings
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage import open_artifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
 from vidtask.store.base import TaskStore
 from vidtask.store.webhooks import Delivery, WebhookStore
@@ -57,7 +57,7 @@ def build_service(settings: Settings, store: TaskStore | None = None) -> TaskSer
     return TaskService(
         store=store,
         backends=registry.build_backends(settings),
-        artifacts=LocalArtifacts(settings.artifacts_dir),
+        artifacts=open_artifacts(settings),
         signer=UrlSigner(secret, settings.base_url, settings.url_ttl_s),
         asset_policy=registry.asset_policy(settings),
         max_attempts=settings.max_attempts,

@@ -1,12 +1,14 @@
-"""Artifacts at signed, expiring URLs, with HTTP Range support (Starlette's FileResponse)."""
+"""Artifacts at signed, expiring URLs, with HTTP Range support (`vidtask.api.downloads`)."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import anyio
 from fastapi import APIRouter, Query, Request
-from starlette.responses import FileResponse
+from starlette.responses import Response
 
-from vidtask.api import derived
+from vidtask.api import derived, downloads
 from vidtask.api.state import state
 from vidtask.core import errors
 
@@ -26,14 +28,20 @@ _MEDIA_TYPES = {
 @router.get("/v1/files/{task_id}/{name:path}")
 async def get_file(
     task_id: str, name: str, request: Request, exp: int = Query(...), sig: str = Query(...)
-) -> FileResponse:
+) -> Response:
     app = state(request)
     service = app.service
     if not service.signer.verify(task_id, name, exp, sig, service.clock()):
         raise errors.NotFound("this link is invalid or has expired; fetch the task for a new one")
-    path = service.artifacts.path(task_id, name)
-    if path is None and derived.is_derived(name):
-        path = await anyio.to_thread.run_sync(derived.materialize, service.artifacts, task_id, name)
-    if path is None:
+    artifacts = service.artifacts
+    found = downloads.artifact_response(artifacts, task_id, name, request, _media_type)
+    if found is None and derived.is_derived(name):
+        if await anyio.to_thread.run_sync(derived.materialize, artifacts, task_id, name):
+            found = downloads.artifact_response(artifacts, task_id, name, request, _media_type)
+    if found is None:
         raise errors.NotFound("this file no longer exists")
-    return FileResponse(path, media_type=_MEDIA_TYPES.get(path.suffix, "application/octet-stream"))
+    return found
+
+
+def _media_type(file_name: str) -> str:
+    return _MEDIA_TYPES.get(PurePosixPath(file_name).suffix, "application/octet-stream")

@@ -11,6 +11,7 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import FileResponse, JSONResponse
 
+from vidtask.api import downloads
 from vidtask.api.documented import request_body, responses
 from vidtask.api.errors import read_json
 from vidtask.api.intake import Intake, read_form_or_json
@@ -142,7 +143,7 @@ async def download_content(
     video_id: str,
     request: Request,
     variant: Literal["video", "thumbnail", "spritesheet"] = Query("video"),
-) -> FileResponse:
+) -> Response:
     """The video (MP4), its thumbnail or its spritesheet; supports HTTP Range."""
     app = state(request)
     task = app.service.get(app.auth.owner(request), video_id)
@@ -152,10 +153,17 @@ async def download_content(
             param="video_id",
         )
     name = (task.result or {}).get(variant)
-    path = app.service.artifacts.path(task.id, name) if isinstance(name, str) else None
-    if path is None:
+    found = (
+        downloads.artifact_response(app.service.artifacts, task.id, name, request, _media_type)
+        if isinstance(name, str)
+        else None
+    )
+    if found is None:
         raise errors.NotFound(
             f"video {video_id} has no {variant}; it was rendered without one", param="variant"
         )
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(path, media_type=media_type)
+    return found
+
+
+def _media_type(file_name: str) -> str:
+    return mimetypes.guess_type(file_name)[0] or "application/octet-stream"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Backend", "Reporter", "RunContext", "RunResult"]
+__all__ = ["Backend", "Checkpoint", "Reporter", "RunContext", "RunResult"]
 
 
 class Reporter(Protocol):
@@ -30,6 +30,19 @@ class Reporter(Protocol):
         ...
 
 
+class Checkpoint(Protocol):
+    """Saves an external reference (e.g. a provider's job id) on the task while the run goes
+    on, so a later attempt or a poller can pick it up; merged into ``external_ref["checkpoint"]``.
+    Fenced like every worker write: False when the lease is gone (``cancel`` is set then)."""
+
+    def __call__(self, ref: dict[str, Any]) -> bool: ...
+
+
+def _unstored(ref: dict[str, Any]) -> bool:
+    """A run outside a worker (tests, tools): no task to write to, nothing to refuse."""
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
     task_id: str
@@ -39,6 +52,8 @@ class RunContext:
     reporter: Reporter
     #: Set when the task is cancelled or the lease is lost: stop work and return promptly.
     cancel: threading.Event
+    #: Save an external reference on the task (fenced by worker and attempt).
+    checkpoint: Checkpoint = _unstored
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,7 @@ from vidtask.dispatch import jobs
 from vidtask.dispatch.reaper import Reaper
 from vidtask.dispatch.worker import Worker, retry_store
 from vidtask.settings import Settings
-from vidtask.storage import leftovers
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage import leftovers, open_artifacts
 from vidtask.store import migrate
 from vidtask.store.postgres import PostgresStore
 
@@ -81,7 +80,7 @@ class ClusterWorker:
             url, on_queued=jobs.JobQueue(jobs.build_app(url)), max_size=2 * concurrency + 2
         )
         self.reaper = Reaper(self.store)
-        self.artifacts = LocalArtifacts(settings.artifacts_dir)
+        self.artifacts = open_artifacts(settings)
         self.app.task(name=jobs.TASK_NAME, pass_context=False)(self._run_job)
 
     @property

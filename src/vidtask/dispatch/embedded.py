@@ -33,8 +33,7 @@ from typing import IO
 from vidtask.core import errors
 from vidtask.render.parentdeath import die_with_parent
 from vidtask.settings import Settings
-from vidtask.storage import leftovers
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage import leftovers, open_artifacts
 from vidtask.store.base import TaskStore
 
 __all__ = ["EmbeddedDispatcher", "running_server", "server_running"]
@@ -59,7 +58,7 @@ class EmbeddedDispatcher:
         self._monitor: threading.Thread | None = None
         self._lock_file: IO[str] | None = None
         self._last_sweep = 0.0
-        self._artifacts = LocalArtifacts(settings.artifacts_dir)
+        self._artifacts = open_artifacts(settings)
 
     @property
     def workers(self) -> dict[str, int]:

@@ -16,7 +16,7 @@ from vidtask import logs
 from vidtask.backends import registry
 from vidtask.dispatch.worker import Worker
 from vidtask.settings import Settings
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage import open_artifacts
 from vidtask.store.sqlite import SQLiteStore
 
 __all__ = ["main"]
@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
         worker_id=worker_id,
         store=store,
         backends=registry.build_backends(settings),
-        artifacts=LocalArtifacts(settings.artifacts_dir),
+        artifacts=open_artifacts(settings),
         scratch_dir=settings.scratch_dir,
         lease_ttl=settings.lease_ttl_s,
         poll_s=settings.worker_poll_s,

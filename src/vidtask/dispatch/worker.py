@@ -30,7 +30,7 @@ from vidtask.backends.base import Backend, RunContext, RunResult
 from vidtask.core import errors
 from vidtask.core.task import Status, Task
 from vidtask.storage import space
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage.base import ArtifactStore
 from vidtask.store.base import Fence, TaskStore
 
 __all__ = ["STORE_ERRORS", "StoreReporter", "StoreUnavailable", "Worker", "retry_store"]
@@ -90,7 +90,7 @@ class StoreReporter:
         cancel: threading.Event,
         clock: Callable[[], float] = time.time,
         *,
-        artifacts: LocalArtifacts | None = None,
+        artifacts: ArtifactStore | None = None,
         staging: Path | None = None,
     ) -> None:
         self._store, self._fence, self._ttl = store, fence, lease_ttl
@@ -152,7 +152,7 @@ class Worker:
         worker_id: str,
         store: TaskStore,
         backends: Mapping[str, Backend],
-        artifacts: LocalArtifacts,
+        artifacts: ArtifactStore,
         scratch_dir: Path,
         lease_ttl: float,
         poll_s: float,
@@ -223,7 +223,14 @@ class Worker:
                 artifacts=self.artifacts,
                 staging=workdir / ".published",
             )
-            ctx = RunContext(task.id, task.attempt, workdir, reporter, cancel)
+            ctx = RunContext(
+                task.id,
+                task.attempt,
+                workdir,
+                reporter,
+                cancel,
+                checkpoint=lambda ref: self._checkpoint(fence, cancel, ref),
+            )
             outcome = self._execute(task, ctx)
             problem = (
                 self._complete(task, fence, outcome) if isinstance(outcome, RunResult) else outcome
@@ -254,6 +261,8 @@ class Worker:
             return errors.InvalidRequest(f"no backend serves model {task.model!r}")
         try:
             return backend.run(task.input, ctx)
+        except StoreUnavailable:  # a checkpoint that never landed: as for the final write
+            raise
         except Exception as exc:  # a crash in a backend must end the task, not the worker
             if ctx.cancel.is_set():
                 return errors.Cancelled()
@@ -264,6 +273,16 @@ class Worker:
                 return exc
             log.exception("backend crashed", extra={"task_id": task.id})
             return errors.RenderFailed("the renderer crashed; see the server log")
+
+    def _checkpoint(self, fence: Fence, cancel: threading.Event, ref: dict[str, Any]) -> bool:
+        """A backend's checkpoint, retried while the store is away: the run goes on relying on
+        it (e.g. it polls the provider's job it names). Refused: the lease is gone, stop."""
+        won = self._retry(
+            "checkpoint", lambda: self.store.checkpoint(fence, self.clock(), ref), fence
+        )
+        if not won:
+            cancel.set()
+        return won
 
     def _complete(self, task: Task, fence: Fence, run: RunResult) -> errors.VidtaskError | None:
         """Save the artifacts and write the result; the error to fail with if they could not
@@ -353,8 +372,10 @@ class Worker:
         return retry_store(what, call, within=self.store_retry_s, extra=_extra(fence))
 
     def _out_of_space(self) -> errors.StorageError:
-        data_dir = os.path.commonpath([self.scratch_dir, self.artifacts.root])
-        return space.out_of_space(Path(data_dir))
+        root = self.artifacts.local_root
+        if root is None:  # the artifacts are elsewhere: only the scratch files fill this disk
+            return space.out_of_space(self.scratch_dir)
+        return space.out_of_space(Path(os.path.commonpath([self.scratch_dir, root])))
 
     def _watch_lease(self, fence: Fence, cancel: threading.Event) -> None:
         """Renew the lease and notice cancel requests while the task runs. A store that is

@@ -64,7 +64,7 @@ class LocalVideos:
     def _view(self, task: core_task.Task) -> Task:
         video = (task.result or {}).get("video")
         if self.backend.local_files and isinstance(video, str):
-            path = self.service.artifacts.path(task.id, video)
+            path = self.service.artifacts.local_path(task.id, video)
             if path is not None:
                 self._files[task.id] = str(path)
         return Task.model_validate(native.view(task, self.service.links(task)))

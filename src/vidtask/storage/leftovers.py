@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vidtask.core.task import Status, Task
-from vidtask.storage.local import LocalArtifacts
+from vidtask.storage.base import ArtifactStore
 
 __all__ = ["is_over", "sweep"]
 
@@ -31,7 +31,7 @@ def is_over(task: Task | None, attempt: int) -> bool:
 
 
 def sweep(
-    scratch_dir: Path, artifacts: LocalArtifacts, lookup: Callable[[str], Task | None]
+    scratch_dir: Path, artifacts: ArtifactStore, lookup: Callable[[str], Task | None]
 ) -> list[tuple[str, int]]:
     """Delete the files of every attempt that is over; returns ``(task_id, attempt)`` of each."""
     removed: list[tuple[str, int]] = []

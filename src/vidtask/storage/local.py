@@ -7,15 +7,27 @@ files of the attempt that won.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+
+from vidtask.storage.base import ArtifactInfo, is_task_id
 
 __all__ = ["LocalArtifacts"]
 
+#: Bytes per chunk of `LocalArtifacts.read_range` (Starlette's FileResponse reads 64 KiB too).
+_CHUNK = 64 * 1024
+
 
 class LocalArtifacts:
+    """The `ArtifactStore` of one directory."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def local_root(self) -> Path:
+        return self.root
 
     def save(self, task_id: str, attempt: int, files: list[Path]) -> list[str]:
         """Move files into the attempt's folder; return their names relative to the task."""
@@ -27,9 +39,39 @@ class LocalArtifacts:
             names.append(f"{attempt}/{file.name}")
         return names
 
+    def names(self, task_id: str, attempt: int) -> list[str]:
+        if not is_task_id(task_id):
+            return []
+        folder = self.root / task_id / str(attempt)
+        if not folder.is_dir():
+            return []
+        found = (f"{attempt}/{file.name}" for file in sorted(folder.iterdir()))
+        return [name for name in found if self.path(task_id, name) is not None]
+
+    def stat(self, task_id: str, name: str) -> ArtifactInfo | None:
+        path = self.path(task_id, name)
+        if path is None:
+            return None
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            return None
+        return ArtifactInfo(size=found.st_size, modified=found.st_mtime)
+
+    def read_range(
+        self, task_id: str, name: str, start: int = 0, stop: int | None = None
+    ) -> Iterator[bytes]:
+        path = self.path(task_id, name)
+        if path is None:
+            raise FileNotFoundError(f"no artifact {name!r} of task {task_id}")
+        return _chunks(path, start, stop)
+
+    def local_path(self, task_id: str, name: str) -> Path | None:
+        return self.path(task_id, name)
+
     def path(self, task_id: str, name: str) -> Path | None:
         """The file behind an artifact name, or None if the name is bad or the file is gone."""
-        if not task_id.startswith("vt_") or "/" in task_id or ".." in name.split("/"):
+        if not is_task_id(task_id) or ".." in name.split("/"):
             return None
         base = (self.root / task_id).resolve()
         candidate = (base / name).resolve()
@@ -41,5 +83,18 @@ class LocalArtifacts:
         shutil.rmtree(self.root / task_id / str(attempt), ignore_errors=True)
 
     def delete(self, task_id: str) -> None:
-        if task_id.startswith("vt_") and "/" not in task_id:
+        if is_task_id(task_id):
             shutil.rmtree(self.root / task_id, ignore_errors=True)
+
+
+def _chunks(path: Path, start: int, stop: int | None) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        file.seek(start)
+        left = None if stop is None else max(0, stop - start)
+        while left is None or left > 0:
+            chunk = file.read(_CHUNK if left is None else min(_CHUNK, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk

@@ -139,6 +139,12 @@ class TaskStore(Protocol):
         """Record stage/progress (progress never decreases) and extend the lease."""
         ...
 
+    def checkpoint(self, fence: Fence, now: float, ref: dict[str, Any]) -> bool:
+        """Merge ``ref`` into ``external_ref["checkpoint"]`` (its keys replace those of an
+        earlier checkpoint; the rest of ``external_ref`` is kept) and bump the version. The
+        lease is not extended. False when the lease is no longer ours."""
+        ...
+
     def finish(
         self,
         fence: Fence,

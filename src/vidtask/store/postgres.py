@@ -321,6 +321,17 @@ class PostgresStore:
             )
         return cur.rowcount == 1
 
+    def checkpoint(self, fence: Fence, now: float, ref: dict[str, Any]) -> bool:
+        with self.transaction(versioned=True) as conn:
+            cur = conn.execute(
+                "UPDATE tasks SET external_ref = jsonb_set(external_ref, '{checkpoint}',"
+                "   CASE WHEN jsonb_typeof(external_ref->'checkpoint') = 'object'"
+                "   THEN external_ref->'checkpoint' ELSE '{}'::jsonb END || %s),"
+                " updated_at = %s, version = version + 1 WHERE " + _FENCED,
+                (Jsonb(ref), now, *_fence_args(fence)),
+            )
+        return cur.rowcount == 1
+
     def finish(
         self,
         fence: Fence,

@@ -255,6 +255,25 @@ class SQLiteStore:
             )
         return cur.rowcount == 1
 
+    def checkpoint(self, fence: Fence, now: float, ref: dict[str, Any]) -> bool:
+        # Merged here, not by json_patch(): that one deletes keys set to null and merges nested
+        # objects, where PostgreSQL's ``||`` (and this) replace them.
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT external_ref FROM tasks WHERE " + _FENCED, _fence_args(fence)
+            ).fetchone()
+            if row is None:
+                return False
+            external = json.loads(row[0])
+            saved = external.get("checkpoint")
+            external["checkpoint"] = {**(saved if isinstance(saved, dict) else {}), **ref}
+            conn.execute(
+                "UPDATE tasks SET external_ref = ?, updated_at = ?, version = version + 1"
+                " WHERE id = ?",
+                (json.dumps(external), now, fence.task_id),
+            )
+        return True
+
     def finish(
         self,
         fence: Fence,
