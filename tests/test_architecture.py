@@ -39,14 +39,12 @@ ALLOWED: dict[str, set[str]] = {
     "backends": {"core", "render", "settings"},
     # The service: the only door to tasks.
     "service": {"core", "store", "storage", "backends", "render", "netguard", "webhooks"},
-    # Workers. ``render`` only for `render.parentdeath`, a re-export of `vidtask.parentdeath`
-    # that dispatch/embedded.py still uses.
+    # Workers.
     "dispatch": {
         "core",
         "store",
         "storage",
         "backends",
-        "render",
         "parentdeath",
         "settings",
         "logs",

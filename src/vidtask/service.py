@@ -19,6 +19,7 @@ from vidtask.render import assets
 from vidtask.storage.base import ArtifactStore
 from vidtask.storage.signing import UrlSigner
 from vidtask.store.base import Page, TaskFilter, TaskStore
+from vidtask.webhooks import targets
 
 __all__ = ["LAST_FRAME", "TaskService", "request_hash"]
 
@@ -73,8 +74,8 @@ class TaskService:
                 return existing, False
         normalized = _prefixed(backend.validate, spec.input, "input")
         if spec.webhook_url is not None:
-            assets.check_source(
-                spec.webhook_url, self.asset_policy, param="webhook_url", allow_local=False
+            targets.check_url(
+                spec.webhook_url, self.asset_policy.allow_networks, param="webhook_url"
             )
         spec = replace(spec, input=normalized, max_attempts=self.max_attempts)
         task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from vidtask.core import errors
-from vidtask.render.parentdeath import die_with_parent
+from vidtask.parentdeath import die_with_parent
 from vidtask.settings import Settings
 from vidtask.storage import leftovers, open_artifacts
 from vidtask.store.base import TaskStore
