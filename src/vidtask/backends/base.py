@@ -8,9 +8,11 @@ returns files in its scratch directory; the worker moves them to artifact storag
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
+
+from vidtask.render.pipeline import RenderResult
 
 __all__ = ["Backend", "Checkpoint", "Reporter", "RunContext", "RunResult"]
 
@@ -56,21 +58,9 @@ class RunContext:
     checkpoint: Checkpoint = _unstored
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    #: The rendered video, inside the run's workdir.
-    video: Path
-    format: str
-    #: Probed from the output file: duration, fps, width, height, seed, size_bytes, has_audio.
-    metadata: dict[str, Any]
-    cover: Path | None = None
-    #: A small JPEG of the cover frame (about 320 px wide).
-    thumbnail: Path | None = None
-    #: One JPEG holding a grid of frames sampled across the video.
-    spritesheet: Path | None = None
-    #: Every preview frame in time order, including those already given to `Reporter.preview`.
-    previews: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+#: What a run produced: the renderer's result type, so a backend that renders returns it as is
+#: (render does not import backends; backends import render).
+RunResult: TypeAlias = RenderResult
 
 
 class Backend(Protocol):

@@ -24,7 +24,7 @@ def render_timeline(
     ffmpeg_exe: str,
 ) -> RunResult:
     """`vidtask.render.pipeline.render_timeline` for a backend's run."""
-    rendered = pipeline.render_timeline(
+    return pipeline.render_timeline(
         timeline,
         pipeline.RenderContext(
             task_id=ctx.task_id, workdir=ctx.workdir, reporter=ctx.reporter, cancel=ctx.cancel
@@ -33,14 +33,4 @@ def render_timeline(
         limits=limits,
         font_path=font_path,
         ffmpeg_exe=ffmpeg_exe,
-    )
-    return RunResult(
-        video=rendered.video,
-        format=rendered.format,
-        metadata=rendered.metadata,
-        cover=rendered.cover,
-        thumbnail=rendered.thumbnail,
-        spritesheet=rendered.spritesheet,
-        previews=rendered.previews,
-        warnings=rendered.warnings,
     )
