@@ -16,4 +16,3 @@ def asset_root(tmp_path: Path) -> Path:
     root = tmp_path / "assets"
     shutil.copytree(EXAMPLES / "assets", root)
     return root
-
