@@ -210,10 +210,10 @@ def test_serve_logs_readable_lines_on_a_terminal_and_json_otherwise(tmp_path: Pa
     env["VIDTASK_PORT"] = str(free_port())
     with subprocess.Popen(
         [sys.executable, "-m", "vidtask", "serve"], env=env, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stderr is not None
-        first = proc.stderr.readline()
-        proc.terminate()
+    ) as piped:
+        assert piped.stderr is not None
+        first = piped.stderr.readline()
+        piped.terminate()
     assert json.loads(first)["message"]
 
 

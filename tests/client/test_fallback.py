@@ -33,7 +33,7 @@ class StrippingProxy:
             self.seen.append(str(request.url.replace(scheme="http", netloc="proxy")))
             if request.url.path.endswith("/events"):
                 return Response("no streaming here", status_code=404)
-            params = [
+            params: list[tuple[str, str | int | float | bool | None]] = [
                 (k, v)
                 for k, v in request.query_params.multi_items()
                 if k not in ("wait", "version")

@@ -15,6 +15,7 @@ from tests.integration.conftest import Server
 from tests.integration.timelines import long_render, tiny
 from tests.webhooks.receiver import Receiver
 from vidtask.client import AsyncClient, Client
+from vidtask.client._common import WaitMode
 from vidtask.core import errors
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ def sdk(live: Server) -> Iterator[Client]:
 
 
 @pytest.mark.parametrize("mode", ["auto", "sse", "long-poll", "poll"])
-def test_submit_and_wait_every_way(sdk: Client, mode: str) -> None:
+def test_submit_and_wait_every_way(sdk: Client, mode: WaitMode) -> None:
     task = sdk.submit(tiny(), idempotency_key=f"wait-{mode}")
     assert task.status == "queued" and task.version == 1
     seen: list[int] = []
@@ -70,7 +71,7 @@ def test_get_list_cancel_delete_and_errors_with_codes(sdk: Client) -> None:
     assert missing.value.code == "not_found"
     with pytest.raises(errors.InvalidRequest) as bad:
         sdk.submit({"tracks": "nope"})
-    assert bad.value.code == "invalid_request" and bad.value.param.startswith("input")
+    assert bad.value.code == "invalid_request" and (bad.value.param or "").startswith("input")
     running = sdk.submit(long_render(120))
     assert sdk.cancel(running.id).id == running.id
     assert sdk.wait(running.id, timeout=60).status == "cancelled"

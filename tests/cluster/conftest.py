@@ -104,7 +104,7 @@ class Cluster:
 
     def query(self, sql: str, *args: object) -> list[tuple[object, ...]]:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
-            return conn.execute(sql, args).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, args).fetchall()
 
     def stop(self) -> None:
         for worker in self.workers:

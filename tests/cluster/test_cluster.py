@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from vidtask.store.postgres import PostgresStore
 pytestmark = pytest.mark.slow
 
 
-def submit(url: str, timeline: dict, **extra: object) -> str:
+def submit(url: str, timeline: dict[str, Any], **extra: object) -> str:
     response = httpx.post(
         url + "/v1/tasks", json={"model": "timeline", "input": timeline, **extra}, timeout=30
     )
@@ -30,10 +31,8 @@ def submit(url: str, timeline: dict, **extra: object) -> str:
 
 
 def statuses(cluster: Cluster) -> dict[str, int]:
-    return {
-        str(s): int(n)
-        for s, n in cluster.query("SELECT status, COUNT(*) FROM tasks GROUP BY status")
-    }  # type: ignore[call-overload]
+    rows = cluster.query("SELECT status, COUNT(*) FROM tasks GROUP BY status")
+    return {str(s): int(str(n)) for s, n in rows}
 
 
 def running_on(cluster: Cluster, task_id: str) -> tuple[str, int]:

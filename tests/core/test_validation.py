@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,7 +31,7 @@ def test_field_path() -> None:
         ({}, "input.clips", "is required"),
     ],
 )
-def test_invalid_request_names_the_path(data: dict, param: str, reason: str) -> None:
+def test_invalid_request_names_the_path(data: dict[str, Any], param: str, reason: str) -> None:
     with pytest.raises(ValidationError) as info:
         Track.model_validate(data)
     exc = invalid_request(info.value, "input")

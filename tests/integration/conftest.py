@@ -9,8 +9,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -78,7 +79,8 @@ class Server:
     def processes(self) -> list[psutil.Process]:
         assert self.proc is not None
         try:
-            return psutil.Process(self.proc.pid).children(recursive=True)
+            children: list[psutil.Process] = psutil.Process(self.proc.pid).children(recursive=True)
+            return children
         except psutil.NoSuchProcess:
             return []
 
@@ -98,10 +100,15 @@ def ffmpeg_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def wait_for(client: httpx.Client, task_id: str, predicate, timeout: float = 120) -> dict:  # type: ignore[no-untyped-def]
+def wait_for(
+    client: httpx.Client,
+    task_id: str,
+    predicate: Callable[[dict[str, Any]], bool],
+    timeout: float = 120,
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        task = client.get(f"/v1/tasks/{task_id}").json()
+        task: dict[str, Any] = client.get(f"/v1/tasks/{task_id}").json()
         if predicate(task):
             return task
         time.sleep(0.1)

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.slow
 TERMINAL = ("completed", "failed", "cancelled")
 
 
-def rendering(task: dict) -> bool:
-    return task["stage"] == "rendering" and task["progress"] >= 15
+def rendering(task: dict[str, Any]) -> bool:
+    return bool(task["stage"] == "rendering" and task["progress"] >= 15)
 
 
 def stored(data_dir: Path, task_id: str, *columns: str) -> tuple[object, ...]:
@@ -69,7 +70,7 @@ def test_worker_lost_after_the_last_attempt(tmp_path: Path, asset_root: Path) ->
         with httpx.Client(base_url=server.url) as client:
             task_id = client.post("/v1/tasks", json={"input": long_render(90)}).json()["id"]
             wait_for(client, task_id, rendering)
-            the_ffmpeg(server).parent().send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+            the_ffmpeg(server).parent().send_signal(signal.SIGKILL)
             failed = wait_for(client, task_id, lambda t: t["status"] in TERMINAL)
             assert failed["status"] == "failed"
             assert failed["error"]["code"] == "worker_lost"

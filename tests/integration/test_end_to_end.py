@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import av
@@ -68,13 +70,13 @@ def frame_at(path: str, t: float) -> np.ndarray:
     raise AssertionError(f"no frame at {t}")
 
 
-def test_render_end_to_end(server: Server, client: httpx.Client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_render_end_to_end(server: Server, client: httpx.Client, tmp_path: Path) -> None:
     created = client.post("/v1/tasks", json={"model": "timeline", "input": TIMELINE})
     assert created.status_code == 201, created.text
     task_id = created.json()["id"]
     stages = set()
 
-    def done(task: dict) -> bool:
+    def done(task: dict[str, Any]) -> bool:
         stages.add(task["stage"])
         return task["status"] in ("completed", "failed", "cancelled")
 
@@ -91,8 +93,9 @@ def test_render_end_to_end(server: Server, client: httpx.Client, tmp_path) -> No
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (320, 180)
-        assert round(float(stream.average_rate)) == 25
+        assert stream.average_rate is not None and round(float(stream.average_rate)) == 25
         assert len(container.streams.audio) == 1
+        assert container.duration is not None
         assert abs(float(container.duration / av.time_base) - 3.0) <= 0.05
     red = frame_at(str(video), 0.5)[90, 160]
     blue = frame_at(str(video), 1.5)[40, 160]
@@ -134,8 +137,8 @@ def test_render_end_to_end(server: Server, client: httpx.Client, tmp_path) -> No
 
 
 def test_bad_media_fails_the_task_and_server_keeps_serving(
-    server: Server, client: httpx.Client, asset_root
-) -> None:  # type: ignore[no-untyped-def]
+    server: Server, client: httpx.Client, asset_root: Path
+) -> None:
     (asset_root / "notmedia.mp4").write_text("this is not a video")
     (asset_root / "empty.png").write_bytes(b"")
     for name in ("notmedia.mp4", "empty.png"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,14 +17,20 @@ from tests.integration.timelines import long_render, tiny
 pytestmark = pytest.mark.slow
 
 
-def submit(client: httpx.Client, timeline: dict) -> dict:
+def submit(client: httpx.Client, timeline: dict[str, Any]) -> dict[str, Any]:
     response = client.post("/v1/tasks", json={"input": timeline})
     assert response.status_code == 201, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
-def read_stream(client: httpx.Client, path: str, headers: dict | None = None, stop_after=None):
-    events = []
+def read_stream(
+    client: httpx.Client,
+    path: str,
+    headers: dict[str, str] | None = None,
+    stop_after: int | None = None,
+) -> list[tuple[int, str, Any]]:
+    events: list[tuple[int, str, Any]] = []
     with connect_sse(client, "GET", path, headers=headers or {}) as source:
         assert source.response.headers["content-type"].startswith("text/event-stream")
         for sse in source.iter_sse():
@@ -33,7 +40,9 @@ def read_stream(client: httpx.Client, path: str, headers: dict | None = None, st
     return events
 
 
-def test_task_stream_has_every_version_in_order_and_closes_after_the_end(client) -> None:
+def test_task_stream_has_every_version_in_order_and_closes_after_the_end(
+    client: httpx.Client,
+) -> None:
     task = submit(client, tiny())
     events = read_stream(client, f"/v1/tasks/{task['id']}/events")
     versions = [v for v, _, _ in events]
@@ -45,7 +54,7 @@ def test_task_stream_has_every_version_in_order_and_closes_after_the_end(client)
     assert events[-1][2]["status"] == "completed" and events[-1][2]["result"]["video_url"]
 
 
-def test_reconnect_with_last_event_id_resumes_without_gaps(client) -> None:
+def test_reconnect_with_last_event_id_resumes_without_gaps(client: httpx.Client) -> None:
     task = submit(client, long_render(6))
     first = read_stream(client, f"/v1/tasks/{task['id']}/events", stop_after=3)
     last_id = first[-1][0]
@@ -57,7 +66,7 @@ def test_reconnect_with_last_event_id_resumes_without_gaps(client) -> None:
     assert rest[-1][2]["status"] == "completed"
 
 
-def test_key_stream_filters_and_resumes_by_sequence(client) -> None:
+def test_key_stream_filters_and_resumes_by_sequence(client: httpx.Client) -> None:
     start = submit(client, tiny("#000000"))
     wait_for(client, start["id"], lambda t: t["status"] == "completed")
     a, b = submit(client, tiny("#111111")), submit(client, tiny("#222222"))
@@ -73,7 +82,7 @@ def test_key_stream_filters_and_resumes_by_sequence(client) -> None:
 
 
 def test_long_poll_wakes_on_change_and_times_out_with_the_same_version(
-    tmp_path: Path, asset_root: Path, client
+    tmp_path: Path, asset_root: Path, client: httpx.Client
 ) -> None:
     task = submit(client, long_render(6))
     started = time.monotonic()
@@ -98,7 +107,7 @@ def test_long_poll_wakes_on_change_and_times_out_with_the_same_version(
         idle.stop()
 
 
-def test_status_carries_eta_and_a_retry_after_hint(client) -> None:
+def test_status_carries_eta_and_a_retry_after_hint(client: httpx.Client) -> None:
     task = submit(client, long_render(8))
     running = wait_for(client, task["id"], lambda t: t["progress"] >= 5)
     response = client.get(f"/v1/tasks/{task['id']}")

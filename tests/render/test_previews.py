@@ -10,7 +10,7 @@ import pytest
 
 from vidtask.backends.base import RunContext
 from vidtask.backends.timeline import TimelineBackend
-from vidtask.render import pipeline
+from vidtask.render import ffmpeg, pipeline
 from vidtask.render.assets import AssetPolicy
 from vidtask.render.schema import Limits
 
@@ -26,7 +26,7 @@ def test_previews_are_published_during_the_render(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_run = pipeline.run_ffmpeg
+    real_run = ffmpeg.run_ffmpeg
 
     def paced(args: list[str], **kwargs: Any) -> None:
         # Read the source video at its own speed so the 2 s render takes about 2 s of wall

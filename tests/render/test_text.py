@@ -96,8 +96,10 @@ def test_stroke_shadow_box_and_highlight(tmp_path: Path) -> None:
     assert count(shadowed, (0, 255, 0)) > 100
     assert shadowed.size[0] >= plain.size[0] + 12
     boxed_out, boxed = draw(tmp_path, background="#0000ff", padding=20, radius=15)
-    assert boxed.getpixel((0, 0))[3] == 0  # rounded corner
-    assert boxed.getpixel((boxed_out.width // 2, 5))[:3] == (0, 0, 255)  # inside the padding
+    corner, padding = boxed.getpixel((0, 0)), boxed.getpixel((boxed_out.width // 2, 5))
+    assert isinstance(corner, tuple) and isinstance(padding, tuple)
+    assert corner[3] == 0  # rounded corner
+    assert padding[:3] == (0, 0, 255)  # inside the padding
     assert boxed_out.height >= 40 + 2 * 20
     _, marked = draw(tmp_path, highlight={"words": ["WORD"], "color": "#ffd400"})
     assert count(marked, (255, 212, 0)) > 100

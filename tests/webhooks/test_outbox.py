@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -16,7 +17,7 @@ from vidtask.store.pg_webhooks import PostgresWebhookStore
 from vidtask.store.postgres import PostgresStore
 from vidtask.store.sqlite import SQLiteStore
 from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
-from vidtask.store.webhooks import DeliveryFilter, Endpoint, WebhookStore
+from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint, WebhookStore
 from vidtask.webhooks import signing
 from vidtask.webhooks.outbox import Outbox
 from vidtask.webhooks.relay import CURSOR, Relay, new_delivery
@@ -25,7 +26,7 @@ from vidtask.webhooks.sender import RetryPolicy, Sender
 LOOPBACK = ("127.0.0.0/8",)
 
 
-def render(fmt: str, event: str, task: Task) -> dict:
+def render(fmt: str, event: str, task: Task) -> dict[str, Any]:
     return {"format": fmt, "type": event, "status": task.status.value, "progress": task.progress}
 
 
@@ -42,6 +43,12 @@ def hooks(store: TaskStore) -> WebhookStore:
     return SQLiteWebhookStore(store)
 
 
+def stored_delivery(hooks: WebhookStore, delivery_id: str) -> tuple[Delivery, list[Attempt]]:
+    found = hooks.get_delivery("key1", delivery_id)
+    assert found is not None
+    return found
+
+
 def run_task(store: TaskStore, *, webhook_url: str | None, fmt: str = "native") -> Task:
     """Create a task and take it through a worker's whole life, as a worker would."""
     spec = TaskSpec(model="timeline", input={}, webhook_url=webhook_url, webhook_format=fmt)
@@ -55,7 +62,9 @@ def run_task(store: TaskStore, *, webhook_url: str | None, fmt: str = "native") 
     return task
 
 
-def test_relay_turns_a_task_life_into_throttled_typed_deliveries(store, hooks) -> None:
+def test_relay_turns_a_task_life_into_throttled_typed_deliveries(
+    store: TaskStore, hooks: WebhookStore
+) -> None:
     task = run_task(store, webhook_url="https://example.com/hook")
     relay = Relay(store, hooks, render)
     assert relay.run_once() > 0
@@ -75,7 +84,9 @@ def test_relay_turns_a_task_life_into_throttled_typed_deliveries(store, hooks) -
     assert progress == [12, 25, 55, 99]
 
 
-def test_dialect_callbacks_get_status_changes_only_and_endpoints_their_filter(store, hooks) -> None:
+def test_dialect_callbacks_get_status_changes_only_and_endpoints_their_filter(
+    store: TaskStore, hooks: WebhookStore
+) -> None:
     hooks.create_endpoint(
         Endpoint(
             "we_1",
@@ -98,7 +109,9 @@ def test_dialect_callbacks_get_status_changes_only_and_endpoints_their_filter(st
     ]
 
 
-def test_fails_twice_then_succeeds_is_one_delivery_with_three_attempts(store, hooks) -> None:
+def test_fails_twice_then_succeeds_is_one_delivery_with_three_attempts(
+    store: TaskStore, hooks: WebhookStore
+) -> None:
     secret = signing.new_secret()
     with Receiver(statuses=(500, 503, 204)) as receiver:
         delivery = new_delivery(
@@ -112,12 +125,12 @@ def test_fails_twice_then_succeeds_is_one_delivery_with_three_attempts(store, ho
             retry=RetryPolicy(base_s=0.05, cap_s=0.1),
         )
         deadline = time.monotonic() + 20
-        while hooks.get_delivery("key1", delivery.id)[0].status == "pending":
+        while stored_delivery(hooks, delivery.id)[0].status == "pending":
             assert time.monotonic() < deadline
             sender.send_due()
             time.sleep(0.02)
         sender.close()
-        stored, attempts = hooks.get_delivery("key1", delivery.id)
+        stored, attempts = stored_delivery(hooks, delivery.id)
     assert stored.status == "delivered" and stored.attempts == 3
     assert [a.status_code for a in attempts] == [500, 503, 204]
     ids = {r.headers["webhook-id"] for r in receiver.received}
@@ -126,7 +139,7 @@ def test_fails_twice_then_succeeds_is_one_delivery_with_three_attempts(store, ho
         assert Webhook(secret).verify(request.body, request.headers) == {"x": 1}
 
 
-def test_gives_up_after_max_age_and_keeps_the_log(store, hooks) -> None:
+def test_gives_up_after_max_age_and_keeps_the_log(store: TaskStore, hooks: WebhookStore) -> None:
     with Receiver(statuses=(500,)) as receiver:
         delivery = new_delivery(
             owner="key1", url=receiver.url, event="task.failed", body={}, now=time.time()
@@ -139,17 +152,19 @@ def test_gives_up_after_max_age_and_keeps_the_log(store, hooks) -> None:
             retry=RetryPolicy(base_s=0.05, cap_s=0.05, max_age_s=0.3),
         )
         deadline = time.monotonic() + 20
-        while hooks.get_delivery("key1", delivery.id)[0].status == "pending":
+        while stored_delivery(hooks, delivery.id)[0].status == "pending":
             assert time.monotonic() < deadline
             sender.send_due()
             time.sleep(0.02)
         sender.close()
-    stored, attempts = hooks.get_delivery("key1", delivery.id)
+    stored, attempts = stored_delivery(hooks, delivery.id)
     assert stored.status == "failed" and stored.last_error == "HTTP 500"
     assert len(attempts) >= 2 and all(a.status_code == 500 for a in attempts)
 
 
-def test_ssrf_guard_refuses_private_targets_at_send_time(store, hooks) -> None:
+def test_ssrf_guard_refuses_private_targets_at_send_time(
+    store: TaskStore, hooks: WebhookStore
+) -> None:
     with Receiver() as receiver:
         delivery = new_delivery(
             owner="key1", url=receiver.url, event="task.completed", body={}, now=time.time()
@@ -162,7 +177,9 @@ def test_ssrf_guard_refuses_private_targets_at_send_time(store, hooks) -> None:
     assert receiver.received == []
 
 
-def test_outbox_delivers_what_a_previous_run_left_pending(store, hooks) -> None:
+def test_outbox_delivers_what_a_previous_run_left_pending(
+    store: TaskStore, hooks: WebhookStore
+) -> None:
     """Deliveries live in the store: a new outbox (after a restart) sends them."""
     with Receiver(statuses=(200,)) as receiver:
         run_task(store, webhook_url=receiver.url)
@@ -195,7 +212,7 @@ def test_outbox_delivers_what_a_previous_run_left_pending(store, hooks) -> None:
     ]
 
 
-def test_two_relays_never_relay_an_event_twice(store, hooks) -> None:
+def test_two_relays_never_relay_an_event_twice(store: TaskStore, hooks: WebhookStore) -> None:
     """API processes each run a relay: the cursor moves by compare-and-swap, so the slower one
     writes nothing."""
     run_task(store, webhook_url="http://127.0.0.1:9/hook")
