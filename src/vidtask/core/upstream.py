@@ -1,0 +1,75 @@
+"""Upstream status words, mapped into vidtask's task life in one table.
+
+A relayed task is ``in_progress`` from the moment a poller takes it until the provider finishes
+it. What the provider says while it works becomes the task's *stage* (``upstream_queued``,
+``upstream_running``); what it says at the end becomes the terminal status and error code. A word
+the table does not know fails the task with ``upstream_error`` naming the provider and the word:
+a relay never guesses that an unknown word means "still running".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from vidtask.core import errors
+
+__all__ = ["UPSTREAM_WORDS", "Phase", "phase_of"]
+
+
+class Phase(StrEnum):
+    """Where an upstream task is, in vidtask's words."""
+
+    QUEUED = "upstream_queued"
+    RUNNING = "upstream_running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    #: The provider gave up on the task for lack of time (Ark's ``execution_expires_after``).
+    EXPIRED = "expired"
+    #: The relay lost track of its own upstream (New API's ``unknown``): poll on for a bounded
+    #: grace, then fail.
+    LOST = "lost"
+
+    @property
+    def finished(self) -> bool:
+        return self in _FINISHED
+
+
+_FINISHED = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED, Phase.EXPIRED})
+
+#: Per upstream kind, every status word its documentation lists (docs/providers.md cites them).
+UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
+    "ark": {
+        "queued": Phase.QUEUED,
+        "running": Phase.RUNNING,
+        "succeeded": Phase.SUCCEEDED,
+        "failed": Phase.FAILED,
+        "cancelled": Phase.CANCELLED,
+        "expired": Phase.EXPIRED,
+    },
+    "openai_videos": {
+        "queued": Phase.QUEUED,
+        "in_progress": Phase.RUNNING,
+        "completed": Phase.SUCCEEDED,
+        "failed": Phase.FAILED,
+    },
+    "newapi": {
+        "queued": Phase.QUEUED,
+        "in_progress": Phase.RUNNING,
+        "completed": Phase.SUCCEEDED,
+        "failed": Phase.FAILED,
+        "unknown": Phase.LOST,
+    },
+}
+
+
+def phase_of(kind: str, provider: str, word: object) -> Phase:
+    """The phase of ``word`` as upstream kind ``kind`` uses it, or `UpstreamError` naming the
+    provider and the word when the table does not know it."""
+    phase = UPSTREAM_WORDS[kind].get(word) if isinstance(word, str) else None
+    if phase is None:
+        raise errors.UpstreamError(
+            f"provider {provider!r} answered with the status {word!r}, which vidtask does not "
+            f"know for a {kind} upstream ({', '.join(UPSTREAM_WORDS[kind])})"
+        )
+    return phase
