@@ -3,8 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from vidtask.settings import Settings
+from vidtask.settings import Settings, describe_settings_error
 
 
 def test_toml_file_then_environment_then_arguments(
@@ -36,3 +37,58 @@ def test_toml_in_the_data_dir_is_found(tmp_path: Path, monkeypatch: pytest.Monke
 def test_only_sqlite_urls_for_now(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unsupported store"):
         _ = Settings(data_dir=tmp_path, database_url="mysql://x").database_path
+
+
+PROVIDERS_TOML = """
+[[providers]]
+name = "seedance"
+kind = "ark"
+base_url = "https://ark.cn-beijing.volces.com"
+api_key_env = ["ARK_KEY_1", "ARK_KEY_2"]
+poll_interval_s = 3
+[providers.models]
+"doubao-seedance-1-0-pro" = "doubao-seedance-1-0-pro-250528"
+"""
+
+
+def test_providers_come_from_toml_with_keys_from_the_named_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "vidtask.toml").write_text(PROVIDERS_TOML)
+    monkeypatch.setenv("ARK_KEY_1", "sk-one")
+    monkeypatch.setenv("ARK_KEY_2", "sk-two")
+    settings = Settings(data_dir=tmp_path)
+    (provider,) = settings.providers
+    assert (provider.name, provider.kind, provider.poll_interval_s) == ("seedance", "ark", 3)
+    assert [key.get_secret_value() for key in provider.keys] == ["sk-one", "sk-two"]
+    shown = repr(settings) + settings.model_dump_json() + str(provider)
+    assert "sk-one" not in shown and "sk-two" not in shown
+
+
+def test_a_provider_whose_key_variable_is_unset_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "vidtask.toml").write_text(PROVIDERS_TOML)
+    monkeypatch.setenv("ARK_KEY_1", "sk-one")
+    monkeypatch.delenv("ARK_KEY_2", raising=False)
+    with pytest.raises(ValidationError) as info:
+        Settings(data_dir=tmp_path)
+    assert describe_settings_error(info.value) == (
+        "VIDTASK_PROVIDERS[0]: provider 'seedance': environment variable ARK_KEY_2 is not set "
+        "(api_key_env names the variables that hold its keys)"
+    )
+
+
+def test_provider_fields_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("K", "sk")
+    base = {"name": "p", "kind": "ark", "base_url": "http://x", "api_key_env": "K"}
+    with pytest.raises(ValidationError) as info:
+        Settings(data_dir=tmp_path, providers=[{**base, "kind": "veo", "models": {"a": "b"}}])
+    assert describe_settings_error(info.value).startswith("VIDTASK_PROVIDERS[0].kind: Input should")
+    with pytest.raises(ValidationError) as info:
+        Settings(data_dir=tmp_path, providers=[{**base, "models": {}}])
+    assert "VIDTASK_PROVIDERS[0].models" in describe_settings_error(info.value)
+    twice = [{**base, "models": {"a": "b"}}] * 2
+    with pytest.raises(ValidationError) as info:
+        Settings(data_dir=tmp_path, providers=twice)
+    assert "p repeats" in describe_settings_error(info.value)

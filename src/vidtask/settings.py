@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -25,10 +34,67 @@ from pydantic_settings import (
 
 from vidtask.core import routing
 
-__all__ = ["Settings", "default_data_dir", "describe_settings_error"]
+__all__ = ["ProviderSettings", "Settings", "default_data_dir", "describe_settings_error"]
 
 
 _STORES = ("sqlite:///", "postgresql://", "postgres://")
+
+
+#: The upstream kinds a provider may be (`vidtask.providers` has one module each).
+UpstreamKind = Literal["ark", "openai_videos", "newapi"]
+
+
+class ProviderSettings(BaseModel):
+    """One upstream provider that generates videos for the models it maps (``[[providers]]`` in
+    the TOML file, or a JSON list in ``VIDTASK_PROVIDERS``). Keys are named, never written: the
+    environment variables in ``api_key_env`` hold them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    kind: UpstreamKind
+    base_url: str = Field(
+        pattern=r"^https?://[^\s/]+", description="e.g. https://ark.cn-beijing.volces.com"
+    )
+    api_key_env: Annotated[list[str], Field(min_length=1)] = Field(
+        description="Names of the environment variables holding the API keys (one, or a pool)."
+    )
+    models: dict[str, str] = Field(
+        min_length=1, description="Model names clients use -> the provider's model names."
+    )
+    max_concurrency: int = Field(50, ge=1, description="Upstream tasks in flight at once.")
+    rate_per_s: float = Field(10.0, gt=0, description="Requests per second to this provider.")
+    poll_interval_s: float = Field(5.0, gt=0, description="Seconds between polls of a task.")
+    timeout_s: float = Field(
+        3600.0, gt=0, description="A task not finished this long after its submit fails."
+    )
+    unknown_grace_s: float = Field(
+        300.0,
+        ge=0,
+        description="How long a task may stay in New API's `unknown` before it fails.",
+    )
+    _keys: tuple[SecretStr, ...] = PrivateAttr(())
+
+    @field_validator("api_key_env", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def keys(self) -> tuple[SecretStr, ...]:
+        """The keys themselves, read from ``api_key_env`` when the settings were built."""
+        return self._keys
+
+    @model_validator(mode="after")
+    def _read_keys(self) -> ProviderSettings:
+        missing = [name for name in self.api_key_env if not os.environ.get(name)]
+        if missing:
+            raise ValueError(
+                f"provider {self.name!r}: environment variable {', '.join(missing)} is not set "
+                "(api_key_env names the variables that hold its keys)"
+            )
+        self._keys = tuple(SecretStr(os.environ[name]) for name in self.api_key_env)
+        return self
 
 
 def default_data_dir() -> Path:
@@ -106,6 +172,11 @@ class Settings(BaseSettings):
         "them; keys are exact names or shell-style patterns (`doubao-seedance-*`). Default: "
         "sora-2, sora-2-pro, sora-2-*, doubao-seedance-* and doubao-seaweed-* -> slides.",
     )
+    providers: list[ProviderSettings] = Field(
+        default_factory=list,
+        description="Upstream providers that generate videos (see docs/providers.md). A model "
+        "a provider maps is relayed to it; names no provider maps keep their alias.",
+    )
     font_path: Path | None = Field(
         None, description="A font file to prefer for text (e.g. a .ttc/.otf with CJK glyphs)."
     )
@@ -178,6 +249,15 @@ class Settings(BaseSettings):
     def _names(cls, value: Any) -> Any:
         return _listed(value, ",", "values separated by commas")
 
+    @field_validator("providers")
+    @classmethod
+    def _distinct_names(cls, providers: list[ProviderSettings]) -> list[ProviderSettings]:
+        names = [p.name for p in providers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"provider names must be distinct; {', '.join(twice)} repeats")
+        return providers
+
     @field_validator("database_url")
     @classmethod
     def _known_store(cls, url: str | None) -> str | None:
@@ -226,7 +306,12 @@ def describe_settings_error(exc: ValidationError | SettingsError) -> str:
         return f"{name}: not valid JSON ({exc.__cause__ or exc})"
     problems = []
     for problem in exc.errors():
-        name = "VIDTASK_" + str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        loc = problem["loc"]
+        name = "VIDTASK_" + str(loc[0]).upper() if loc else "settings"
+        if len(loc) > 1:
+            name += "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:]
+            )
         problems.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)
 
