@@ -37,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "events": {"core", "store"},
     "webhooks": {"core", "store", "netguard"},
     "backends": {"core", "render", "settings"},
+    "providers": {"core", "settings"},  # upstream kinds (sans I/O) and the client that calls them
     # The service: the only door to tasks.
     "service": {"core", "store", "storage", "backends", "render", "netguard", "webhooks"},
     # Workers.

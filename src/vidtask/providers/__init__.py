@@ -1,0 +1,14 @@
+"""Upstream providers that generate videos: one module per upstream kind, sans I/O, plus the
+client that calls them (keys, limits, retries)."""
+
+from __future__ import annotations
+
+from vidtask.providers.ark import Ark
+from vidtask.providers.base import UpstreamKind
+from vidtask.providers.newapi import NewAPI
+from vidtask.providers.openai_videos import OpenAIVideos
+
+__all__ = ["KINDS"]
+
+#: Every upstream kind by its ``kind`` name in the settings.
+KINDS: dict[str, UpstreamKind] = {kind.kind: kind for kind in (Ark(), OpenAIVideos(), NewAPI())}

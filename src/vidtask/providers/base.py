@@ -1,0 +1,136 @@
+"""What every upstream kind provides: sans-I/O request building and response reading.
+
+An upstream kind (`ark`, `openai_videos`, `newapi`) never does I/O. It says which HTTP call
+creates, reads or cancels a task (`Call`), and what a response means (`UpstreamState`,
+`Refusal`). `vidtask.providers.client` makes the calls, with the keys, limits and retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from vidtask.core.upstream import Phase
+
+__all__ = ["Call", "RelayInput", "Refusal", "Trouble", "UpstreamKind", "UpstreamState"]
+
+
+@dataclass(frozen=True, slots=True)
+class RelayInput:
+    """A prompt-style request, as a relayed model's input holds it (validated at submit)."""
+
+    prompt: str | None = None
+    first_frame: str | None = None
+    last_frame: str | None = None
+    reference_images: tuple[str, ...] = ()
+    seconds: int | None = None
+    width: int | None = None
+    height: int | None = None
+    seed: int | None = None
+
+    @classmethod
+    def from_input(cls, data: dict[str, Any]) -> RelayInput:
+        return cls(
+            prompt=data.get("prompt"),
+            first_frame=data.get("first_frame"),
+            last_frame=data.get("last_frame"),
+            reference_images=tuple(data.get("reference_images") or ()),
+            seconds=data.get("seconds"),
+            width=data.get("width"),
+            height=data.get("height"),
+            seed=data.get("seed"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One HTTP request to the provider, relative to its ``base_url``."""
+
+    method: str
+    path: str
+    json: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamState:
+    """What one status read said."""
+
+    word: str
+    phase: Phase
+    #: The provider's own progress (0-100), when it reports one.
+    progress: float | None = None
+    video_url: str | None = None
+    last_frame_url: str | None = None
+    #: Whether ``video_url`` needs the provider key (OpenAI's content endpoint) or must not
+    #: get it (a signed storage URL on another host).
+    video_needs_key: bool = False
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Trouble(StrEnum):
+    """Why a provider refused a call, which decides what happens next."""
+
+    #: Try again later (429, 5xx, a network error): same key, backoff, ``Retry-After``.
+    RETRY = "retry"
+    #: The key is bad or out of quota (401, 403, quota exhausted): park it, use another.
+    KEY = "key"
+    #: The request itself is wrong (4xx about the input): fail, never try elsewhere.
+    INPUT = "input"
+    #: The task is gone upstream (404 on a read).
+    GONE = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    trouble: Trouble
+    message: str
+
+
+class UpstreamKind(Protocol):
+    kind: str
+    #: Whether the documentation offers a way to stop a task that has not started.
+    can_cancel: bool
+    #: Whether the provider calls back (``callback_url``) on status changes.
+    calls_back: bool
+
+    def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call: ...
+
+    def created_id(self, body: Any) -> str:
+        """The upstream task id in a create response; `ValueError` if there is none."""
+        ...
+
+    def status(self, upstream_id: str) -> Call: ...
+
+    def state(self, provider: str, upstream_id: str, body: Any) -> UpstreamState:
+        """Read a status response; an unknown status word raises `UpstreamError`."""
+        ...
+
+    def cancel(self, upstream_id: str) -> Call | None: ...
+
+    def refusal(self, status_code: int, body: Any) -> Refusal:
+        """What a non-2xx answer means, with the provider's message (never a key)."""
+        ...
+
+
+def error_fields(body: Any) -> tuple[str, str]:
+    """``(code, message)`` from an ``{"error": {...}}`` envelope (Ark and OpenAI), else blanks."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    return str(error.get("code") or ""), str(error.get("message") or "")
+
+
+def default_refusal(status_code: int, code: str, message: str) -> Refusal:
+    """The usual reading of an HTTP status: 429/5xx retry, 401/403 the key, 404 gone, else input."""
+    text = (
+        f"HTTP {status_code}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+    )
+    if status_code in (408, 409, 425, 429) or status_code >= 500:
+        return Refusal(Trouble.RETRY, text)
+    if status_code in (401, 403):
+        return Refusal(Trouble.KEY, text)
+    if status_code == 404:
+        return Refusal(Trouble.GONE, text)
+    return Refusal(Trouble.INPUT, text)

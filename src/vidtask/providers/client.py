@@ -1,0 +1,165 @@
+"""Calls to one provider: its keys in turn, its request rate, retries with backoff.
+
+A call that meets 429, a 5xx or a network error is retried with exponential backoff and jitter,
+waiting at least what ``Retry-After`` asks. A refused key is parked and the call goes on with the
+next one. A refusal about the request itself (`Trouble.INPUT`, `Trouble.GONE`) ends the call at
+once. No key ever appears in an error message: errors name the key's environment variable.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import httpx
+from aiolimiter import AsyncLimiter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+from tenacity.wait import wait_base
+
+from vidtask.core import errors
+from vidtask.providers.base import Call, Refusal, Trouble, UpstreamKind
+from vidtask.providers.keys import Key, KeyPool
+from vidtask.settings import ProviderSettings
+
+__all__ = ["ProviderClient", "Refused", "Retryable"]
+
+
+class Refused(Exception):
+    """The provider refused the call for a reason retrying will not fix."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+class Retryable(Exception):
+    """Worth another try after ``retry_after`` seconds (None: backoff decides)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _AtLeastRetryAfter(wait_base):
+    """Exponential backoff with jitter, but never less than the provider's ``Retry-After``."""
+
+    def __init__(self, backoff: wait_base) -> None:
+        self.backoff = backoff
+
+    def __call__(self, retry_state: Any) -> float:
+        wait = float(self.backoff(retry_state))
+        outcome = retry_state.outcome
+        problem = outcome.exception() if outcome is not None else None
+        if isinstance(problem, Retryable) and problem.retry_after is not None:
+            return max(wait, problem.retry_after)
+        return wait
+
+
+class ProviderClient:
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        upstream: UpstreamKind,
+        http: httpx.AsyncClient,
+        *,
+        tries: int = 6,
+        backoff_s: float = 1.0,
+        backoff_cap_s: float = 60.0,
+    ) -> None:
+        self.settings = settings
+        self.upstream = upstream
+        self.http = http
+        self.keys = KeyPool(settings.api_key_env, settings.keys)
+        self.limiter = AsyncLimiter(settings.rate_per_s, 1)
+        self.tries = tries
+        self.wait = _AtLeastRetryAfter(wait_random_exponential(backoff_s, backoff_cap_s))
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    async def call(self, call: Call, *, tries: int | None = None) -> Any:
+        """The JSON body of a successful answer. Raises `Refused`, or `Retryable` once the
+        tries are used up, or `UpstreamError` when every key is parked."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Retryable),
+            wait=self.wait,
+            stop=stop_after_attempt(tries or self.tries),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._once(call)
+        raise AssertionError("unreachable")  # AsyncRetrying re-raises the last error
+
+    async def open_result(self, path: str) -> httpx.Response:
+        """A streaming GET, with a key, of a result the provider serves itself (a path under
+        its ``base_url``, e.g. OpenAI's ``/v1/videos/{id}/content``); the caller closes it.
+        Result URLs on other hosts are fetched without the key, through the SSRF guard."""
+        key = self._key()
+        url = self.settings.base_url.rstrip("/") + path
+        headers = {"Authorization": f"Bearer {key.secret.get_secret_value()}"}
+        async with self.limiter:
+            request = self.http.build_request("GET", url, headers=headers)
+            return await self.http.send(request, stream=True)
+
+    async def _once(self, call: Call) -> Any:
+        while True:
+            key = self._key()
+            url = self.settings.base_url.rstrip("/") + call.path
+            secret = key.secret.get_secret_value()
+            async with self.limiter:
+                try:
+                    response = await self.http.request(
+                        call.method,
+                        url,
+                        json=call.json,
+                        headers={"Authorization": f"Bearer {secret}"},
+                    )
+                except httpx.HTTPError as exc:
+                    raise Retryable(f"{type(exc).__name__} calling {self.name}") from None
+            body = _json(response)
+            if response.is_success:
+                return body
+            refusal = self.upstream.refusal(response.status_code, body)
+            if refusal.trouble is Trouble.KEY:
+                self.keys.park(key, refusal.message)
+                continue
+            if refusal.trouble is Trouble.RETRY:
+                raise Retryable(refusal.message, _retry_after(response))
+            raise Refused(refusal)
+
+    def _key(self) -> Key:
+        key = self.keys.take()
+        if key is None:
+            reasons = "; ".join(f"{p.label}: {p.reason}" for p in self.keys.parked())
+            raise errors.UpstreamError(f"provider {self.name!r} has no usable key ({reasons})")
+        return key
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (a number or an HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,74 @@
+"""Any OpenAI-videos-compatible upstream (``/v1/videos``): LiteLLM, Bifrost, new-api, another
+vidtask.
+
+Documented by OpenAI's API reference, https://developers.openai.com/api/reference/resources/videos,
+and its OpenAPI specification (github.com/openai/openai-openapi, paths ``/videos``); LiteLLM
+follows it (https://docs.litellm.ai/docs/videos). docs/providers.md has the mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vidtask.core.upstream import phase_of
+from vidtask.providers.base import (
+    Call,
+    Refusal,
+    RelayInput,
+    Trouble,
+    UpstreamState,
+    default_refusal,
+    error_fields,
+)
+
+__all__ = ["OpenAIVideos"]
+
+
+class OpenAIVideos:
+    kind = "openai_videos"
+    #: DELETE removes a completed or failed video only; nothing stops a queued one.
+    can_cancel = False
+    calls_back = False
+
+    def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call:
+        body: dict[str, Any] = {"model": model, "prompt": request.prompt or ""}
+        if request.seconds is not None:
+            body["seconds"] = str(request.seconds)
+        if request.width and request.height:
+            body["size"] = f"{request.width}x{request.height}"
+        if request.first_frame:
+            body["input_reference"] = {"image_url": request.first_frame}
+        return Call("POST", "/v1/videos", json=body)
+
+    def created_id(self, body: Any) -> str:
+        if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
+            return str(body["id"])
+        raise ValueError("the create response has no video id")
+
+    def status(self, upstream_id: str) -> Call:
+        return Call("GET", f"/v1/videos/{upstream_id}")
+
+    def state(self, provider: str, upstream_id: str, body: Any) -> UpstreamState:
+        body = body if isinstance(body, dict) else {}
+        word = body.get("status")
+        phase = phase_of(self.kind, provider, word)
+        progress = body.get("progress")
+        _, message = error_fields({"error": body.get("error")})
+        return UpstreamState(
+            word=str(word),
+            phase=phase,
+            progress=float(progress) if isinstance(progress, int | float) else None,
+            video_url=f"/v1/videos/{upstream_id}/content?variant=video",
+            video_needs_key=True,
+            error=message or None,
+        )
+
+    def cancel(self, upstream_id: str) -> Call | None:
+        return None
+
+    def refusal(self, status_code: int, body: Any) -> Refusal:
+        code, message = error_fields(body)
+        refusal = default_refusal(status_code, code, message)
+        if code == "insufficient_quota":  # OpenAI's 429 for a key with no money left
+            return Refusal(Trouble.KEY, refusal.message)
+        return refusal

@@ -1,0 +1,138 @@
+"""The upstream kinds without I/O: the requests they build and how they read answers."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from vidtask.core import errors
+from vidtask.core.upstream import Phase
+from vidtask.providers import KINDS
+from vidtask.providers.base import RelayInput, Trouble
+from vidtask.providers.keys import KeyPool
+
+REQUEST = RelayInput(
+    prompt="a cat playing the piano",
+    first_frame="https://example.com/first.png",
+    last_frame="https://example.com/last.png",
+    seconds=5,
+    width=1280,
+    height=720,
+    seed=7,
+)
+
+
+def test_ark_create_uses_documented_body_fields_and_roles() -> None:
+    call = KINDS["ark"].create("seedance-1-0-pro-250528", REQUEST, "https://cb.example/x")
+    assert (call.method, call.path) == ("POST", "/api/v3/contents/generations/tasks")
+    assert call.json == {
+        "model": "seedance-1-0-pro-250528",
+        "content": [
+            {"type": "text", "text": "a cat playing the piano"},
+            {
+                "type": "image_url",
+                "image_url": {"url": "https://example.com/first.png"},
+                "role": "first_frame",
+            },
+            {
+                "type": "image_url",
+                "image_url": {"url": "https://example.com/last.png"},
+                "role": "last_frame",
+            },
+        ],
+        "return_last_frame": True,
+        "resolution": "720p",
+        "ratio": "16:9",
+        "duration": 5,
+        "seed": 7,
+        "callback_url": "https://cb.example/x",
+    }
+
+
+def test_ark_picks_the_nearest_documented_resolution_and_ratio() -> None:
+    portrait = RelayInput(prompt="p", width=1080, height=1920)
+    body = KINDS["ark"].create("m", portrait, None).json
+    assert body is not None and (body["resolution"], body["ratio"]) == ("1080p", "9:16")
+    assert "callback_url" not in body
+
+
+def test_ark_state_reads_content_and_error() -> None:
+    done = KINDS["ark"].state(
+        "seedance",
+        "cgt-1",
+        {
+            "id": "cgt-1",
+            "status": "succeeded",
+            "content": {"video_url": "https://tos/v.mp4", "last_frame_url": "https://tos/l.png"},
+            "seed": 9,
+        },
+    )
+    assert done.phase is Phase.SUCCEEDED and done.video_url == "https://tos/v.mp4"
+    assert done.last_frame_url == "https://tos/l.png" and not done.video_needs_key
+    failed = KINDS["ark"].state(
+        "seedance", "cgt-1", {"status": "failed", "error": {"code": "X", "message": "nope"}}
+    )
+    assert failed.phase is Phase.FAILED and failed.error == "nope"
+
+
+def test_openai_result_is_the_content_endpoint_with_the_key() -> None:
+    state = KINDS["openai_videos"].state(
+        "relay", "video_1", {"id": "video_1", "status": "in_progress", "progress": 42}
+    )
+    assert state.phase is Phase.RUNNING and state.progress == 42
+    assert state.video_url == "/v1/videos/video_1/content?variant=video" and state.video_needs_key
+    body = KINDS["openai_videos"].create("sora-2", REQUEST, None).json
+    assert body == {
+        "model": "sora-2",
+        "prompt": "a cat playing the piano",
+        "seconds": "5",
+        "size": "1280x720",
+        "input_reference": {"image_url": "https://example.com/first.png"},
+    }
+
+
+def test_newapi_reads_the_documented_shape_and_unknown() -> None:
+    newapi = KINDS["newapi"]
+    assert newapi.created_id({"task_id": "abc", "status": "queued"}) == "abc"
+    state = newapi.state("relay", "abc", {"task_id": "abc", "status": "completed", "url": "u"})
+    assert state.phase is Phase.SUCCEEDED and state.video_url == "u"
+    assert newapi.state("relay", "abc", {"status": "unknown"}).phase is Phase.LOST
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_an_unknown_word_fails_closed(kind: str) -> None:
+    with pytest.raises(errors.UpstreamError, match="'relay'.*'SPINNING'"):
+        KINDS[kind].state("relay", "x", {"status": "SPINNING"})
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "body", "trouble"),
+    [
+        ("ark", 429, {"error": {"code": "QuotaExceeded", "message": "m"}}, Trouble.RETRY),
+        ("ark", 401, {"error": {"code": "AuthenticationError", "message": "m"}}, Trouble.KEY),
+        ("ark", 403, {"error": {"code": "AccountOverdueError", "message": "m"}}, Trouble.KEY),
+        ("ark", 400, {"error": {"code": "InvalidParameter", "message": "m"}}, Trouble.INPUT),
+        ("ark", 503, None, Trouble.RETRY),
+        ("openai_videos", 429, {"error": {"code": "insufficient_quota"}}, Trouble.KEY),
+        ("openai_videos", 429, {"error": {"code": "rate_limit_exceeded"}}, Trouble.RETRY),
+        ("openai_videos", 404, {"error": {"message": "no video"}}, Trouble.GONE),
+        ("newapi", 400, {"error": {"message": "bad"}}, Trouble.INPUT),
+    ],
+)
+def test_refusals(kind: str, status: int, body: object, trouble: Trouble) -> None:
+    assert KINDS[kind].refusal(status, body).trouble is trouble
+
+
+def test_key_pool_rotates_parks_and_comes_back() -> None:
+    now = [0.0]
+    pool = KeyPool(["K1", "K2"], [SecretStr("a"), SecretStr("b")], park_s=60, clock=lambda: now[0])
+    first, second = pool.take(), pool.take()
+    assert first is not None and second is not None and {first.label, second.label} == {"K1", "K2"}
+    pool.park(first, "HTTP 401")
+    assert [pool.take(), pool.take()] == [second, second]
+    assert [(p.label, p.reason) for p in pool.parked()] == [(first.label, "HTTP 401")]
+    assert "a" not in repr(first) and "b" not in repr(second)
+    pool.park(second, "HTTP 401")
+    assert pool.take() is None
+    now[0] = 61
+    assert pool.take() is not None and pool.parked() == []
