@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from vidtask.backends.base import Backend
+from vidtask.backends.relay import RelayBackend
 from vidtask.backends.slides import SlidesBackend
 from vidtask.backends.timeline import TimelineBackend
 from vidtask.render.assets import AssetPolicy
 from vidtask.render.schema import Limits
 from vidtask.settings import Settings
 
-__all__ = ["asset_policy", "build_backends"]
+__all__ = ["asset_policy", "build_backends", "relay_backends", "render_backends"]
 
 
 def asset_policy(settings: Settings) -> AssetPolicy:
@@ -22,6 +23,24 @@ def asset_policy(settings: Settings) -> AssetPolicy:
 
 
 def build_backends(settings: Settings) -> dict[str, Backend]:
+    """Every model this server serves: the local renderers and the relayed models."""
+    backends: dict[str, Backend] = dict(render_backends(settings))
+    for name, relay in relay_backends(settings).items():
+        backends.setdefault(name, relay)  # a local model's own name is never relayed
+    return backends
+
+
+def relay_backends(settings: Settings) -> dict[str, RelayBackend]:
+    """One backend per model name the providers map, served by them in configured order."""
+    served: dict[str, list[str]] = {}
+    for provider in settings.providers:
+        for name in provider.models:
+            served.setdefault(name, []).append(provider.name)
+    return {name: RelayBackend(name, providers) for name, providers in served.items()}
+
+
+def render_backends(settings: Settings) -> dict[str, Backend]:
+    """The models render workers run."""
     limits = Limits(
         max_duration_s=settings.max_duration_s,
         max_width=settings.max_width,

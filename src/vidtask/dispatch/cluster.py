@@ -62,7 +62,7 @@ class ClusterWorker:
             raise errors.Conflict(
                 f"the database is missing migrations {', '.join(missing)}: run `vidtask db upgrade`"
             )
-        backends = registry.build_backends(settings)
+        backends = registry.render_backends(settings)
         unknown = sorted(set(models) - set(backends))
         if unknown:
             raise errors.InvalidRequest(

@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     worker = Worker(
         worker_id=worker_id,
         store=store,
-        backends=registry.build_backends(settings),
+        backends=registry.render_backends(settings),
         artifacts=open_artifacts(settings),
         scratch_dir=settings.scratch_dir,
         lease_ttl=settings.lease_ttl_s,

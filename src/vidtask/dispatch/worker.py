@@ -15,20 +15,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
-
-import psycopg
+from typing import Any
 
 from vidtask.backends.base import Backend, RunContext, RunResult
 from vidtask.core import errors
-from vidtask.core.task import Status, Task
+from vidtask.core.task import Task
+from vidtask.dispatch.retry import (
+    RETRY_FIRST_S,
+    RETRY_MAX_S,
+    STORE_ERRORS,
+    StoreUnavailable,
+    retry_store,
+)
+from vidtask.dispatch.settle import Settler, fence_extra
 from vidtask.storage import space
 from vidtask.storage.base import ArtifactStore
 from vidtask.store.base import Fence, TaskStore
@@ -39,37 +43,6 @@ log = logging.getLogger(__name__)
 
 #: Progress writes closer together than this are merged (stage changes are always written).
 PROGRESS_INTERVAL_S = 0.25
-#: What a store that is away for now raises: a lost or terminated connection, a pool timeout
-#: (``PoolTimeout`` is an ``OperationalError``), a locked SQLite file, a full disk.
-STORE_ERRORS: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-    errors.StorageError,
-)
-#: First and longest pause between two tries of a store write.
-RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0
-
-T = TypeVar("T")
-
-
-class StoreUnavailable(Exception):
-    """A store write kept failing for the whole retry period."""
-
-
-def retry_store(what: str, call: Callable[[], T], *, within: float, extra: dict[str, Any]) -> T:
-    """``call()``, retrying `STORE_ERRORS` with backoff for up to ``within`` seconds."""
-    deadline = time.monotonic() + within
-    delay = RETRY_FIRST_S
-    while True:
-        try:
-            return call()
-        except STORE_ERRORS as exc:
-            if time.monotonic() + delay > deadline:
-                raise StoreUnavailable(f"{what}: {exc}") from exc
-            log.warning("%s failed (%s); retrying in %.1f s", what, exc, delay, extra=extra)
-            time.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
 
 
 class StoreReporter:
@@ -173,6 +146,15 @@ class Worker:
         self.store_retry_s = store_retry_s
         self.clock = clock
         self.stopping = threading.Event()
+        self.settler = Settler(
+            store=store,
+            artifacts=artifacts,
+            scratch_dir=scratch_dir,
+            lease_ttl=lease_ttl,
+            store_retry_s=store_retry_s,
+            stopping=self.stopping,
+            clock=clock,
+        )
         self._current: threading.Event | None = None
 
     def run_forever(self) -> None:
@@ -210,7 +192,7 @@ class Worker:
             target=self._watch_lease, args=(fence, cancel), name=f"lease-{task.id}", daemon=True
         )
         watcher.start()
-        extra = _extra(fence)
+        extra = fence_extra(fence)
         log.info("task started", extra=extra)
         settled = False
         try:
@@ -233,10 +215,12 @@ class Worker:
             )
             outcome = self._execute(task, ctx)
             problem = (
-                self._complete(task, fence, outcome) if isinstance(outcome, RunResult) else outcome
+                self.settler.complete(task, fence, outcome)
+                if isinstance(outcome, RunResult)
+                else outcome
             )
             if problem is not None:
-                self._fail(fence, problem, workdir, published=bool(reporter.previews))
+                self.settler.fail(fence, problem, workdir, published=bool(reporter.previews))
             settled = True
         except StoreUnavailable as exc:
             # Whether the last write landed is unknown: keep the result's files and leave the
@@ -268,7 +252,7 @@ class Worker:
                 return errors.Cancelled()
             if space.is_full(exc):
                 log.error("disk full: %s", exc, extra={"task_id": task.id})
-                return self._out_of_space()
+                return self.settler.out_of_space()
             if isinstance(exc, errors.VidtaskError):
                 return exc
             log.exception("backend crashed", extra={"task_id": task.id})
@@ -277,105 +261,12 @@ class Worker:
     def _checkpoint(self, fence: Fence, cancel: threading.Event, ref: dict[str, Any]) -> bool:
         """A backend's checkpoint, retried while the store is away: the run goes on relying on
         it (e.g. it polls the provider's job it names). Refused: the lease is gone, stop."""
-        won = self._retry(
+        won = self.settler.retry(
             "checkpoint", lambda: self.store.checkpoint(fence, self.clock(), ref), fence
         )
         if not won:
             cancel.set()
         return won
-
-    def _complete(self, task: Task, fence: Fence, run: RunResult) -> errors.VidtaskError | None:
-        """Save the artifacts and write the result; the error to fail with if they could not
-        be saved."""
-        stills = [run.cover, run.thumbnail, run.spritesheet]
-        files = [run.video, *(still for still in stills if still), *run.previews]
-        try:
-            names = self.artifacts.save(task.id, task.attempt, files)
-        except OSError as exc:
-            log.error("saving artifacts failed: %s", exc, extra=_extra(fence))
-            if space.is_full(exc):
-                return self._out_of_space()
-            return errors.VidtaskError(f"could not save the result: {exc.strerror}")
-        video, rest = names[0], names[1:]
-        cover, thumbnail, spritesheet = (rest.pop(0) if still else None for still in stills)
-        previews = [{"id": f"frame{i}", "name": name} for i, name in enumerate(rest, 1)]
-        result = {
-            "video": video,
-            "cover": cover,
-            "thumbnail": thumbnail,
-            "spritesheet": spritesheet,
-            "format": run.format,
-            "metadata": run.metadata,
-            # Warnings known at submit (e.g. a JianYing import's) come first.
-            "warnings": [*task.external_ref.get("warnings", []), *run.warnings],
-        }
-        now = self.clock()
-        won = self._retry(
-            "progress",
-            lambda: self.store.report(
-                fence, now, self.lease_ttl, stage="saving", previews=previews
-            ),
-            fence,
-        )
-        won = won and self._finish(fence, now, Status.COMPLETED, result=result)
-        if not won:  # cancelled or presumed dead meanwhile: this attempt's files are orphans
-            self.artifacts.discard_attempt(task.id, task.attempt)
-            log.warning("result discarded: lease lost", extra=_extra(fence))
-        return None
-
-    def _fail(
-        self, fence: Fence, error: errors.VidtaskError, workdir: Path, *, published: bool
-    ) -> None:
-        """End the attempt with ``error``. Its files go first: nothing will use them, and on a
-        full disk the space they free lets the final write through."""
-        self.artifacts.discard_attempt(fence.task_id, fence.attempt)
-        shutil.rmtree(workdir, ignore_errors=True)
-        now = self.clock()
-        status = Status.CANCELLED if error.code == "cancelled" else Status.FAILED
-        if status is Status.CANCELLED and self.stopping.is_set():
-            # Shutdown, not a user's cancel: hand the task back without using an attempt.
-            if self._retry("release", lambda: self.store.release(fence, now), fence):
-                log.info("task handed back on shutdown", extra=_extra(fence))
-                return
-        if published:  # the task's preview links name the files just deleted
-            self._retry(
-                "progress",
-                lambda: self.store.report(fence, now, self.lease_ttl, previews=[]),
-                fence,
-            )
-        self._finish(fence, now, status, error=error.to_dict())
-        log.info("task %s: %s", status.value, error.message, extra=_extra(fence))
-
-    def _finish(self, fence: Fence, now: float, status: Status, **fields: Any) -> bool:
-        """The terminal write, retried. A retry that finds the task finished by this very write
-        (the connection dropped after the commit, before the answer) counts as won."""
-        tries = 0
-
-        def finish() -> bool:
-            nonlocal tries
-            tries += 1
-            return self.store.finish(fence, now, status, **fields)
-
-        if self._retry("finish", finish, fence):
-            return True
-        if tries == 1:
-            return False
-        task = self._retry("finish check", lambda: self.store.get(fence.task_id), fence)
-        return (
-            task is not None
-            and task.status is status
-            and task.attempt == fence.attempt
-            and task.completed_at == now
-        )
-
-    def _retry(self, what: str, call: Callable[[], T], fence: Fence) -> T:
-        return retry_store(what, call, within=self.store_retry_s, extra=_extra(fence))
-
-    def _out_of_space(self) -> errors.StorageError:
-        root = self.artifacts.local_root
-        if root is None:  # the artifacts are elsewhere: only the scratch files fill this disk
-            return space.out_of_space(self.scratch_dir)
-        return space.out_of_space(Path(os.path.commonpath([self.scratch_dir, root])))
 
     def _watch_lease(self, fence: Fence, cancel: threading.Event) -> None:
         """Renew the lease and notice cancel requests while the task runs. A store that is
@@ -393,11 +284,11 @@ class Worker:
                     task = self.store.get(fence.task_id)
             except STORE_ERRORS as exc:
                 if not away:
-                    log.warning("lease not renewed (%s); retrying", exc, extra=_extra(fence))
+                    log.warning("lease not renewed (%s); retrying", exc, extra=fence_extra(fence))
                 away = True
                 continue
             if away:
-                log.info("store reachable again", extra=_extra(fence))
+                log.info("store reachable again", extra=fence_extra(fence))
                 away = False
             if (
                 task is None
@@ -418,7 +309,3 @@ def _make_workdir(workdir: Path) -> None:
         except FileNotFoundError:
             continue
     workdir.mkdir(parents=True, exist_ok=True)
-
-
-def _extra(fence: Fence) -> dict[str, Any]:
-    return {"task_id": fence.task_id, "attempt": fence.attempt, "worker": fence.worker_id}
