@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     # Workers.
     "dispatch": {
         "core",
+        "providers",
         "store",
         "storage",
         "backends",

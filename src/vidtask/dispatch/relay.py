@@ -1,0 +1,502 @@
+"""The relay poller: follows relayed tasks on an asyncio loop of its own, thousands at once,
+without holding a render slot.
+
+For each task it takes (a lease, like a render worker's, renewed at every poll):
+
+1. **Submit once.** Unless the task already names its upstream task, it is created at the first
+   provider of its model that has room; 429, 5xx and network errors move on to the next one, a
+   refusal of the input does not. Before the create call a fenced checkpoint marks the task as
+   being submitted, and right after it the upstream id is checkpointed. A later attempt (a
+   restart, a lost lease) resumes polling that id and never creates again; one that finds the
+   mark without an id fails rather than risk paying twice.
+2. **Poll** every ``poll_interval_s`` (sooner after a provider callback, see `poke`), mapping
+   the upstream word through `vidtask.core.upstream` (an unknown word fails the task). Progress
+   is the provider's, or an estimate from the time it has been running against the typical
+   duration of the model's finished tasks, which never goes down.
+3. **Keep the result**: download the video (and the last frame) into the scratch folder, probe
+   it, cut its stills and save it all as the attempt's artifacts, then write ``completed``. A
+   download is retried with backoff before the task fails with ``upstream_error``.
+
+A cancel asks the provider to stop where it can; the task ends ``cancelled`` either way, and its
+error message says whether the upstream task was stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import statistics
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
+
+from vidtask.backends import mirror
+from vidtask.backends.base import RunResult
+from vidtask.backends.mirror import AssetPolicy
+from vidtask.core import errors
+from vidtask.core.task import Task
+from vidtask.core.upstream import Phase
+from vidtask.dispatch.retry import STORE_ERRORS, StoreUnavailable
+from vidtask.dispatch.settle import Settler, fence_extra
+from vidtask.providers import KINDS
+from vidtask.providers.base import RelayInput, UpstreamState
+from vidtask.providers.client import ProviderClient, Refused, Retryable
+from vidtask.settings import ProviderSettings
+from vidtask.storage.base import ArtifactStore
+from vidtask.store.base import Fence, TaskStore
+
+__all__ = ["RelayPoller"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: A relayed task's lease: renewed at every poll, so it outlives a few missed ones.
+LEASE_S = 60.0
+#: Tries of a result download before the task fails.
+DOWNLOAD_TRIES = 4
+#: Until a model has finished tasks to go by, a generation is expected to take this long.
+TYPICAL_S = 60.0
+#: Estimated progress stops here until the provider says the task is done.
+ESTIMATE_CAP = 95.0
+#: Longest wait between polls of a task whose provider keeps failing.
+MAX_BACKOFF_S = 60.0
+
+
+class RelayPoller:
+    def __init__(
+        self,
+        *,
+        worker_id: str,
+        store: TaskStore,
+        artifacts: ArtifactStore,
+        scratch_dir: Path,
+        providers: Iterable[ProviderSettings],
+        asset_policy: AssetPolicy,
+        callback_url: Callable[[str], str | None] = lambda task_id: None,
+        lease_ttl: float = LEASE_S,
+        claim_every_s: float = 0.5,
+        store_retry_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.worker_id = worker_id
+        self.store = store
+        self.scratch_dir = scratch_dir
+        self.providers = {p.name: p for p in providers}
+        #: Model name -> its providers, in the order they are tried.
+        self.models: dict[str, list[str]] = {}
+        for provider in self.providers.values():
+            for model in provider.models:
+                self.models.setdefault(model, []).append(provider.name)
+        self.asset_policy = asset_policy
+        self.callback_url = callback_url
+        self.lease_ttl = lease_ttl
+        self.claim_every_s = claim_every_s
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.settler = Settler(
+            store=store,
+            artifacts=artifacts,
+            scratch_dir=scratch_dir,
+            lease_ttl=lease_ttl,
+            store_retry_s=store_retry_s,
+            stopping=self.stopping,
+            clock=clock,
+        )
+        self.in_flight: dict[str, int] = dict.fromkeys(self.providers, 0)
+        self._durations: dict[str, deque[float]] = {}
+        self._clients: dict[str, ProviderClient] = {}
+        self._wakers: dict[str, asyncio.Event] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    # --- lifecycle (called from other threads) ---------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="relay-poller", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop following; tasks in flight are handed back (their upstream id is saved, so
+        whoever takes them next resumes polling)."""
+        self.stopping.set()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake_all)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def poke(self, task_id: str) -> None:
+        """A provider called back about ``task_id``: poll it now (the callback is only a hint)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake, task_id)
+
+    def _wake(self, task_id: str) -> None:
+        waker = self._wakers.get(task_id)
+        if waker is not None:
+            waker.set()
+
+    def _wake_all(self) -> None:
+        for waker in self._wakers.values():
+            waker.set()
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception:
+            log.exception("the relay poller stopped")
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+        async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as http:
+            self._clients = {
+                name: ProviderClient(settings, KINDS[settings.kind], http)
+                for name, settings in self.providers.items()
+            }
+            self._ready.set()
+            running: set[asyncio.Task[None]] = set()
+            while not self.stopping.is_set():
+                models = self._models_with_room()
+                task = await self._claim(models) if models else None
+                if task is None:
+                    await asyncio.sleep(self.claim_every_s)
+                    continue
+                follow = asyncio.create_task(self._follow(task))
+                running.add(follow)
+                follow.add_done_callback(running.discard)
+            self._wake_all()
+            if running:
+                await asyncio.wait(running, timeout=10)
+
+    def _models_with_room(self) -> tuple[str, ...]:
+        room = {n for n, p in self.providers.items() if self.in_flight[n] < p.max_concurrency}
+        return tuple(m for m, names in self.models.items() if room.intersection(names))
+
+    async def _claim(self, models: tuple[str, ...]) -> Task | None:
+        try:
+            return await asyncio.to_thread(
+                self.store.claim, self.worker_id, models, self.clock(), self.lease_ttl
+            )
+        except STORE_ERRORS as exc:
+            log.warning("relay claim failed (%s); retrying", exc)
+            return None
+
+    async def _follow(self, task: Task) -> None:
+        fence = Fence(task.id, self.worker_id, task.attempt)
+        extra = fence_extra(fence)
+        self._wakers[task.id] = asyncio.Event()
+        workdir = self.scratch_dir / task.id / str(task.attempt)
+        holding: str | None = None
+        try:
+            provider, upstream_id, problem = await self._upstream(task, fence)
+            if provider is not None and upstream_id is not None:
+                holding = provider.name
+                self.in_flight[holding] += 1
+                outcome = await self._poll(task, fence, provider, upstream_id, workdir)
+            else:
+                outcome = problem
+            if isinstance(outcome, RunResult):
+                problem = await asyncio.to_thread(self.settler.complete, task, fence, outcome)
+                if problem is None:
+                    log.info("relayed task completed", extra=extra)
+                    return
+                outcome = problem
+            if isinstance(outcome, errors.VidtaskError):
+                await asyncio.to_thread(self.settler.fail, fence, outcome, workdir, published=False)
+            elif self.stopping.is_set():
+                await self._store(self.store.release, fence, self.clock())
+        except StoreUnavailable as exc:
+            log.error("store unavailable (%s); the task is left to its lease", exc, extra=extra)
+        except Exception:
+            log.exception("relay crashed", extra=extra)
+        finally:
+            if holding is not None:
+                self.in_flight[holding] -= 1
+            self._wakers.pop(task.id, None)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    # --- submit ------------------------------------------------------------------------
+
+    async def _upstream(
+        self, task: Task, fence: Fence
+    ) -> tuple[ProviderClient | None, str | None, errors.VidtaskError | None]:
+        """The task's provider and upstream id: the saved one, or a new one made now."""
+        saved = (task.external_ref.get("checkpoint") or {}).get("upstream")
+        if isinstance(saved, dict):
+            client = self._clients.get(str(saved.get("provider")))
+            if client is None:
+                return (
+                    None,
+                    None,
+                    errors.UpstreamError(
+                        f"provider {saved.get('provider')!r} of this task is no longer configured"
+                    ),
+                )
+            if not saved.get("id"):
+                return (
+                    None,
+                    None,
+                    errors.UpstreamError(
+                        f"the server stopped while this task was being submitted to "
+                        f"{client.name!r}; it was not submitted again, so that it is never paid "
+                        "for twice: submit it again"
+                    ),
+                )
+            return client, str(saved["id"]), None
+        return await self._submit(task, fence)
+
+    async def _submit(
+        self, task: Task, fence: Fence
+    ) -> tuple[ProviderClient | None, str | None, errors.VidtaskError | None]:
+        request = RelayInput.from_input(task.input)
+        problems: list[str] = []
+        for name in self.models.get(task.model, []):
+            client = self._clients[name]
+            if self.in_flight[name] >= client.settings.max_concurrency:
+                problems.append(f"{name}: at its max_concurrency")
+                continue
+            mark = {"upstream": {"provider": name}}
+            if not await self._store(self.store.checkpoint, fence, self.clock(), mark):
+                return None, None, None  # the lease is gone
+            model = client.settings.models[task.model]
+            call = client.upstream.create(model, request, self.callback_url(task.id))
+            try:
+                body = await client.call(call, tries=3)
+                upstream_id = client.upstream.created_id(body)
+            except Refused as exc:
+                return None, None, errors.UpstreamError(f"{name} refused the task: {exc}")
+            except (Retryable, errors.UpstreamError, ValueError) as exc:
+                problems.append(f"{name}: {exc}")
+                log.warning("create failed at %s (%s)", name, exc, extra=fence_extra(fence))
+                continue
+            saved = {"upstream": {"provider": name, "id": upstream_id, "at": self.clock()}}
+            if not await self._store(self.store.checkpoint, fence, self.clock(), saved):
+                return None, None, None
+            log.info("submitted to %s as %s", name, upstream_id, extra=fence_extra(fence))
+            return client, upstream_id, None
+        if not problems:
+            return None, None, errors.UpstreamError(f"no provider serves model {task.model!r}")
+        if all(p.endswith("at its max_concurrency") for p in problems):
+            await self._store(self.store.checkpoint, fence, self.clock(), {"upstream": None})
+            await self._store(self.store.release, fence, self.clock())
+            return None, None, None  # every provider is full: back to the queue
+        return (
+            None,
+            None,
+            errors.UpstreamError("no provider accepted the task: " + "; ".join(problems)),
+        )
+
+    # --- poll --------------------------------------------------------------------------
+
+    async def _poll(
+        self, task: Task, fence: Fence, client: ProviderClient, upstream_id: str, workdir: Path
+    ) -> RunResult | errors.VidtaskError | None:
+        settings, upstream = client.settings, client.upstream
+        deadline = task.created_at + settings.timeout_s
+        waker = self._wakers[task.id]
+        delay = 0.0 if waker.is_set() else min(1.0, settings.poll_interval_s)
+        failures = 0
+        lost_since: float | None = None
+        running_since: float | None = None
+        while True:
+            try:
+                await asyncio.wait_for(waker.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            waker.clear()
+            if self.stopping.is_set():
+                return None
+            now = self.clock()
+            current = await self._store(self.store.heartbeat, fence, now, self.lease_ttl)
+            if current is None:
+                return None  # the lease is gone: someone else follows the task now
+            if current.cancel_requested:
+                return await self._cancel(client, upstream_id)
+            if now > deadline:
+                await self._try_cancel(client, upstream_id)
+                return errors.Expired(
+                    f"{client.name} did not finish the task within its {settings.timeout_s:g} s "
+                    "timeout_s"
+                )
+            try:
+                body = await client.call(upstream.status(upstream_id), tries=1)
+                state = upstream.state(client.name, upstream_id, body)
+            except Retryable as exc:
+                failures += 1
+                delay = min(settings.poll_interval_s * 2**failures, MAX_BACKOFF_S)
+                delay = max(delay, exc.retry_after or 0.0)
+                log.warning("poll failed (%s)", exc, extra=fence_extra(fence))
+                continue
+            except Refused as exc:
+                return errors.UpstreamError(f"{client.name} task {upstream_id}: {exc}")
+            except errors.UpstreamError as exc:
+                return exc
+            failures = 0
+            delay = settings.poll_interval_s
+            phase = state.phase
+            if phase is Phase.LOST:
+                lost_since = lost_since or now
+                if now - lost_since > settings.unknown_grace_s:
+                    return errors.UpstreamError(
+                        f"{client.name} lost track of task {upstream_id}: its status stayed "
+                        f"'{state.word}' for more than {settings.unknown_grace_s:g} s"
+                    )
+                continue
+            lost_since = None
+            if phase is Phase.SUCCEEDED:
+                started = running_since or task.started_at or task.created_at
+                self._typical(task.model).append(max(0.0, now - started))
+                return await self._keep(task, fence, client, state, workdir)
+            if phase is Phase.FAILED:
+                why = state.error or "the provider reported the task as failed"
+                return errors.UpstreamError(f"{client.name}: {why}")
+            if phase is Phase.CANCELLED:
+                return errors.UpstreamError(f"{client.name} cancelled the task upstream")
+            if phase is Phase.EXPIRED:
+                return errors.Expired(f"{client.name}: the task expired upstream")
+            if phase is Phase.RUNNING and running_since is None:
+                running_since = now
+            progress = state.progress
+            if progress is None and running_since is not None:
+                progress = self._estimate(task.model, now - running_since)
+            if not await self._store(
+                self.store.report, fence, now, self.lease_ttl, stage=phase.value, progress=progress
+            ):
+                return None
+
+    def _typical(self, model: str) -> deque[float]:
+        return self._durations.setdefault(model, deque(maxlen=51))
+
+    def _estimate(self, model: str, running_s: float) -> float:
+        """Progress from time spent against the model's median generation time."""
+        done = self._typical(model)
+        typical = statistics.median(done) if done else TYPICAL_S
+        return min(ESTIMATE_CAP, 100.0 * running_s / max(typical, 1.0))
+
+    # --- cancel ------------------------------------------------------------------------
+
+    async def _cancel(self, client: ProviderClient, upstream_id: str) -> errors.VidtaskError:
+        stopped = await self._try_cancel(client, upstream_id)
+        return errors.Cancelled(
+            "cancelled; the upstream task was stopped"
+            if stopped
+            else f"cancelled here; {client.name} could not stop the upstream task, which may "
+            "still run (and be charged)"
+        )
+
+    async def _try_cancel(self, client: ProviderClient, upstream_id: str) -> bool:
+        call = client.upstream.cancel(upstream_id)
+        if call is None:
+            return False
+        try:
+            await client.call(call, tries=2)
+        except (Refused, Retryable, errors.UpstreamError) as exc:
+            log.info("%s did not cancel %s: %s", client.name, upstream_id, exc)
+            return False
+        return True
+
+    # --- keep the result ---------------------------------------------------------------
+
+    async def _keep(
+        self,
+        task: Task,
+        fence: Fence,
+        client: ProviderClient,
+        state: UpstreamState,
+        workdir: Path,
+    ) -> RunResult | errors.VidtaskError | None:
+        if not state.video_url:
+            return errors.UpstreamError(f"{client.name} reported success but gave no video URL")
+        if not await self._store(
+            self.store.report, fence, self.clock(), self.lease_ttl, stage="downloading"
+        ):
+            return None
+        await self._store(
+            self.store.checkpoint, fence, self.clock(), {"upstream_video_url": state.video_url}
+        )
+        workdir.mkdir(parents=True, exist_ok=True)
+        cancel = threading.Event()
+        try:
+            video = await self._download(client, state.video_url, state.video_needs_key,
+                                         workdir / "video.mp4", cancel)  # fmt: skip
+        except errors.VidtaskError as exc:
+            return errors.UpstreamError(f"the result could not be downloaded: {exc.message}")
+        try:
+            result = await asyncio.to_thread(mirror.adopt, video, workdir / "stills", cancel)
+        except errors.VidtaskError as exc:
+            return errors.UpstreamError(f"the downloaded result is not a usable video: {exc}")
+        if state.last_frame_url:
+            try:
+                frame = await self._download(client, state.last_frame_url, False,
+                                             workdir / "last_frame.png", cancel)  # fmt: skip
+                await asyncio.to_thread(self.settler.artifacts.save, task.id, task.attempt, [frame])
+            except errors.VidtaskError as exc:
+                result.warnings.append(f"the provider's last frame was not kept: {exc.message}")
+        return result
+
+    async def _download(
+        self, client: ProviderClient, url: str, with_key: bool, dest: Path, cancel: threading.Event
+    ) -> Path:
+        retrying = AsyncRetrying(
+            wait=wait_random_exponential(1, 30), stop=stop_after_attempt(DOWNLOAD_TRIES),
+            reraise=True,
+        )  # fmt: skip
+        async for attempt in retrying:
+            with attempt:
+                if with_key:
+                    return await self._download_with_key(client, url, dest)
+                return await asyncio.to_thread(
+                    mirror.fetch_result, url, self.asset_policy, dest, cancel
+                )
+        raise AssertionError("unreachable")
+
+    async def _download_with_key(self, client: ProviderClient, path: str, dest: Path) -> Path:
+        """The provider's own result endpoint, with its key, streamed to ``dest``."""
+        limit = self.asset_policy.max_bytes
+        part = dest.with_name(dest.name + ".part")
+        try:
+            response = await client.open_result(path)
+        except httpx.HTTPError as exc:
+            raise errors.AssetFetchFailed(f"{client.name}: download failed: {exc}") from None
+        try:
+            if response.status_code >= 400:
+                raise errors.AssetFetchFailed(f"{client.name}: HTTP {response.status_code}")
+            received = 0
+            with part.open("wb") as out:
+                async for chunk in response.aiter_bytes(1 << 16):
+                    received += len(chunk)
+                    if received > limit:
+                        raise errors.AssetTooLarge(f"larger than the {limit} byte limit")
+                    out.write(chunk)
+        except httpx.HTTPError as exc:
+            raise errors.AssetFetchFailed(f"{client.name}: download failed: {exc}") from None
+        finally:
+            await response.aclose()
+        part.replace(dest)
+        return dest
+
+    async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A store call off the loop, retried while the store is away (then `StoreUnavailable`)."""
+        deadline = time.monotonic() + self.settler.store_retry_s
+        delay = 0.1
+        while True:
+            try:
+                return await asyncio.to_thread(call, *args, **kwargs)
+            except STORE_ERRORS as exc:
+                if time.monotonic() + delay > deadline:
+                    raise StoreUnavailable(str(exc)) from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
