@@ -249,17 +249,20 @@ async def _create_body(request: Request) -> JSONObject:
     """The create parameters from a JSON or multipart body, validated; defaults filled in."""
     fields: JSONObject
     reference: Any = None
+    upload: str | None = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
         fields = {}
         nested: dict[str, str] = {}
-        for name, value in form.multi_items():
-            if name.startswith("input_reference[") and name.endswith("]"):
-                nested[name[len("input_reference[") : -1]] = str(value)
-            elif name == "input_reference" and isinstance(value, UploadFile):
-                reference = value
-            else:
-                fields[name] = value
+        async with request.form() as form:  # closes the uploaded files' temporary copies
+            for name, value in form.multi_items():
+                if name.startswith("input_reference[") and name.endswith("]"):
+                    nested[name[len("input_reference[") : -1]] = str(value)
+                elif name == "input_reference" and isinstance(value, UploadFile):
+                    upload = value.filename or "upload"
+                elif isinstance(value, str):
+                    fields[name] = value
+                else:
+                    raise _Invalid(name, f"{name} must be a text field")
         if nested:
             reference = nested
     else:
@@ -281,8 +284,8 @@ async def _create_body(request: Request) -> JSONObject:
     if size not in _SIZES:
         raise _Invalid("size", f"size must be one of {', '.join(_SIZES)}")
     asked: JSONObject = {"prompt": prompt, "model": model, "seconds": seconds, "size": size}
-    if isinstance(reference, UploadFile):
-        asked["input_reference"] = {"file": reference.filename or "upload"}
+    if upload is not None:
+        asked["input_reference"] = {"file": upload}
     elif reference is not None:
         if (
             not isinstance(reference, dict)

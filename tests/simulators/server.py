@@ -53,7 +53,9 @@ class LoopbackServer:
     def start(self, timeout: float = 10.0) -> None:
         if self._thread is not None:
             raise RuntimeError(f"{self.name}: already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only when the
+        # listening socket says so; without it every keep-alive answer waits ~40 ms for an ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         self._socket = sock
