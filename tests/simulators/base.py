@@ -49,8 +49,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
 
+from tests.simulators import files as files_module
 from tests.simulators import media as media_module
 from tests.simulators import server as server_module
 from tests.simulators.script import (
@@ -467,17 +467,7 @@ class Simulator:
         if script.outcome is Outcome.RESULT_404 and faulty:
             return not_found()
         truncate = script.outcome is Outcome.RESULT_TRUNCATED and faulty
-        size = len(data)
-        wanted = _byte_range(request.headers.get("range"), size) if ranges else None
-        if wanted is None:
-            headers = {"Accept-Ranges": "bytes"} if ranges else {}
-            return _Body(memoryview(data), media_type, headers=headers, truncate=truncate)
-        if wanted == (0, 0):
-            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-        start, end = wanted
-        headers = {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end - 1}/{size}"}
-        body = memoryview(data)[start:end]
-        return _Body(body, media_type, status_code=206, headers=headers, truncate=truncate)
+        return files_module.body(request, data, media_type, truncate=truncate, ranges=ranges)
 
     # -- the life of a task -------------------------------------------------------------------
 
@@ -555,7 +545,7 @@ class Simulator:
         if script.outcome is Outcome.UNKNOWN_STATUS:
             if script.word_polls is None or (read and task.reads <= script.word_polls):
                 return script.status_word or self.unknown_word
-        return self.words[task.phase]
+        return self.words.get(task.phase, task.phase.value)
 
     # -- callbacks -----------------------------------------------------------------------------
 
@@ -589,7 +579,12 @@ class Simulator:
         self, url: str, body: JSONObject, *, retries: int, forged: bool = False
     ) -> int | None:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.callback_timeout_s)
+            # Waiting for a pooled connection is the simulator's business, not the receiver's:
+            # only connect/read/write count against the acknowledgement window.
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.callback_timeout_s, pool=None),
+                limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
+            )
         code: int | None = None
         for attempt in range(1, retries + 2):
             try:
@@ -643,59 +638,6 @@ class Simulator:
                 "requests": {op.value: n for op, n in self.requests.items()},
                 "tasks": dict(phases),
                 "callbacks": len(self.callbacks),
+                "downloads": sum(task.downloads for task in self.tasks.values()),
             }
         )
-
-
-class _Body(Response):
-    """Bytes sent in 64 KiB chunks; ``truncate`` sends half of them under the full
-    Content-Length and ends the response unfinished, so the server closes the connection."""
-
-    chunk = 64 * 1024
-
-    def __init__(
-        self,
-        content: memoryview,
-        media_type: str,
-        *,
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        truncate: bool = False,
-    ) -> None:
-        self.data = content
-        self.truncate = truncate
-        super().__init__(b"", status_code, dict(headers or {}), media_type)
-        self.headers["content-length"] = str(len(content))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        if scope["method"] == "HEAD":
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        limit = len(self.data) // 2 if self.truncate else len(self.data)
-        for offset in range(0, limit, self.chunk):
-            piece = bytes(self.data[offset : min(offset + self.chunk, limit)])
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-        if self.truncate:
-            return  # short of Content-Length: uvicorn closes the connection
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """One ``bytes=`` range as (start, end exclusive); None: serve it all; (0, 0): 416."""
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    first, _, last = header[len("bytes=") :].strip().partition("-")
-    try:
-        if first:
-            start = int(first)
-            end = int(last) + 1 if last else size
-        else:
-            start, end = max(0, size - int(last)), size
-    except ValueError:
-        return None
-    if start >= size or start >= end:
-        return (0, 0)
-    return (start, min(end, size))
