@@ -124,12 +124,16 @@ def test_the_sample_result_is_a_real_short_mp4_with_sound() -> None:
     assert media.thumbnail[8:12] == b"WEBP" and media.spritesheet[8:12] == b"WEBP"
 
 
-def test_a_prompt_marker_scripts_a_task_and_a_typo_is_refused() -> None:
+def test_a_prompt_marker_scripts_a_task_and_a_typo_is_refused(ark: ArkSimulator) -> None:
     script = marker("a cat [sim:hang]")
     assert script is not None and script.outcome is Outcome.HANG
     assert marker("a cat") is None
     with pytest.raises(ValueError):
         marker("a cat [sim:hnag]")
+    with ark_client(ark) as client:
+        body = {"model": "m", "content": [{"type": "text", "text": "a cat [sim:hnag]"}]}
+        assert client.post(ARK_TASKS, json=body).status_code == 500
+    assert ark.creates_total == 0
 
 
 def test_creates_are_counted_per_key_and_in_total(ark: ArkSimulator) -> None:
