@@ -68,6 +68,9 @@ class LoopbackServer:
             lifespan="off",
             backlog=4096,  # the benchmark opens thousands of connections at once
             timeout_graceful_shutdown=2,
+            # Longer than any poll interval: a client never reuses a connection the server is
+            # just closing (uvicorn's default is 5 s).
+            timeout_keep_alive=65,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"sim-{self.name}", daemon=True)
