@@ -1,0 +1,29 @@
+"""Provider simulators: upstream video APIs played from their public docs, on loopback.
+
+``base.py`` holds the shared machinery (task life, accounting, fault injection, result files,
+callbacks); one module per upstream kind sits on top of it. See ``docs/providers.md`` for what
+each simulator follows and what the providers' docs leave open.
+"""
+
+from __future__ import annotations
+
+from tests.simulators.ark import ArkSimulator
+from tests.simulators.base import Delivery, SimTask, Simulator
+from tests.simulators.newapi import NewAPISimulator
+from tests.simulators.openai_videos import OpenAIVideosSimulator
+from tests.simulators.script import Op, Outcome, Phase, Script
+from tests.simulators.sink import CallbackSink
+
+__all__ = [
+    "ArkSimulator",
+    "CallbackSink",
+    "Delivery",
+    "NewAPISimulator",
+    "Op",
+    "OpenAIVideosSimulator",
+    "Outcome",
+    "Phase",
+    "Script",
+    "SimTask",
+    "Simulator",
+]
