@@ -43,7 +43,7 @@ PROVIDERS_TOML = """
 [[providers]]
 name = "seedance"
 kind = "ark"
-base_url = "https://ark.cn-beijing.volces.com"
+base_url = "https://ark.cn-beijing.volces.com/api/v3"
 api_key_env = ["ARK_KEY_1", "ARK_KEY_2"]
 poll_interval_s = 3
 [providers.models]

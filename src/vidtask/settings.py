@@ -54,7 +54,8 @@ class ProviderSettings(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     kind: UpstreamKind
     base_url: str = Field(
-        pattern=r"^https?://[^\s/]+", description="e.g. https://ark.cn-beijing.volces.com"
+        pattern=r"^https?://[^\s/]+",
+        description="The API root, as its SDK is given it: https://ark.cn-beijing.volces.com/api/v3, https://litellm.example/v1",
     )
     api_key_env: Annotated[list[str], Field(min_length=1)] = Field(
         description="Names of the environment variables holding the API keys (one, or a pool)."

@@ -24,7 +24,7 @@ REQUEST = RelayInput(
 
 def test_ark_create_uses_documented_body_fields_and_roles() -> None:
     call = KINDS["ark"].create("seedance-1-0-pro-250528", REQUEST, "https://cb.example/x")
-    assert (call.method, call.path) == ("POST", "/api/v3/contents/generations/tasks")
+    assert (call.method, call.path) == ("POST", "/contents/generations/tasks")
     assert call.json == {
         "model": "seedance-1-0-pro-250528",
         "content": [
@@ -80,12 +80,12 @@ def test_openai_result_is_the_content_endpoint_with_the_key() -> None:
         "relay", "video_1", {"id": "video_1", "status": "in_progress", "progress": 42}
     )
     assert state.phase is Phase.RUNNING and state.progress == 42
-    assert state.video_url == "/v1/videos/video_1/content?variant=video" and state.video_needs_key
+    assert state.video_url == "/videos/video_1/content?variant=video" and state.video_needs_key
     body = KINDS["openai_videos"].create("sora-2", REQUEST, None).json
     assert body == {
         "model": "sora-2",
         "prompt": "a cat playing the piano",
-        "seconds": "5",
+        "seconds": "4",
         "size": "1280x720",
         "input_reference": {"image_url": "https://example.com/first.png"},
     }

@@ -24,6 +24,7 @@ error message says whether the upstream task was stopped.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import shutil
 import statistics
@@ -66,6 +67,8 @@ DOWNLOAD_TRIES = 4
 TYPICAL_S = 60.0
 #: Estimated progress stops here until the provider says the task is done.
 ESTIMATE_CAP = 95.0
+#: Why a provider was skipped: it follows as many tasks as it may.
+_FULL = "at its max_concurrency"
 #: Longest wait between polls of a task whose provider keeps failing.
 MAX_BACKOFF_S = 60.0
 
@@ -261,12 +264,44 @@ class RelayPoller:
     async def _submit(
         self, task: Task, fence: Fence
     ) -> tuple[ProviderClient | None, str | None, errors.VidtaskError | None]:
+        """Create the upstream task at the first provider with room that takes it. When every
+        provider fails for a passing reason (429, 5xx, the network), wait and go round again,
+        until the task's timeout."""
+        names = self.models.get(task.model, [])
+        if not names:
+            return None, None, errors.UpstreamError(f"no provider serves model {task.model!r}")
+        deadline = task.created_at + max(self.providers[n].timeout_s for n in names)
+        for round_ in itertools.count():
+            outcome = await self._submit_round(task, fence, names)
+            if not isinstance(outcome, list):
+                return outcome
+            problems = outcome
+            if all(p.endswith(_FULL) for p in problems):
+                await self._store(self.store.checkpoint, fence, self.clock(), {"upstream": None})
+                await self._store(self.store.release, fence, self.clock())
+                return None, None, None  # every provider is full: back to the queue
+            delay = min(2.0**round_, MAX_BACKOFF_S)
+            if self.clock() + delay > deadline:
+                why = "; ".join(problems)
+                return None, None, errors.UpstreamError(f"no provider accepted the task: {why}")
+            await asyncio.sleep(delay)
+            current = await self._store(self.store.heartbeat, fence, self.clock(), self.lease_ttl)
+            if current is None or self.stopping.is_set():
+                return None, None, None
+            if current.cancel_requested:
+                return None, None, errors.Cancelled("cancelled before any provider took it")
+        raise AssertionError("unreachable")
+
+    async def _submit_round(
+        self, task: Task, fence: Fence, names: list[str]
+    ) -> tuple[ProviderClient | None, str | None, errors.VidtaskError | None] | list[str]:
+        """One try at each provider in turn: the outcome, or what went wrong at each."""
         request = RelayInput.from_input(task.input)
         problems: list[str] = []
-        for name in self.models.get(task.model, []):
+        for name in names:
             client = self._clients[name]
             if self.in_flight[name] >= client.settings.max_concurrency:
-                problems.append(f"{name}: at its max_concurrency")
+                problems.append(f"{name}: {_FULL}")
                 continue
             mark = {"upstream": {"provider": name}}
             if not await self._store(self.store.checkpoint, fence, self.clock(), mark):
@@ -281,23 +316,18 @@ class RelayPoller:
             except (Retryable, errors.UpstreamError, ValueError) as exc:
                 problems.append(f"{name}: {exc}")
                 log.warning("create failed at %s (%s)", name, exc, extra=fence_extra(fence))
+                if not isinstance(exc, Retryable) or exc.answered:
+                    # The provider answered: nothing was created. (After a network error the
+                    # mark stays: the create may have gone through.)
+                    clear = {"upstream": None}
+                    await self._store(self.store.checkpoint, fence, self.clock(), clear)
                 continue
             saved = {"upstream": {"provider": name, "id": upstream_id, "at": self.clock()}}
             if not await self._store(self.store.checkpoint, fence, self.clock(), saved):
                 return None, None, None
             log.info("submitted to %s as %s", name, upstream_id, extra=fence_extra(fence))
             return client, upstream_id, None
-        if not problems:
-            return None, None, errors.UpstreamError(f"no provider serves model {task.model!r}")
-        if all(p.endswith("at its max_concurrency") for p in problems):
-            await self._store(self.store.checkpoint, fence, self.clock(), {"upstream": None})
-            await self._store(self.store.release, fence, self.clock())
-            return None, None, None  # every provider is full: back to the queue
-        return (
-            None,
-            None,
-            errors.UpstreamError("no provider accepted the task: " + "; ".join(problems)),
-        )
+        return problems
 
     # --- poll --------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from vidtask.providers.base import (
 
 __all__ = ["Ark"]
 
-TASKS = "/api/v3/contents/generations/tasks"
+TASKS = "/contents/generations/tasks"
 #: ``ratio`` values the create page lists, by width / height.
 _RATIOS = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0, "3:4": 3 / 4, "9:16": 9 / 16, "21:9": 21 / 9}
 _RESOLUTIONS = (480, 720, 1080)

@@ -39,11 +39,15 @@ class Refused(Exception):
 
 
 class Retryable(Exception):
-    """Worth another try after ``retry_after`` seconds (None: backoff decides)."""
+    """Worth another try after ``retry_after`` seconds (None: backoff decides). ``answered``:
+    the provider answered (429, 5xx), so nothing was done; False after a network error."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, answered: bool = True
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.answered = answered
 
 
 class _AtLeastRetryAfter(wait_base):
@@ -122,7 +126,9 @@ class ProviderClient:
                         headers={"Authorization": f"Bearer {secret}"},
                     )
                 except httpx.HTTPError as exc:
-                    raise Retryable(f"{type(exc).__name__} calling {self.name}") from None
+                    raise Retryable(
+                        f"{type(exc).__name__} calling {self.name}", answered=False
+                    ) from None
             body = _json(response)
             if response.is_success:
                 return body

@@ -22,7 +22,7 @@ from vidtask.providers.base import (
 
 __all__ = ["NewAPI"]
 
-PATH = "/v1/video/generations"
+PATH = "/video/generations"
 
 
 class NewAPI:

@@ -23,6 +23,9 @@ from vidtask.providers.base import (
 
 __all__ = ["OpenAIVideos"]
 
+#: The ``seconds`` values the API reference lists.
+_SECONDS = (4, 8, 12)
+
 
 class OpenAIVideos:
     kind = "openai_videos"
@@ -32,13 +35,14 @@ class OpenAIVideos:
 
     def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call:
         body: dict[str, Any] = {"model": model, "prompt": request.prompt or ""}
-        if request.seconds is not None:
-            body["seconds"] = str(request.seconds)
+        seconds = request.seconds
+        if seconds is not None:  # the API takes "4", "8" or "12": the nearest
+            body["seconds"] = str(min(_SECONDS, key=lambda n: (abs(n - seconds), n)))
         if request.width and request.height:
             body["size"] = f"{request.width}x{request.height}"
         if request.first_frame:
             body["input_reference"] = {"image_url": request.first_frame}
-        return Call("POST", "/v1/videos", json=body)
+        return Call("POST", "/videos", json=body)
 
     def created_id(self, body: Any) -> str:
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
@@ -46,7 +50,7 @@ class OpenAIVideos:
         raise ValueError("the create response has no video id")
 
     def status(self, upstream_id: str) -> Call:
-        return Call("GET", f"/v1/videos/{upstream_id}")
+        return Call("GET", f"/videos/{upstream_id}")
 
     def state(self, provider: str, upstream_id: str, body: Any) -> UpstreamState:
         body = body if isinstance(body, dict) else {}
@@ -58,7 +62,7 @@ class OpenAIVideos:
             word=str(word),
             phase=phase,
             progress=float(progress) if isinstance(progress, int | float) else None,
-            video_url=f"/v1/videos/{upstream_id}/content?variant=video",
+            video_url=f"/videos/{upstream_id}/content?variant=video",
             video_needs_key=True,
             error=message or None,
         )
