@@ -9,10 +9,11 @@ In a block:
 
 - ``:name`` is a parameter (SQLite's own style; PostgreSQL's ``%(name)s`` is made from it);
 - ``{name}`` stands for the engine's block ``name`` (a fragment shared by several statements),
-  or for a tuple of statuses from ``core.task``: ``{from_<move>}`` is the ``sources`` of one of
-  ``MOVES``, ``{leased}`` is ``LEASED`` and ``{terminal}`` is ``TERMINAL``. The state machine's
-  guards are rendered from the rules there, written as literals so that the partial indexes
-  (``WHERE status = 'queued'``, ``WHERE status IN ('queued', 'in_progress')``) still apply.
+  or for a condition on the task's ``status`` from ``core.task``: ``{can_<move>}`` holds for
+  the ``sources`` of that move of ``MOVES``, ``{leased}`` for ``LEASED`` and ``{terminal}`` for
+  ``TERMINAL``. The state machine's guards are thus rendered from the rules there, as literals
+  (``status = 'queued'``, ``status IN ('queued', 'in_progress')``) so that the partial indexes
+  on the same terms still apply: SQLite matches an index's ``WHERE`` term for term.
 
 Named SQL and not an ORM or SQLAlchemy Core: the statements are hand-tuned per engine (partial
 indexes, ``SKIP LOCKED``, the event-log lock) and stay readable as they run; procrastinate keeps
@@ -121,13 +122,17 @@ def to_pyformat(sql: str) -> str:
     return "".join(pieces)
 
 
-def _literal(statuses: frozenset[task_module.Status]) -> str:
-    """A tuple of statuses, in the order of ``Status`` (the order the partial indexes use)."""
-    return "(" + ", ".join(f"'{s.value}'" for s in task_module.Status if s in statuses) + ")"
+def _condition(statuses: frozenset[task_module.Status]) -> str:
+    """``status`` is one of ``statuses`` (listed in the order of ``Status``, as the partial
+    indexes list them)."""
+    values = [f"'{s.value}'" for s in task_module.Status if s in statuses]
+    if len(values) == 1:
+        return f"status = {values[0]}"
+    return f"status IN ({', '.join(values)})"
 
 
 _STATUSES = {
-    **{f"from_{name}": _literal(move.sources) for name, move in task_module.MOVES.items()},
-    "leased": _literal(task_module.LEASED),
-    "terminal": _literal(task_module.TERMINAL),
+    **{f"can_{name}": _condition(move.sources) for name, move in task_module.MOVES.items()},
+    "leased": _condition(task_module.LEASED),
+    "terminal": _condition(task_module.TERMINAL),
 }

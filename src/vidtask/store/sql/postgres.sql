@@ -41,7 +41,7 @@ SELECT pg_advisory_xact_lock(:lock)
 UPDATE tasks SET status = 'in_progress', stage = 'starting', attempt = :attempt,
     lease_owner = :worker_id, lease_expires_at = :lease_expires_at,
     started_at = COALESCE(started_at, :now), updated_at = :now, version = version + 1
-WHERE id = :id AND status IN {from_claim} AND attempt = :attempt - 1
+WHERE id = :id AND {can_claim} AND attempt = :attempt - 1
 RETURNING *
 
 -- name: requeue_stranded

@@ -1,6 +1,6 @@
 -- The statements of the task, webhook and draft stores, the same on SQLite and PostgreSQL.
 -- What one engine runs otherwise is in sqlite.sql or postgres.sql under the same name; see
--- __init__.py for the syntax ({fragment}, {from_<move>}, :parameter).
+-- __init__.py for the syntax ({fragment}, {can_<move>}, :parameter).
 
 -- ============================================================================================
 -- Tasks: the API side
@@ -41,16 +41,16 @@ SELECT seq FROM tasks WHERE id = :after AND owner = :owner
 UPDATE tasks SET status = 'cancelled', stage = 'cancelled', completed_at = :now,
     updated_at = :now, cancel_requested = TRUE, cancel_requested_at = :now, error = :error,
     version = version + 1
-WHERE id = :id AND owner = :owner AND status IN {from_cancel}
+WHERE id = :id AND owner = :owner AND {can_cancel}
 
 -- name: flag_cancel
 -- A cancel its worker carries out (it finishes the task as cancelled).
 UPDATE tasks SET cancel_requested = TRUE, cancel_requested_at = :now, updated_at = :now,
     version = version + 1
-WHERE id = :id AND owner = :owner AND status IN {leased} AND NOT cancel_requested
+WHERE id = :id AND owner = :owner AND {leased} AND NOT cancel_requested
 
 -- name: delete_task
-DELETE FROM tasks WHERE id = :id AND owner = :owner AND status IN {terminal}
+DELETE FROM tasks WHERE id = :id AND owner = :owner AND {terminal}
 
 -- name: count_by_status
 SELECT status, COUNT(*) AS n FROM tasks GROUP BY status
@@ -91,7 +91,7 @@ id = :id AND lease_owner = :worker_id AND attempt = :attempt
 
 -- name: next_queued
 -- (fragment) The queue's head, among the worker's models unless :any_model.
-SELECT seq FROM tasks WHERE status IN {from_claim} AND (:any_model OR {in_models})
+SELECT seq FROM tasks WHERE {can_claim} AND (:any_model OR {in_models})
 ORDER BY priority DESC, seq LIMIT 1 {skip_locked}
 
 -- name: claim
@@ -104,7 +104,7 @@ RETURNING *
 
 -- name: heartbeat
 UPDATE tasks SET lease_expires_at = :lease_expires_at
-WHERE {lease_held} AND status IN {leased}
+WHERE {lease_held} AND {leased}
 RETURNING *
 
 -- name: report
@@ -113,10 +113,10 @@ UPDATE tasks SET stage = COALESCE(:stage, stage),
     progress = CASE WHEN :progress > progress THEN :progress ELSE progress END,
     previews = COALESCE(:previews, previews), lease_expires_at = :lease_expires_at,
     updated_at = :now, version = version + 1
-WHERE {lease_held} AND status IN {leased}
+WHERE {lease_held} AND {leased}
 
 -- name: checkpoint_read
-SELECT external_ref FROM tasks WHERE {lease_held} AND status IN {leased} {for_update}
+SELECT external_ref FROM tasks WHERE {lease_held} AND {leased} {for_update}
 
 -- name: checkpoint_write
 -- The merged external reference (read by checkpoint_read, in the same transaction).
@@ -128,13 +128,13 @@ WHERE id = :id
 UPDATE tasks SET status = :status, stage = :stage, progress = COALESCE(:progress, progress),
     result = :result, error = :error, completed_at = :now, updated_at = :now,
     lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-WHERE {lease_held} AND status IN {from_finish}
+WHERE {lease_held} AND {can_finish}
 
 -- name: release
 -- Back to the queue without using up the attempt, unless its cancel was requested.
 UPDATE tasks SET status = 'queued', stage = 'queued', attempt = attempt - 1,
     lease_owner = NULL, lease_expires_at = NULL, updated_at = :now, version = version + 1
-WHERE NOT cancel_requested AND {lease_held} AND status IN {from_release}
+WHERE NOT cancel_requested AND {lease_held} AND {can_release}
 RETURNING *
 
 -- ============================================================================================
@@ -154,25 +154,25 @@ completed_at = CASE WHEN cancel_requested OR attempt >= max_attempts THEN :now E
 lease_owner = NULL, lease_expires_at = NULL, updated_at = :now, version = version + 1
 
 -- name: recover_all
-UPDATE tasks SET {recover_outcome} WHERE status IN {from_recover} RETURNING *
+UPDATE tasks SET {recover_outcome} WHERE {can_recover} RETURNING *
 
 -- name: recover_worker
 UPDATE tasks SET {recover_outcome}
-WHERE status IN {from_recover} AND lease_owner = :worker_id RETURNING *
+WHERE {can_recover} AND lease_owner = :worker_id RETURNING *
 
 -- name: recover_expired
 UPDATE tasks SET {recover_outcome}
-WHERE status IN {from_recover} AND lease_expires_at < :now RETURNING *
+WHERE {can_recover} AND lease_expires_at < :now RETURNING *
 
 -- name: overdue_cancels
 SELECT * FROM tasks
-WHERE status IN {leased} AND cancel_requested AND cancel_requested_at < :before
+WHERE {leased} AND cancel_requested AND cancel_requested_at < :before
 
 -- name: expire_overdue
 -- The status and deadline terms match the partial index tasks_deadline.
 UPDATE tasks SET status = 'failed', stage = 'expired', error = :error, completed_at = :now,
     updated_at = :now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-WHERE status IN {from_expire} AND expires_at IS NOT NULL AND expires_at < :now
+WHERE {can_expire} AND expires_at IS NOT NULL AND expires_at < :now
 RETURNING *
 
 -- ============================================================================================
