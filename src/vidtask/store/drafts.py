@@ -1,4 +1,5 @@
-"""Durable drafts (capcut-mate's draft API): the record and the protocol a store keeps them by.
+"""Durable drafts (capcut-mate's draft API): the record, the protocol a store keeps them by, and
+its one implementation (`SQLDraftStore`, on the task store's connector).
 
 A draft's ``content`` is an opaque JSON document to the store (`vidtask.capcut.draft` gives it
 meaning). Every change goes through `DraftStore.update` with the version the caller read, a

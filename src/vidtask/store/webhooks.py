@@ -1,4 +1,6 @@
-"""Webhook endpoints and the delivery outbox: the records, and the protocol a store keeps them by.
+"""Webhook endpoints and the delivery outbox: the records, the protocol a store keeps them by, and
+its one implementation (`SQLWebhookStore`, the statements of `store/sql` on the task store's
+connector).
 
 A *delivery* is one logical message to one URL; its id is the ``webhook-id`` header, the same on
 every attempt, so receivers can drop duplicates. Deliveries are written in the same transaction
