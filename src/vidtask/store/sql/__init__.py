@@ -15,6 +15,11 @@ In a block:
   (``status = 'queued'``, ``status IN ('queued', 'in_progress')``) so that the partial indexes
   on the same terms still apply: SQLite matches an index's ``WHERE`` term for term.
 
+Fragments are what keep the engines from writing a statement twice: where they differ inside a
+statement (``SKIP LOCKED``, ``json_each`` against ``= ANY``), the override is that fragment, a
+few words, and the statement around it stays shared. Parameters stay ``:name`` until a statement
+runs, so the list filters that `SQLTaskStore` composes at run time use the same style.
+
 Named SQL and not an ORM or SQLAlchemy Core: the statements are hand-tuned per engine (partial
 indexes, ``SKIP LOCKED``, the event-log lock) and stay readable as they run; procrastinate keeps
 its SQL the same way; and the hot read path gets no query-building layer.
