@@ -57,18 +57,22 @@ class SQLTaskStore(Generic[C]):
         return task, True
 
     def get(self, task_id: str, owner: str | None = None) -> Task | None:
+        params = {"id": task_id}
         with self.db.read() as s:
-            found = s.one(self._version_sql, {"id": task_id})
-            if found is None or (owner is not None and found["owner"] != owner):
+            found = s.one(self._version_sql, params)
+            if found is None:
+                return None
+            found_owner = found["owner"]
+            if owner is not None and found_owner != owner:
                 return None
             cached = self._recent.get(task_id)
             if (
                 cached is not None
                 and cached.version == found["version"]
-                and cached.owner == found["owner"]
+                and cached.owner == found_owner
             ):
                 return cached
-            row = s.one(self._task_sql, {"id": task_id})
+            row = s.one(self._task_sql, params)
         if row is None:
             return None
         task = self._task(row)
