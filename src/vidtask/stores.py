@@ -9,14 +9,11 @@ from vidtask.events.pg_listener import PostgresListener
 from vidtask.settings import Settings
 from vidtask.store import migrate
 from vidtask.store.base import TaskStore
-from vidtask.store.drafts import DraftStore
-from vidtask.store.pg_drafts import PostgresDraftStore
-from vidtask.store.pg_webhooks import PostgresWebhookStore
+from vidtask.store.drafts import DraftStore, SQLDraftStore
 from vidtask.store.postgres import PostgresStore
 from vidtask.store.sqlite import SQLiteStore
-from vidtask.store.sqlite_drafts import SQLiteDraftStore
-from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
-from vidtask.store.webhooks import WebhookStore
+from vidtask.store.tasks import SQLTaskStore
+from vidtask.store.webhooks import SQLWebhookStore, WebhookStore
 
 __all__ = ["change_source", "draft_store", "open_store", "webhook_store"]
 
@@ -40,17 +37,15 @@ def open_store(settings: Settings) -> TaskStore:
 
 
 def webhook_store(store: TaskStore) -> WebhookStore:
-    if isinstance(store, PostgresStore):
-        return PostgresWebhookStore(store)
-    assert isinstance(store, SQLiteStore)
-    return SQLiteWebhookStore(store)
+    """The webhook tables of ``store``'s database."""
+    assert isinstance(store, SQLTaskStore)
+    return SQLWebhookStore(store)
 
 
 def draft_store(store: TaskStore) -> DraftStore:
-    if isinstance(store, PostgresStore):
-        return PostgresDraftStore(store)
-    assert isinstance(store, SQLiteStore)
-    return SQLiteDraftStore(store)
+    """The drafts table of ``store``'s database."""
+    assert isinstance(store, SQLTaskStore)
+    return SQLDraftStore(store)
 
 
 def change_source(store: TaskStore, feed: ChangeFeed) -> LogPublisher:

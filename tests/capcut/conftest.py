@@ -15,11 +15,9 @@ from PIL import Image, ImageDraw
 
 from vidtask.api.app import create_app
 from vidtask.settings import Settings
-from vidtask.store.drafts import DraftStore
-from vidtask.store.pg_drafts import PostgresDraftStore
+from vidtask.store.drafts import DraftStore, SQLDraftStore
 from vidtask.store.postgres import PostgresStore
 from vidtask.store.sqlite import SQLiteStore
-from vidtask.store.sqlite_drafts import SQLiteDraftStore
 
 PREFIX = "/openapi/capcut-mate/v1"
 
@@ -94,7 +92,7 @@ def draft_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Draft
 
     def open_store() -> DraftStore:
         if url is not None:
-            return PostgresDraftStore(PostgresStore(url))
-        return SQLiteDraftStore(SQLiteStore(path))
+            return SQLDraftStore(PostgresStore(url))
+        return SQLDraftStore(SQLiteStore(path))
 
     return open_store

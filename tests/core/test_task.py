@@ -3,6 +3,9 @@ from __future__ import annotations
 import re
 
 from vidtask.core.task import (
+    ACTIVE,
+    LEASED,
+    MOVES,
     TERMINAL,
     TRANSITIONS,
     Status,
@@ -41,6 +44,23 @@ def test_legal_transitions() -> None:
     assert can_transition(Status.IN_PROGRESS, Status.COMPLETED)
     assert not can_transition(Status.QUEUED, Status.COMPLETED)
     assert not Status.IN_PROGRESS.terminal
+
+
+def test_transitions_are_the_moves_of_the_store() -> None:
+    queued, running = Status.QUEUED, Status.IN_PROGRESS
+    assert TRANSITIONS == {
+        queued: frozenset({running, Status.CANCELLED, Status.FAILED}),
+        running: frozenset({queued, *TERMINAL}),
+        **{status: frozenset() for status in TERMINAL},
+    }
+    assert MOVES["claim"].sources == {queued} and MOVES["claim"].targets == LEASED
+    assert MOVES["cancel"].sources == {queued}  # a leased task is cancelled by its worker
+    assert MOVES["expire"].sources == ACTIVE
+    assert all(
+        move.sources <= LEASED
+        for name, move in MOVES.items()
+        if name in {"finish", "release", "recover"}
+    )
 
 
 def test_create_starts_queued_at_version_one() -> None:

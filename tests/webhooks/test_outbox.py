@@ -13,11 +13,15 @@ from standardwebhooks.webhooks import Webhook
 from tests.webhooks.receiver import Receiver
 from vidtask.core.task import Status, Task, TaskSpec
 from vidtask.store.base import Fence, TaskStore
-from vidtask.store.pg_webhooks import PostgresWebhookStore
-from vidtask.store.postgres import PostgresStore
-from vidtask.store.sqlite import SQLiteStore
-from vidtask.store.sqlite_webhooks import SQLiteWebhookStore
-from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint, WebhookStore
+from vidtask.store.tasks import SQLTaskStore
+from vidtask.store.webhooks import (
+    Attempt,
+    Delivery,
+    DeliveryFilter,
+    Endpoint,
+    SQLWebhookStore,
+    WebhookStore,
+)
 from vidtask.webhooks import signing
 from vidtask.webhooks.outbox import Outbox
 from vidtask.webhooks.relay import CURSOR, Relay, new_delivery
@@ -37,10 +41,8 @@ def store(each_store: TaskStore) -> TaskStore:
 
 @pytest.fixture
 def hooks(store: TaskStore) -> WebhookStore:
-    if isinstance(store, PostgresStore):
-        return PostgresWebhookStore(store)
-    assert isinstance(store, SQLiteStore)
-    return SQLiteWebhookStore(store)
+    assert isinstance(store, SQLTaskStore)
+    return SQLWebhookStore(store)
 
 
 def stored_delivery(hooks: WebhookStore, delivery_id: str) -> tuple[Delivery, list[Attempt]]:

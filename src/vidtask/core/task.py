@@ -8,6 +8,10 @@
 A terminal status is written once (the store does it by compare-and-swap), progress never
 decreases and ``version`` goes up on every change. Times are unix seconds (float); the clock
 is always passed in.
+
+``MOVES`` is the state machine, written once: each store operation that changes a status, with
+the statuses it applies to and those it leaves. ``TRANSITIONS`` is derived from it, and so are
+the store's SQL guards (``store/sql`` renders each operation's ``sources`` into its ``WHERE``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from typing import Any
 
 __all__ = [
     "ACTIVE",
+    "LEASED",
+    "MOVES",
     "Links",
+    "Move",
     "TERMINAL",
     "TRANSITIONS",
     "Status",
@@ -46,17 +53,43 @@ class Status(StrEnum):
 
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
 ACTIVE = frozenset({Status.QUEUED, Status.IN_PROGRESS})
+#: The statuses in which a worker holds the task's lease: its fenced writes (heartbeat, report,
+#: checkpoint) need one of them, and a cancel of such a task is a request to its worker.
+LEASED = frozenset({Status.IN_PROGRESS})
 
-#: Every legal status change. Requeue (in_progress -> queued) happens when a worker is lost
-#: and attempts remain. Terminal statuses have no way out.
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A store operation that changes a task's status: it applies to a task in one of
+    ``sources`` (to no other) and leaves it in one of ``targets``."""
+
+    sources: frozenset[Status]
+    targets: frozenset[Status]
+
+
+#: Every store operation that changes a status, by the name the store's SQL uses for it.
+MOVES: dict[str, Move] = {
+    # a worker takes the task and holds its lease
+    "claim": Move(frozenset({Status.QUEUED}), LEASED),
+    # cancelled at once; a running task is flagged instead, and its worker finishes it
+    "cancel": Move(frozenset({Status.QUEUED}), frozenset({Status.CANCELLED})),
+    # the worker writes the outcome, once
+    "finish": Move(LEASED, TERMINAL),
+    # a worker that shuts down hands the task back without using up the attempt
+    "release": Move(LEASED, frozenset({Status.QUEUED})),
+    # the worker is gone: requeued while attempts remain, else failed (cancelled if asked)
+    "recover": Move(LEASED, frozenset({Status.QUEUED, Status.FAILED, Status.CANCELLED})),
+    # past its deadline
+    "expire": Move(ACTIVE, frozenset({Status.FAILED})),
+}
+
+#: Every legal status change, from ``MOVES``. Requeue (in_progress -> queued) happens when a
+#: worker is lost and attempts remain. Terminal statuses have no way out.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.QUEUED: frozenset({Status.IN_PROGRESS, Status.CANCELLED, Status.FAILED}),
-    Status.IN_PROGRESS: frozenset(
-        {Status.QUEUED, Status.COMPLETED, Status.FAILED, Status.CANCELLED}
-    ),
-    Status.COMPLETED: frozenset(),
-    Status.FAILED: frozenset(),
-    Status.CANCELLED: frozenset(),
+    status: frozenset(
+        target for move in MOVES.values() if status in move.sources for target in move.targets
+    )
+    for status in Status
 }
 
 
