@@ -33,7 +33,8 @@ def open_store(settings: Settings) -> TaskStore:
             f"the database at {_redacted(url)} is missing migrations {', '.join(missing)}: "
             "run `vidtask db upgrade`"
         )
-    return PostgresStore(url, on_queued=jobs.JobQueue(jobs.build_app(url)))
+    relayed = frozenset(model for provider in settings.providers for model in provider.models)
+    return PostgresStore(url, on_queued=jobs.JobQueue(jobs.build_app(url), relayed=relayed))
 
 
 def webhook_store(store: TaskStore) -> WebhookStore:

@@ -28,6 +28,7 @@ from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.dispatch import jobs
 from vidtask.dispatch.reaper import Reaper
+from vidtask.dispatch.relay import RelayPoller
 from vidtask.dispatch.worker import Worker, retry_store
 from vidtask.settings import Settings
 from vidtask.storage import leftovers, open_artifacts
@@ -63,6 +64,7 @@ class ClusterWorker:
                 f"the database is missing migrations {', '.join(missing)}: run `vidtask db upgrade`"
             )
         backends = registry.render_backends(settings)
+        relay = registry.relay_backends(settings)
         unknown = sorted(set(models) - set(backends))
         if unknown:
             raise errors.InvalidRequest(
@@ -77,10 +79,25 @@ class ClusterWorker:
         # Deferring inside the store's (sync) transactions needs an app that is never opened
         # for async use: an opened app routes sync calls through its async pool.
         self.store = PostgresStore(
-            url, on_queued=jobs.JobQueue(jobs.build_app(url)), max_size=2 * concurrency + 2
+            url,
+            on_queued=jobs.JobQueue(jobs.build_app(url), relayed=frozenset(relay)),
+            max_size=2 * concurrency + 2,
         )
         self.reaper = Reaper(self.store)
         self.artifacts = open_artifacts(settings)
+        #: Follows relayed tasks beside the render jobs (their lease keeps one poller per task).
+        self.relay = (
+            RelayPoller(
+                worker_id=f"relay:{self.worker_id}",
+                store=self.store,
+                artifacts=self.artifacts,
+                scratch_dir=settings.scratch_dir,
+                providers=settings.providers,
+                asset_policy=registry.asset_policy(settings),
+            )
+            if relay
+            else None
+        )
         self.app.task(name=jobs.TASK_NAME, pass_context=False)(self._run_job)
 
     @property
@@ -103,6 +120,8 @@ class ClusterWorker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, fetching.cancel)
             housekeeping = asyncio.create_task(self._housekeeping())
+            if self.relay is not None:
+                self.relay.start()
             log.info(
                 "worker ready",
                 extra={"worker": self.worker_id, "models": list(self.backends)},
@@ -113,6 +132,8 @@ class ClusterWorker:
                 log.info("worker stopped", extra={"worker": self.worker_id})
             finally:
                 housekeeping.cancel()
+                if self.relay is not None:
+                    await asyncio.to_thread(self.relay.stop)
         self.store.close()
 
     # --- one job -------------------------------------------------------------------------

@@ -30,7 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from vidtask.backends import registry
 from vidtask.core import errors
+from vidtask.dispatch.relay import RelayPoller
 from vidtask.parentdeath import die_with_parent
 from vidtask.settings import Settings
 from vidtask.storage import leftovers, open_artifacts
@@ -48,11 +50,31 @@ SWEEP_INTERVAL_S = 1.0
 
 class EmbeddedDispatcher:
     def __init__(
-        self, settings: Settings, store: TaskStore, *, clock: Callable[[], float] = time.time
+        self,
+        settings: Settings,
+        store: TaskStore,
+        *,
+        relay_callback: Callable[[str], str | None] = lambda task_id: None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
+        #: Follows the relayed tasks (in this process), when providers are configured.
+        self.relay = (
+            RelayPoller(
+                worker_id=f"relay:{os.getpid()}",
+                store=store,
+                artifacts=open_artifacts(settings),
+                scratch_dir=settings.scratch_dir,
+                providers=settings.providers,
+                asset_policy=registry.asset_policy(settings),
+                callback_url=relay_callback,
+                clock=clock,
+            )
+            if settings.providers
+            else None
+        )
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
@@ -83,10 +105,14 @@ class EmbeddedDispatcher:
         )
         self._monitor.start()
         ready.wait(30)
+        if self.relay is not None:
+            self.relay.start()
 
     def stop(self) -> None:
         """SIGTERM the workers (they hand their tasks back), kill stragglers, release the lock."""
         self._stopping.set()
+        if self.relay is not None:
+            self.relay.stop()
         if self._monitor is not None:
             self._monitor.join()
         if self._lock_file is not None:

@@ -32,8 +32,10 @@ class JobQueue:
     connection, inside its open transaction. Give it an app that is not opened with
     ``open_async`` (that one would send these sync calls through its async pool)."""
 
-    def __init__(self, app: procrastinate.App) -> None:
+    def __init__(self, app: procrastinate.App, *, relayed: frozenset[str] = frozenset()) -> None:
         self.app = app
+        #: Models the relay poller follows (it claims their tasks itself): no job for them.
+        self.relayed = relayed
 
     def __call__(self, conn: psycopg.Connection[Any], tasks: list[Task]) -> None:
         jobs = [
@@ -46,5 +48,7 @@ class JobQueue:
                 task_kwargs={"task_id": task.id, "attempt": task.attempt + 1},
             )
             for task in tasks
+            if task.model not in self.relayed
         ]
-        self.app.job_manager.batch_defer_jobs(jobs, connection=conn)
+        if jobs:
+            self.app.job_manager.batch_defer_jobs(jobs, connection=conn)
