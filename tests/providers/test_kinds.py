@@ -136,3 +136,15 @@ def test_key_pool_rotates_parks_and_comes_back() -> None:
     assert pool.take() is None
     now[0] = 61
     assert pool.take() is not None and pool.parked() == []
+
+
+def test_callback_tokens_are_per_task_and_checked() -> None:
+    from vidtask.providers import callbacks
+
+    url = callbacks.callback_url("http://vt.example/", "secret", "vt_abc")
+    assert url.startswith("http://vt.example/v1/relay/callbacks/vt_abc/")
+    token = url.rsplit("/", 1)[1]
+    assert callbacks.valid_token("secret", "vt_abc", token)
+    assert not callbacks.valid_token("secret", "vt_other", token)
+    assert not callbacks.valid_token("other-secret", "vt_abc", token)
+    assert not callbacks.valid_token("secret", "vt_abc", token[:-1] + "A")

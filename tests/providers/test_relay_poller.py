@@ -3,17 +3,21 @@ SQLite store and artifact folder: submit once, poll, keep the result, fail close
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import av
+import httpx
 import pytest
 
 from tests.simulators import ArkSimulator, NewAPISimulator, OpenAIVideosSimulator, Outcome
 from vidtask.core.task import Status, Task, TaskSpec
 from vidtask.dispatch.relay import RelayPoller
+from vidtask.providers import KINDS
+from vidtask.providers.client import ProviderClient
 from vidtask.render.assets import AssetPolicy
 from vidtask.settings import ProviderSettings
 from vidtask.storage.local import LocalArtifacts
@@ -77,13 +81,13 @@ def submit(store: SQLiteStore, prompt: str = "a cat playing the piano") -> Task:
 
 def settled(store: SQLiteStore, task_id: str, timeout: float = 30) -> Task:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         task = store.get(task_id)
         assert task is not None
         if task.terminal:
             return task
+        assert time.monotonic() < deadline, f"task still {task.status} at stage {task.stage}"
         time.sleep(0.05)
-    raise AssertionError(f"task still {task.status} at stage {task.stage}")
 
 
 def test_a_relayed_task_is_submitted_once_polled_and_its_video_kept(
@@ -267,3 +271,21 @@ def test_a_restarted_poller_resumes_the_saved_upstream_task(
             second.stop()
         assert done.status is Status.COMPLETED, done.error
         assert ark.creates_total == 1
+
+
+@pytest.mark.parametrize("kind", ["ark", "openai", "newapi"])
+def test_check_tells_working_and_refused_keys_apart(
+    keys: None, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulators = {"ark": ArkSimulator, "openai": OpenAIVideosSimulator, "newapi": NewAPISimulator}
+    upstream = {"ark": "ark", "openai": "openai_videos", "newapi": "newapi"}[kind]
+    with simulators[kind](keys=[KEY]) as sim:
+        settings = provider("p", upstream, sim.base_url, api_key_env=["RELAY_KEY_1", "RELAY_KEY_2"])
+
+        async def check() -> list[tuple[str, str | None]]:
+            async with httpx.AsyncClient() as http:
+                return await ProviderClient(settings, KINDS[upstream], http).check()
+
+        (first, ok), (second, refused) = asyncio.run(check())
+    assert (first, ok, second) == ("RELAY_KEY_1", None, "RELAY_KEY_2")
+    assert refused is not None and "401" in refused and SPARE not in refused

@@ -83,6 +83,10 @@ class Ark:
             extra={k: body[k] for k in ("seed", "resolution", "ratio", "duration") if k in body},
         )
 
+    def check(self) -> Call:
+        """An authenticated read that works with any valid key: the newest task, if any."""
+        return Call("GET", f"{TASKS}?page_num=1&page_size=1")
+
     def cancel(self, upstream_id: str) -> Call | None:
         return Call("DELETE", f"{TASKS}/{upstream_id}")
 

@@ -109,6 +109,11 @@ class UpstreamKind(Protocol):
 
     def cancel(self, upstream_id: str) -> Call | None: ...
 
+    def check(self) -> Call:
+        """A cheap authenticated read, to tell whether a key works (`vidtask providers check`);
+        a 404 answer counts as working."""
+        ...
+
     def refusal(self, status_code: int, body: Any) -> Refusal:
         """What a non-2xx answer means, with the provider's message (never a key)."""
         ...

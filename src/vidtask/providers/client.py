@@ -101,6 +101,26 @@ class ProviderClient:
                 return await self._once(call)
         raise AssertionError("unreachable")  # AsyncRetrying re-raises the last error
 
+    async def check(self) -> list[tuple[str, str | None]]:
+        """One authenticated read per key: ``(env var, None)`` for a key that works, else
+        ``(env var, what the provider said)``. Nothing is parked or retried."""
+        call = self.upstream.check()
+        url = self.settings.base_url.rstrip("/") + call.path
+        found: list[tuple[str, str | None]] = []
+        for key in self.keys.keys:
+            headers = {"Authorization": f"Bearer {key.secret.get_secret_value()}"}
+            try:
+                response = await self.http.request(call.method, url, headers=headers)
+            except httpx.HTTPError as exc:
+                found.append((key.label, f"{type(exc).__name__}: cannot reach {url}"))
+                continue
+            if response.is_success or response.status_code == 404:
+                found.append((key.label, None))
+                continue
+            refusal = self.upstream.refusal(response.status_code, _json(response))
+            found.append((key.label, refusal.message))
+        return found
+
     async def open_result(self, path: str) -> httpx.Response:
         """A streaming GET, with a key, of a result the provider serves itself (a path under
         its ``base_url``, e.g. OpenAI's ``/v1/videos/{id}/content``); the caller closes it.

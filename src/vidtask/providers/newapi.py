@@ -65,6 +65,11 @@ class NewAPI:
             error=str(message) if message else None,
         )
 
+    def check(self) -> Call:
+        """An authenticated read: a task id that cannot exist (New API documents no list), so
+        404 means the key works and 401 that it does not."""
+        return Call("GET", f"{PATH}/vidtask-key-check")
+
     def cancel(self, upstream_id: str) -> Call | None:
         return None
 

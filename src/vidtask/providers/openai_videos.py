@@ -67,6 +67,10 @@ class OpenAIVideos:
             error=message or None,
         )
 
+    def check(self) -> Call:
+        """An authenticated read that works with any valid key: the newest video, if any."""
+        return Call("GET", "/videos?limit=1")
+
     def cancel(self, upstream_id: str) -> Call | None:
         return None
 
