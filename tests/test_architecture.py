@@ -32,7 +32,6 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"core"},
     "storage": {"core"},
     "render": {"core", "netguard", "parentdeath"},
-    "dialects": {"core", "store"},  # pure parsers and views; ark's list filter is a store value
     "capcut": {"core", "render"},
     "events": {"core", "store"},
     "webhooks": {"core", "store", "netguard"},
@@ -40,6 +39,12 @@ ALLOWED: dict[str, set[str]] = {
     "providers": {"core", "settings"},  # upstream kinds (sans I/O) and the client that calls them
     # The service: the only door to tasks.
     "service": {"core", "store", "storage", "backends", "render", "netguard", "webhooks"},
+    # What every HTTP route stands on: app state, keys, bodies, intake, task responses, errors,
+    # the `Dialect` value and its route group.
+    "web": {"core", "events", "render", "service", "settings", "storage", "store"},
+    # One package per API shape: the package pure, its `routes` on `web`; capcut-mate's routes
+    # edit `capcut` drafts and probe audio with `render`.
+    "dialects": {"core", "store", "web", "capcut", "render"},
     # Workers.
     "dispatch": {
         "core",
@@ -79,8 +84,8 @@ ALLOWED: dict[str, set[str]] = {
         "storage",
         "backends",
         "render",
+        "web",
         "dialects",
-        "capcut",
         "events",
         "webhooks",
         "service",
@@ -90,7 +95,7 @@ ALLOWED: dict[str, set[str]] = {
         "mcp_server",
     },
     # The composition root of `vidtask mcp` on the local store.
-    "composition": {"api", "mcp_server", "settings"},
+    "composition": {"api", "mcp_server", "settings", "web"},
     "cli": {
         "__init__",
         "core",
@@ -100,6 +105,7 @@ ALLOWED: dict[str, set[str]] = {
         "dispatch",
         "doctor",
         "api",
+        "web",
         "mcp_server",
         "composition",
         "settings",
@@ -315,3 +321,36 @@ def test_every_setting_is_documented() -> None:
             f"VIDTASK_{name.upper()} is not in docs/configuration.md"
         )
         assert field.description, f"Settings.{name} has no description"
+
+
+#: What the pure part of a dialect (its package, and the pieces the packages share) may import
+#: of vidtask: the rules, the other pure parts, and the store's value types.
+PURE_DIALECT_IMPORTS = ("vidtask.core.", "vidtask.dialects.", "vidtask.store.base.")
+
+
+def pure_dialect_modules() -> list[Path]:
+    root = SRC / "dialects"
+    return sorted(p for p in root.rglob("*.py") if p.name not in ("routes.py", "registry.py"))
+
+
+@pytest.mark.parametrize("path", pure_dialect_modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_a_dialect_package_is_pure(path: Path) -> None:
+    """No FastAPI, no I/O, no store beyond its value types: the MCP tools use these too."""
+    for module, line in imported_modules(SRC, path):
+        where = f"{path.relative_to(SRC)}:{line} imports {module}"
+        assert module.split(".")[0] not in {"fastapi", "starlette", "anyio", *NO_IO_IN_CORE}, where
+        if module.startswith("vidtask."):
+            assert module.startswith(PURE_DIALECT_IMPORTS), where
+            assert not module.endswith((".routes", ".registry")), where
+
+
+def test_every_mounted_dialect_is_one_package_with_its_pure_parts_in_it() -> None:
+    from vidtask.dialects.registry import DIALECTS
+
+    for dialect in DIALECTS.all:
+        package = f"vidtask.dialects.{dialect.name}"
+        assert (SRC / "dialects" / dialect.name / "routes.py").is_file(), package
+        parts = (dialect.parse, dialect.view, dialect.error_view, dialect.payload)
+        for part in parts:
+            if part is not None:
+                assert part.__module__ == package, f"{dialect.name}: {part} is not in {package}"

@@ -31,7 +31,6 @@ from rich.table import Column, Table
 
 from vidtask import composition, logs, stores
 from vidtask.api import app as api_app
-from vidtask.api import auth
 from vidtask.client import Client, Task
 from vidtask.core import errors
 from vidtask.dispatch.cluster import ClusterWorker
@@ -41,6 +40,7 @@ from vidtask.mcp_server import stdio as mcp_stdio
 from vidtask.settings import Settings, describe_settings_error
 from vidtask.store import migrate
 from vidtask.store.base import TaskStore
+from vidtask.web import auth
 
 __all__ = ["app", "main"]
 

@@ -9,9 +9,9 @@ mounts ``/mcp`` the same way.
 from __future__ import annotations
 
 from vidtask.api import app as api_app
-from vidtask.api.auth import Authenticator
 from vidtask.mcp_server.runtime import LocalRuntime
 from vidtask.settings import Settings
+from vidtask.web.auth import Authenticator
 
 __all__ = ["mcp_runtime"]
 

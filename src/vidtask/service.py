@@ -1,5 +1,7 @@
 """The task service: what every API dialect, the CLI and MCP call. Dialects never touch the store.
 
+`submit` is the one create path: every dialect's, capcut-mate's render and MCP's tools.
+
 Blocking (it may resolve DNS while validating URLs): async callers run `submit` in a thread.
 """
 
@@ -46,6 +48,7 @@ class TaskService:
         max_attempts: int,
         model_aliases: Mapping[str, str] = routing.DEFAULT_ALIASES,
         clock: Callable[[], float] = time.time,
+        on_created: Callable[[Task], None] | None = None,
     ) -> None:
         self.store = store
         self.backends = backends
@@ -56,6 +59,8 @@ class TaskService:
         self.asset_policy = asset_policy
         self.max_attempts = max_attempts
         self.clock = clock
+        #: Sees every task `submit` created (the app counts them for ``/metrics``).
+        self.on_created = on_created
 
     def submit(self, owner: str, spec: TaskSpec) -> tuple[Task, bool]:
         """Validate and enqueue. Returns (task, created); a replayed Idempotency-Key returns
@@ -81,6 +86,8 @@ class TaskService:
         task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))
         if not created and task.request_hash != spec.request_hash:
             raise _key_reused()
+        if created and self.on_created is not None:
+            self.on_created(task)
         return task, created
 
     def get(self, owner: str, task_id: str) -> Task:

@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from vidtask.api import downloads
-from vidtask.api.state import AppState
 from vidtask.core.task import Status, Task, TaskSpec
 from vidtask.storage.memory import MemoryArtifacts
 from vidtask.store.base import Fence
+from vidtask.web import downloads
+from vidtask.web.state import AppState
 
 VIDEO = bytes(range(256)) * 40  # 10,240 bytes
 

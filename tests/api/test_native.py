@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import color_timeline
-from vidtask.api import auth
 from vidtask.api.app import check_bind
 from vidtask.core import errors
 from vidtask.settings import Settings
+from vidtask.web import auth
 
 
 def submit(client: TestClient, body: dict, **headers: str):  # type: ignore[no-untyped-def]

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vidtask.api.app import create_app
-from vidtask.api.state import AppState
 from vidtask.backends import registry
 from vidtask.core.task import Links, Status, Task
 from vidtask.dispatch.worker import Worker
 from vidtask.settings import Settings
+from vidtask.web.state import AppState
 
 FIXTURES = Path(__file__).with_name("fixtures")
 

@@ -28,13 +28,15 @@ from tests.dialects.conftest import (
     shape,
 )
 from tests.dialects.test_openai import png_bytes
-from vidtask.api import auth
-from vidtask.api.webhook_payloads import PAYLOADS
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
 from vidtask.dialects import ark
+from vidtask.dialects.registry import DIALECTS
 from vidtask.store.base import Fence
+from vidtask.web import auth
+
+PAYLOADS = DIALECTS.payloads()
 
 TASKS = "/api/v3/contents/generations/tasks"
 SEEDANCE = "doubao-seedance-1-0-pro-250528"

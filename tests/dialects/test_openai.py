@@ -25,11 +25,11 @@ from tests.dialects.conftest import (
     run_queued,
     shape,
 )
-from vidtask.api import auth
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
 from vidtask.dialects import openai
+from vidtask.web import auth
 
 ROUTER = ModelRouter(["slides", "timeline"], {"sora-2": "slides", "sora-2-*": "slides"})
 SMALL = {"size": "160x90", "seconds": "1"}

@@ -19,8 +19,8 @@ from tests.conftest import EXAMPLES
 from tests.dialects.conftest import ALIASES
 from tests.dialects.test_openai import png_bytes
 from tests.integration.conftest import Server
-from vidtask.api import auth
 from vidtask.store.sqlite import SQLiteStore
+from vidtask.web import auth
 
 pytestmark = [
     pytest.mark.slow,

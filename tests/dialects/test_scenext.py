@@ -20,12 +20,14 @@ from tests.dialects.conftest import (
     run_queued,
     shape,
 )
-from vidtask.api import auth
-from vidtask.api.webhook_payloads import PAYLOADS
 from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
 from vidtask.dialects import scenext
+from vidtask.dialects.registry import DIALECTS
+from vidtask.web import auth
+
+PAYLOADS = DIALECTS.payloads()
 
 ROUTER = ModelRouter(["slides", "timeline"], {})
 

@@ -15,7 +15,7 @@ from tests.hardening.conftest import CAPCUT, Response, refusal
 from tests.integration.conftest import Server
 
 ARK = "/api/v3/contents/generations/tasks"
-MAX_JSON_DEPTH = 64  # vidtask.api.errors.MAX_JSON_DEPTH
+MAX_JSON_DEPTH = 64  # vidtask.web.body.MAX_JSON_DEPTH
 
 #: Every route that reads a JSON body, with a body whose string field is (path, value).
 JSON_ROUTES: list[tuple[str, Any, str]] = [

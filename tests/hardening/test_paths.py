@@ -18,10 +18,10 @@ from mcp.types import TextContent
 from tests.hardening.conftest import CAPCUT, refusal, timeline
 from tests.mcp_server.conftest import PROJECT, new_key
 from vidtask import composition
-from vidtask.api.auth import Authenticator
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
+from vidtask.web.auth import Authenticator
 
 WHY = "a path component is longer than 255 bytes"
 LONG = "a" * 300 + ".png"

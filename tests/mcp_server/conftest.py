@@ -19,8 +19,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from tests.integration.conftest import Server
-from vidtask.api import auth
 from vidtask.store.sqlite import SQLiteStore
+from vidtask.web import auth
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -17,10 +17,10 @@ from mcp.shared.exceptions import MCPError
 from tests.integration.timelines import long_render, tiny
 from tests.mcp_server.conftest import PROJECT, new_key, structured, text
 from vidtask import composition
-from vidtask.api.auth import Authenticator
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
+from vidtask.web.auth import Authenticator
 
 TOOLS = {
     "generate_video",

@@ -1,31 +1,23 @@
-"""The app factory: builds the store, service and dispatcher from settings, once."""
+"""The app factory: builds the store, service and dispatcher from settings, once, and mounts
+the dialects (`vidtask.dialects.registry`) and the routes that belong to no dialect."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from vidtask import __version__, stores
-from vidtask.api import ark as ark_routes
-from vidtask.api import asset_uploads, events, files, links, native, newapi, ops, webhooks
-from vidtask.api import capcut as capcut_routes
-from vidtask.api import errors as api_errors
-from vidtask.api import openai as openai_routes
-from vidtask.api import scenext as scenext_routes
-from vidtask.api.auth import Authenticator
+from vidtask.api import asset_uploads, events, files, openapi, ops, webhooks
 from vidtask.api.limits import BodyLimit
-from vidtask.api.metrics import Metrics
-from vidtask.api.state import AppState
-from vidtask.api.viewcache import ViewCache
-from vidtask.api.webhook_payloads import PAYLOADS
 from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.core.task import Task
+from vidtask.dialects.registry import DIALECTS
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import http as mcp_http
@@ -35,6 +27,11 @@ from vidtask.storage import open_artifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
 from vidtask.store.base import TaskStore
 from vidtask.store.webhooks import Delivery, WebhookStore
+from vidtask.web import errors as web_errors
+from vidtask.web.auth import Authenticator
+from vidtask.web.metrics import Metrics
+from vidtask.web.state import AppState
+from vidtask.web.viewcache import ViewCache
 from vidtask.webhooks import signing
 from vidtask.webhooks.outbox import Outbox
 from vidtask.webhooks.relay import Relay
@@ -49,7 +46,13 @@ def master_secret(settings: Settings) -> str:
     return settings.secret or load_or_create_secret(settings.data_dir / "secret.key")
 
 
-def build_service(settings: Settings, store: TaskStore | None = None) -> TaskService:
+def build_service(
+    settings: Settings,
+    store: TaskStore | None = None,
+    *,
+    on_created: Callable[[Task], None] | None = None,
+) -> TaskService:
+    """The service on the settings' store; ``on_created`` sees each task it creates."""
     store = store or stores.open_store(settings)
     secret = master_secret(settings)
     for root in settings.effective_asset_roots:
@@ -62,6 +65,7 @@ def build_service(settings: Settings, store: TaskStore | None = None) -> TaskSer
         asset_policy=registry.asset_policy(settings),
         max_attempts=settings.max_attempts,
         model_aliases=settings.model_aliases,
+        on_created=on_created,
     )
 
 
@@ -84,8 +88,10 @@ def check_bind(settings: Settings, store: TaskStore) -> None:
 def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) -> Outbox:
     secret = master_secret(settings)
 
+    payloads = DIALECTS.payloads()
+
     def render(webhook_format: str, event: str, task: Task) -> dict[str, Any]:
-        payload = PAYLOADS.get(webhook_format, PAYLOADS["native"])
+        payload = payloads.get(webhook_format, payloads["native"])
         return payload(event, task, service.links(task))
 
     def secret_for(delivery: Delivery) -> str | None:
@@ -105,7 +111,13 @@ def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) 
             settings.webhook_max_age_s,
         ),
     )
-    relay = Relay(service.store, hooks, render, service.clock)
+    relay = Relay(
+        service.store,
+        hooks,
+        render,
+        service.clock,
+        callback_events=DIALECTS.callback_events(),
+    )
     return Outbox(
         service.store,
         hooks,
@@ -117,8 +129,11 @@ def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) 
 
 
 def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
-    service = build_service(settings)
-    store = service.store
+    store = stores.open_store(settings)
+    metrics = Metrics(store.counts)
+    service = build_service(
+        settings, store, on_created=lambda task: metrics.submitted.labels(task.model).inc()
+    )
     check_bind(settings, store)
     hooks = stores.webhook_store(store)
     outbox = build_outbox(settings, service, hooks)
@@ -127,7 +142,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         settings=settings,
         service=service,
         auth=Authenticator(store),
-        metrics=Metrics(store.counts),
+        metrics=metrics,
         views=ViewCache(lambda: service.signer.expiry(service.clock())),
         feed=ChangeFeed(),
         webhooks=hooks,
@@ -139,14 +154,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
     dispatcher = None if settings.postgres_url else EmbeddedDispatcher(settings, store)
     poller = stores.change_source(store, app_state.feed)
-    metrics = app_state.metrics
-    mcp = mcp_http.endpoint(
-        settings,
-        service,
-        app_state.auth,
-        app_state.feed,
-        on_submit=lambda task: metrics.submitted.labels(task.model).inc(),
-    )
+    mcp = mcp_http.endpoint(settings, service, app_state.auth, app_state.feed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -174,16 +182,18 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     )
     app.state.vidtask = app_state
     app.state.dispatcher = dispatcher
-    api_errors.install(app)
-    for module in (native, events, webhooks, newapi, files, asset_uploads, ops):
+    web_errors.install(app, DIALECTS.shape_at)
+    # Each dialect is one route of the app (its routes behind its URL prefixes), tried first:
+    # status polls are the hot path.
+    app.router.routes += [dialect.routes() for dialect in DIALECTS.all]
+    for module in (events, webhooks, files, asset_uploads, ops):
         app.include_router(module.router)
-    for dialect in (openai_routes, ark_routes, scenext_routes, capcut_routes):
-        app.include_router(dialect.router)
-    links.install(app)
+    openapi.install(app, DIALECTS.flows())
     app.router.routes.append(mcp.route)  # streamable HTTP
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
+        shape_at=DIALECTS.shape_at,
         larger={asset_uploads.PATH: settings.max_asset_bytes},
     )
     return app

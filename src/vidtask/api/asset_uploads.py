@@ -2,7 +2,7 @@
 stored where the renderer may read it, so a timeline written on one machine renders on another.
 
 Files are content-addressed, ``<first asset root>/uploads/<sha256><suffix>``, like the images
-inside create requests (`vidtask.api.uploads`): sending the same file twice keeps one copy, and
+inside create requests (`vidtask.web.uploads`): sending the same file twice keeps one copy, and
 only a client that has the bytes can name the file. The answer's ``path`` goes in ``src``.
 """
 
@@ -19,8 +19,8 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse
 
-from vidtask.api.state import state
 from vidtask.core import errors
+from vidtask.web.state import state
 
 __all__ = ["PATH", "router"]
 

@@ -1,6 +1,7 @@
-"""Push and cheap waiting: SSE streams of task events, and long-poll on the status route.
+"""Push: SSE streams of task events (the long-poll on the status route is
+`vidtask.web.waiting`).
 
-Both wait on the change feed for a hint, then re-read the store, so what a client sees is
+A stream waits on the change feed for a hint, then re-reads the store, so what a client sees is
 always what is stored. A task stream's event ids are task versions; the key-wide stream's ids
 are event-log sequence numbers. Either resumes from ``Last-Event-ID`` without gaps for as long
 as the event log keeps the events (``VIDTASK_EVENT_RETENTION_S``).
@@ -9,24 +10,21 @@ as the event log keeps the events (``VIDTASK_EVENT_RETENTION_S``).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from vidtask.api.state import AppState, state
 from vidtask.core import errors
 from vidtask.core.events import event_type
 from vidtask.core.task import Status, Task
 from vidtask.dialects import native
+from vidtask.web.state import AppState, state
 
-__all__ = ["MAX_WAIT_S", "router", "wait_for_change"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["events"])
-
-MAX_WAIT_S = 60.0
 
 
 def _last_event_id(request: Request, name: str) -> int | None:
@@ -151,43 +149,6 @@ def _still_allowed(app: AppState, request: Request) -> bool:
     except errors.Unauthorized:
         return False
     return True
-
-
-async def wait_for_change(request: Request, task: Task) -> Task:
-    """Long-poll: ``?wait=N&version=V`` answers as soon as the task's version exceeds V
-    (default: the ``If-None-Match`` ETag, else the current version) or after N s (max 60)."""
-    params = request.query_params
-    wait = _number(params.get("wait"), "wait", 0.0, MAX_WAIT_S)
-    version = params.get("version") or request.headers.get("if-none-match", "").strip('"')
-    seen = int(_number(version, "version", 0, 2**62)) if version else task.version
-    if task.version > seen or task.terminal or wait <= 0:
-        return task
-    app = state(request)
-    sub = app.feed.subscribe(task.owner, task.id)
-    deadline = time.monotonic() + wait
-    try:
-        while True:
-            current = app.service.get(task.owner, task.id)
-            left = deadline - time.monotonic()
-            if current.version > seen or current.terminal or left <= 0:
-                return current
-            await sub.wait(left)
-    finally:
-        app.feed.unsubscribe(sub)
-
-
-def _number(raw: str | None, name: str, low: float, high: float) -> float:
-    if raw is None:
-        return low
-    try:
-        value = float(raw)
-    except ValueError:
-        raise errors.InvalidRequest(
-            f"{name}: must be a number, got {raw[:40]!r}", param=name
-        ) from None
-    if not low <= value <= high:
-        raise errors.InvalidRequest(f"{name}: must be between {low:g} and {high:g}", param=name)
-    return value
 
 
 #: Ask nginx and similar proxies not to buffer the stream.

@@ -1,4 +1,4 @@
-"""Artifacts at signed, expiring URLs, with HTTP Range support (`vidtask.api.downloads`)."""
+"""Artifacts at signed, expiring URLs, with HTTP Range support (`vidtask.web.downloads`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from vidtask.api import derived, downloads
-from vidtask.api.state import state
+from vidtask.api import derived
 from vidtask.core import errors
+from vidtask.web import downloads
+from vidtask.web.state import state
 
 __all__ = ["router"]
 

@@ -6,21 +6,26 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidtask.api.errors import error_response
 from vidtask.core import errors
+from vidtask.web.errors import ShapeAt
 
 __all__ = ["BodyLimit"]
 
 
 class BodyLimit:
     """``max_bytes`` for every body, except under the paths of ``larger`` (path prefix to limit),
-    e.g. file uploads."""
+    e.g. file uploads; a refusal is in the shape of the path's dialect (``shape_at``)."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        shape_at: ShapeAt,
+        larger: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.shape_at = shape_at
         self.larger = dict(larger or {})
 
     def _limit(self, path: str) -> int:
@@ -36,7 +41,7 @@ class BodyLimit:
         )
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await error_response(scope["path"], too_large)(scope, receive, send)
+                await self.shape_at(scope["path"]).response(too_large)(scope, receive, send)
                 return
         seen = 0
 

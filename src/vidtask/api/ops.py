@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.api.state import state
 from vidtask.storage import space
+from vidtask.web.state import state
 
 __all__ = ["router"]
 

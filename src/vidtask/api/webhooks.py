@@ -13,15 +13,15 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
-from vidtask.api.errors import read_json
-from vidtask.api.state import AppState, state
 from vidtask.core import errors, validation
 from vidtask.core.events import WEBHOOK_EVENTS
 from vidtask.dialects.timestamps import iso
 from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint
+from vidtask.web.body import read_json
+from vidtask.web.state import AppState, state
 from vidtask.webhooks import signing, targets
 from vidtask.webhooks.relay import new_delivery
 
@@ -48,10 +48,7 @@ class CreateEndpoint(BaseModel):
 async def create_endpoint(request: Request) -> JSONResponse:
     app = state(request)
     owner = app.auth.owner(request)
-    try:
-        body = CreateEndpoint.model_validate(await read_json(request))
-    except ValidationError as exc:
-        raise validation.invalid_request(exc) from exc
+    body = validation.validated(CreateEndpoint, await read_json(request))
     allow_networks = app.service.asset_policy.allow_networks
     await anyio.to_thread.run_sync(lambda: targets.check_url(body.url, allow_networks, param="url"))
     endpoint = Endpoint(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from vidtask.core.task import Status, Task
 
-__all__ = ["WEBHOOK_EVENTS", "event_type", "progress_step_crossed"]
+__all__ = ["TERMINAL_EVENTS", "WEBHOOK_EVENTS", "event_type", "progress_step_crossed"]
 
 #: The event types a webhook endpoint can subscribe to.
 WEBHOOK_EVENTS = (
@@ -15,6 +15,8 @@ WEBHOOK_EVENTS = (
     "task.failed",
     "task.cancelled",
 )
+#: The events of a task's end.
+TERMINAL_EVENTS = frozenset({"task.completed", "task.failed", "task.cancelled"})
 
 #: task.progress webhooks fire when progress crosses a multiple of this many percent.
 PROGRESS_STEP = 10.0

@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from vidtask.core import errors
 
-__all__ = ["field_path", "invalid_request", "non_finite", "reason"]
+__all__ = ["field_path", "invalid_request", "non_finite", "reason", "validated"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def field_path(loc: Sequence[int | str], prefix: str = "", *, tags: Collection[str] = ()) -> str:
@@ -87,3 +89,11 @@ def invalid_request(
                 break
     path = field_path(first["loc"], prefix, tags=tags) or prefix or "body"
     return errors.InvalidRequest(f"{path}: {reason(first)}{hint}", param=path)
+
+
+def validated(model: type[M], data: Any, *, tags: Collection[str] = ()) -> M:
+    """``data`` as a ``model``, or `InvalidRequest` naming the first wrong field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_request(exc, tags=tags) from exc

@@ -4,7 +4,7 @@ Over streamable HTTP the key comes with every request (``Authorization: Bearer <
 ``X-API-Key: <key>``, as in seed 000); over stdio it comes from ``VIDTASK_API_KEY``. With no
 key at all, a server that has no keys is anonymous (loopback only), like the REST API.
 
-The key check itself is the REST API's (`vidtask.api.auth.Authenticator`), passed in by the
+The key check itself is the REST API's (`vidtask.web.auth.Authenticator`), passed in by the
 composition root (`vidtask.api.app` for ``/mcp``, `vidtask.composition` for stdio): this
 package never imports `vidtask.api`.
 """

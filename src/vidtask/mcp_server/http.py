@@ -6,7 +6,7 @@ deployment can answer any request (tasks are durable; the MCP session holds noth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,6 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from vidtask.core import errors
-from vidtask.core.task import Task
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import auth as mcp_auth
 from vidtask.mcp_server.local import LocalBackend
@@ -112,10 +111,8 @@ def endpoint(
     service: TaskService,
     auth: mcp_auth.Authenticator,
     feed: ChangeFeed,
-    *,
-    on_submit: Callable[[Task], None] | None = None,
 ) -> McpEndpoint:
-    """``/mcp`` on the server's own service, key check and change feed; ``on_submit`` sees
-    each task a tool created (the app counts it, as the REST routes do)."""
-    backend = LocalBackend(service, auth, feed, on_submit=on_submit)
+    """``/mcp`` on the server's own service (which counts the tasks tools create, as it does
+    every create), key check and change feed."""
+    backend = LocalBackend(service, auth, feed)
     return McpEndpoint(build_server(backend, "http"), transport_security(settings), auth)

@@ -7,7 +7,7 @@ Used by the ``/mcp`` mount (the server's own service, auth and change feed) and 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -38,14 +38,12 @@ class LocalBackend:
         feed: ChangeFeed,
         *,
         api_key: str | None = None,
-        on_submit: Callable[[core_task.Task], None] | None = None,
         local_files: bool = False,
     ) -> None:
         self.service = service
         self.authenticator = authenticator
         self.feed = feed
         self.api_key = api_key
-        self.on_submit = on_submit
         self.local_files = local_files
 
     async def videos(self, headers: Mapping[str, str] | None) -> LocalVideos:
@@ -77,9 +75,7 @@ class LocalVideos:
             model=model, input=input, request_hash=request_hash({"model": model, "input": input})
         )
         # Blocking: it may resolve asset hosts while validating.
-        task, created = await anyio.to_thread.run_sync(self.service.submit, self.owner, spec)
-        if created and self.backend.on_submit is not None:
-            self.backend.on_submit(task)
+        task, _ = await anyio.to_thread.run_sync(self.service.submit, self.owner, spec)
         return self._view(task)
 
     async def get(self, task_id: str) -> Task:

@@ -3,7 +3,8 @@
 It reads the event log after its cursor and writes the deliveries of a batch together with the
 new cursor position, in one transaction. Which events become deliveries:
 - a task's own ``webhook_url`` in the native format: started, progress (each 10 % step),
-  completed, failed, cancelled; in Ark's format: status changes; in Scenext's: the end;
+  completed, failed, cancelled; in a dialect's format: status changes, or the events that
+  dialect names (``callback_events``: Scenext's is called back at the end);
 - endpoints registered for the key: the event types they subscribed to.
 """
 
@@ -12,10 +13,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from vidtask.core.events import event_type, progress_step_crossed
+from vidtask.core.events import TERMINAL_EVENTS, event_type, progress_step_crossed
 from vidtask.core.task import Task
 from vidtask.store.base import TaskStore
 from vidtask.store.webhooks import Delivery, DeliveryStatus, Endpoint, WebhookStore
@@ -27,11 +28,7 @@ CURSOR = "webhooks"
 #: (webhook format, event type, task as of the event) -> the JSON body.
 Render = Callable[[str, str, Task], dict[str, Any]]
 
-_TERMINAL_EVENTS = frozenset({"task.completed", "task.failed", "task.cancelled"})
-_STATUS_EVENTS = _TERMINAL_EVENTS | {"task.started"}
-#: What a dialect's callback is sent for (``native`` gets progress too): Ark calls back on every
-#: status change, Scenext's ``notify_url`` when the video is done.
-_CALLBACK_EVENTS = {"scenext": _TERMINAL_EVENTS}
+_STATUS_EVENTS = TERMINAL_EVENTS | {"task.started"}
 
 
 def new_delivery(
@@ -65,11 +62,16 @@ class Relay:
         hooks: WebhookStore,
         render: Render,
         clock: Callable[[], float] = time.time,
+        *,
+        callback_events: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.store = store
         self.hooks = hooks
         self.render = render
         self.clock = clock
+        #: Webhook format to what its callback is sent for (``native`` gets progress too,
+        #: a format not named here every status change).
+        self.callback_events = dict(callback_events or {})
 
     def run_once(self, limit: int = 500) -> int:
         """Relay one batch of events; returns how many events it consumed."""
@@ -106,7 +108,7 @@ class Relay:
             return []
         now = self.clock()
         found = []
-        wanted = _CALLBACK_EVENTS.get(task.webhook_format, _STATUS_EVENTS)
+        wanted = self.callback_events.get(task.webhook_format, _STATUS_EVENTS)
         if task.webhook_url and (task.webhook_format == "native" or event in wanted):
             body = self.render(task.webhook_format, event, task)
             found.append(

@@ -1,16 +1,27 @@
 """capcut-mate's answers and error bodies (pure): ``{"code": 0, "message": "success", ...}``,
 errors as ``{"code": <number>, "message": ...}``, and ``gen_video_status`` exactly as seed 004
-(errors there as ``{"error": {"code", "message", "details"}}``)."""
+(errors there as ``{"error": {"code", "message", "details"}}``).
+
+The drafts themselves (parameters, tracks, the compiler to a timeline, JianYing import) are
+`vidtask.capcut`.
+
+This package is pure; its HTTP routes and `Dialect` value are `vidtask.dialects.capcut_mate.routes`.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from vidtask.core import errors, status
 from vidtask.core.task import Links, Status, Task
 
-__all__ = ["error_view", "ok", "status_error_view", "status_view"]
+__all__ = ["PREFIX", "error_view", "error_view_at", "ok", "status_error_view", "status_view"]
+
+#: Where capcut-mate's calls are: ``<PREFIX>/<call>``.
+PREFIX = "/openapi/capcut-mate/v1"
 
 #: capcut-mate's documented error numbers.
 VALIDATION = 1001
@@ -47,6 +58,15 @@ def error_view(exc: errors.VidtaskError, endpoint: str = "") -> tuple[int, dict[
     else:
         code = VALIDATION
     return exc.http_status, {"code": code, "message": exc.message}
+
+
+def error_view_at(path: str) -> Callable[[errors.VidtaskError], tuple[int, dict[str, Any]]]:
+    """The error view of the call at ``path``: ``gen_video_status`` answers as seed 004, the
+    others with their own "invalid information" number (`error_view`)."""
+    call = path.removeprefix(PREFIX + "/")
+    if call.startswith("gen_video_status"):
+        return status_error_view
+    return functools.partial(error_view, endpoint=call)
 
 
 def status_error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:

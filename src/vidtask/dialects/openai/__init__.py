@@ -7,6 +7,8 @@ http(s) URL). The image becomes the opening image of a ``slides`` video.
 
 What the client sent is kept in ``external_ref["openai"]``, so the Video object echoes it and a
 remix can re-run it with a new prompt.
+
+This package is pure; its HTTP routes and `Dialect` value are `vidtask.dialects.openai.routes`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
@@ -160,10 +162,7 @@ class ErrorEnvelope(BaseModel):
 def parse_create(
     body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
 ) -> TaskSpec:
-    try:
-        request = CreateVideo.model_validate(body)
-    except ValidationError as exc:
-        raise validation.invalid_request(exc) from exc
+    request = validation.validated(CreateVideo, body)
     return _spec(
         request,
         router=router,
@@ -182,10 +181,7 @@ def parse_remix(
     body_hash: str,
 ) -> TaskSpec:
     """A new video from ``source``'s request with a new prompt."""
-    try:
-        remix = RemixVideo.model_validate(body)
-    except ValidationError as exc:
-        raise validation.invalid_request(exc) from exc
+    remix = validation.validated(RemixVideo, body)
     sent = source.external_ref.get("openai")
     if not isinstance(sent, dict):
         raise errors.InvalidRequest(

@@ -1,16 +1,21 @@
-"""The native dialect (``/v1/tasks``): the canonical task, nearly as stored."""
+"""The native dialect (``/v1/tasks``), pure: the canonical task, nearly as stored, and the
+Standard Webhooks event every endpoint (and a native task's ``webhook_url``) receives.
+
+This package is pure; its HTTP routes and `Dialect` value are `vidtask.dialects.native.routes`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidtask.core import errors, validation
+from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
 from vidtask.dialects.timestamps import iso
 
-__all__ = ["CreateTask", "error_view", "parse_create", "view"]
+__all__ = ["CreateTask", "error_view", "event_payload", "parse_create", "view"]
 
 
 class CreateTask(BaseModel):
@@ -24,11 +29,11 @@ class CreateTask(BaseModel):
     webhook_url: str | None = Field(None, max_length=2048)
 
 
-def parse_create(body: Any, *, idempotency_key: str | None, body_hash: str) -> TaskSpec:
-    try:
-        request = CreateTask.model_validate(body)
-    except ValidationError as exc:
-        raise validation.invalid_request(exc) from exc
+def parse_create(
+    body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
+) -> TaskSpec:
+    """The model is kept as named (the service resolves it), so ``router`` goes unused."""
+    request = validation.validated(CreateTask, body)
     return TaskSpec(
         model=request.model,
         input=request.input,
@@ -77,3 +82,7 @@ def error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:
     return exc.http_status, {
         "error": {"code": exc.code, "message": exc.message, "param": exc.param}
     }
+
+
+def event_payload(event_type: str, task: Task, links: Links) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": iso(task.updated_at), "data": view(task, links)}

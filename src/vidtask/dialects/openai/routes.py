@@ -8,21 +8,22 @@ import mimetypes
 from typing import Any, Literal
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.responses import FileResponse, JSONResponse
 
-from vidtask.api import downloads
-from vidtask.api.documented import request_body, responses
-from vidtask.api.errors import read_json
-from vidtask.api.intake import Intake, read_form_or_json
-from vidtask.api.native import task_response
-from vidtask.api.state import state
 from vidtask.core import errors
 from vidtask.core.task import Status, Task
 from vidtask.dialects import openai
 from vidtask.store.base import TaskFilter
+from vidtask.web import downloads
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Dialect, Flow
+from vidtask.web.documented import request_body, responses
+from vidtask.web.intake import Intake, read_form_or_json
+from vidtask.web.state import state
+from vidtask.web.tasks import task_response
 
-__all__ = ["router"]
+__all__ = ["DIALECT"]
 
 #: Service field paths in errors, as OpenAI names them.
 _FIELDS = {
@@ -33,7 +34,28 @@ _FIELDS = {
     "input.seconds": "seconds",
 }
 
-router = APIRouter(tags=["openai"])
+DIALECT = Dialect(
+    name="openai",
+    prefixes=("/v1/videos",),
+    parse=openai.parse_create,
+    view=openai.view,
+    error_view=openai.error_view,
+    tags=["openai"],
+    flows=(
+        Flow(
+            "/v1/videos",
+            "200",
+            "$response.body#/id",
+            "video_id",
+            (
+                ("RetrieveVideo", "get", "/v1/videos/{video_id}"),
+                ("RemixVideo", "post", "/v1/videos/{video_id}/remix"),
+                ("DeleteVideo", "delete", "/v1/videos/{video_id}"),
+            ),
+        ),
+    ),
+)
+router = DIALECT.router
 
 _ERROR = openai.ErrorEnvelope
 
@@ -78,7 +100,9 @@ async def create_video(request: Request) -> Response:
     owner = app.auth.owner(request)
     intake = Intake(app, request)
     body = await read_form_or_json(request, intake, file_fields={"input_reference"})
-    task = await intake.submit(owner, _reference(intake, body), openai.parse_create, fields=_FIELDS)
+    task, _ = await intake.submit(
+        owner, _reference(intake, body), openai.parse_create, fields=_FIELDS
+    )
     return _video(request, task)
 
 
@@ -127,7 +151,7 @@ async def remix_video(video_id: str, request: Request) -> Response:
     source = app.service.get(owner, video_id)
     body = await read_json(request)
     parse = functools.partial(openai.parse_remix, source=source)
-    task = await Intake(app, request).submit(owner, body, parse)
+    task, _ = await Intake(app, request).submit(owner, body, parse)
     return _video(request, task)
 
 

@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.api import events
-from vidtask.api.errors import read_json
-from vidtask.api.state import state
 from vidtask.core import errors
-from vidtask.core.task import Links, Status, Task, TaskSpec
+from vidtask.core.task import Status
 from vidtask.dialects import native
-from vidtask.service import request_hash
 from vidtask.store.base import TaskFilter
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Dialect, Flow
+from vidtask.web.intake import Intake
+from vidtask.web.state import state
+from vidtask.web.tasks import TASK_ID_PARAM, task_response
+from vidtask.web.waiting import wait_for_change
 
-__all__ = ["TASK_ID_PARAM", "router", "submit", "task_response"]
+__all__ = ["DIALECT"]
 
-router = APIRouter(tags=["tasks"])
+DIALECT = Dialect(
+    name="native",
+    prefixes=("/v1/tasks", "/v1/models", "/v1/schemas/"),
+    parse=native.parse_create,
+    view=native.view,
+    error_view=native.error_view,
+    tags=["tasks"],
+    payload=native.event_payload,
+    flows=(
+        Flow(
+            "/v1/tasks",
+            "201",
+            "$response.body#/id",
+            "task_id",
+            (
+                ("GetTask", "get", "/v1/tasks/{task_id}"),
+                ("CancelTask", "post", "/v1/tasks/{task_id}/cancel"),
+                ("DeleteTask", "delete", "/v1/tasks/{task_id}"),
+            ),
+        ),
+    ),
+)
+router = DIALECT.router
 
 _CREATE_SCHEMA = {
     "requestBody": {
@@ -30,62 +51,13 @@ _CREATE_SCHEMA = {
 }
 
 
-def task_response(
-    request: Request,
-    task: Task,
-    view: Callable[[Task, Links], dict[str, Any]],
-    status_code: int = 200,
-) -> Response:
-    """A dialect's view of a task, with ``ETag`` = the task version; ``If-None-Match`` on an
-    unchanged task gets 304."""
-    etag = f'"{task.version}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if not task.terminal:
-        headers["Retry-After"] = str(poll_interval(task))
-    if status_code == 200 and request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    app = state(request)
-    body = app.views.body(view.__module__, task, lambda: view(task, app.service.links(task)))
-    return Response(body, status_code, headers, media_type="application/json")
-
-
-def poll_interval(task: Task) -> int:
-    """Seconds a polling client should wait: longer for a long way to go, never above 10."""
-    if task.status is Status.QUEUED:
-        return 2
-    eta = task.eta_seconds
-    return 1 if eta is None else max(1, min(10, round(eta / 10)))
-
-
-async def submit(request: Request, parse: Callable[..., TaskSpec]) -> tuple[Task, bool]:
-    """Every dialect's create: authenticate, parse the body with the dialect's parser, submit."""
+@router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
+async def create_task(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
     body = await read_json(request)
-    spec = parse(
-        body,
-        idempotency_key=request.headers.get("idempotency-key"),
-        body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
-    )
-    task, created = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
-    if created:
-        app.metrics.submitted.labels(task.model).inc()
-    return task, created
-
-
-@router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
-async def create_task(request: Request) -> Response:
-    task, created = await submit(request, native.parse_create)
+    task, created = await Intake(app, request).submit(owner, body, native.parse_create)
     return task_response(request, task, native.view, 201 if created else 200)
-
-
-#: The hot path: taking only `Request` skips FastAPI's parameter solving (DESIGN.md measures
-#: the difference); the path parameter is declared for OpenAPI by hand.
-TASK_ID_PARAM = {
-    "parameters": [
-        {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    ]
-}
 
 
 @router.get("/v1/tasks/{task_id}", openapi_extra=TASK_ID_PARAM)
@@ -93,7 +65,7 @@ async def get_task(request: Request) -> Response:
     app = state(request)
     task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
     if "wait" in request.query_params:
-        task = await events.wait_for_change(request, task)
+        task = await wait_for_change(request, task)
     return task_response(request, task, native.view)
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.api.documented import request_body, responses
-from vidtask.api.errors import read_json
-from vidtask.api.intake import Intake
-from vidtask.api.native import TASK_ID_PARAM, task_response
-from vidtask.api.state import state
 from vidtask.dialects import scenext
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Dialect, Flow
+from vidtask.web.documented import request_body, responses
+from vidtask.web.intake import Intake
+from vidtask.web.state import state
+from vidtask.web.tasks import TASK_ID_PARAM, task_response
 
-__all__ = ["router"]
+__all__ = ["DIALECT"]
 
 #: Service field paths in errors, as this dialect names them.
 _FIELDS = {
@@ -24,7 +25,26 @@ _FIELDS = {
     "input.answer": "answer",
 }
 
-router = APIRouter(tags=["scenext"])
+DIALECT = Dialect(
+    name="scenext",
+    prefixes=("/api/gen_video", "/api/get_status"),
+    parse=scenext.parse_create,
+    view=scenext.view,
+    error_view=scenext.error_view,
+    tags=["scenext"],
+    payload=scenext.notify,
+    callback_events=scenext.CALLBACK_EVENTS,
+    flows=(
+        Flow(
+            "/api/gen_video",
+            "200",
+            "$response.body#/data/task_id",
+            "task_id",
+            (("GetStatus", "get", "/api/get_status/{task_id}"),),
+        ),
+    ),
+)
+router = DIALECT.router
 
 _CREATE_SCHEMA = request_body(scenext.GenVideo)
 
@@ -52,7 +72,7 @@ async def gen_video(request: Request) -> JSONResponse:
     owner = app.auth.owner(request)
     intake = Intake(app, request)
     body = _inline_images(intake, await read_json(request))
-    task = await intake.submit(owner, body, scenext.parse_create, fields=_FIELDS)
+    task, _ = await intake.submit(owner, body, scenext.parse_create, fields=_FIELDS)
     return JSONResponse(scenext.created_view(task))
 
 

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from vidtask.api.errors import read_json
-from vidtask.api.intake import Intake
-from vidtask.api.native import TASK_ID_PARAM, task_response
-from vidtask.api.state import state
 from vidtask.dialects import newapi
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Dialect, Flow
+from vidtask.web.intake import Intake
+from vidtask.web.state import state
+from vidtask.web.tasks import TASK_ID_PARAM, task_response
 
-__all__ = ["router"]
+__all__ = ["DIALECT"]
 
-router = APIRouter(tags=["new-api"])
+DIALECT = Dialect(
+    name="newapi",
+    prefixes=("/v1/video/generations",),
+    parse=newapi.parse_create,
+    view=newapi.view,
+    error_view=newapi.error_view,
+    tags=["new-api"],
+    flows=(
+        Flow(
+            "/v1/video/generations",
+            "200",
+            "$response.body#/task_id",
+            "task_id",
+            (("GetGeneration", "get", "/v1/video/generations/{task_id}"),),
+        ),
+    ),
+)
+router = DIALECT.router
 
 _CREATE_SCHEMA = {
     "requestBody": {
@@ -29,7 +47,7 @@ async def create_generation(request: Request) -> Response:
     body = await read_json(request)
     # A timeline's field paths are under `timeline` here, not the native `input`.
     fields = {"input": "timeline"} if isinstance(body, dict) and "timeline" in body else None
-    task = await Intake(app, request).submit(owner, body, newapi.parse_create, fields=fields)
+    task, _ = await Intake(app, request).submit(owner, body, newapi.parse_create, fields=fields)
     return task_response(request, task, newapi.view)
 
 

@@ -14,64 +14,44 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
-from vidtask.api import errors as api_errors
-from vidtask.api.errors import read_json
-from vidtask.api.state import AppState, state
 from vidtask.capcut import compile as compiler
-from vidtask.capcut import helpers, jianying, params, views
+from vidtask.capcut import helpers, jianying, params
 from vidtask.capcut.draft import DraftContent, Track, new_draft_id
 from vidtask.core import errors
 from vidtask.core.task import ACTIVE, Task, TaskSpec
+from vidtask.dialects import capcut_mate
 from vidtask.render import assets, probe
 from vidtask.store.base import TaskFilter
 from vidtask.store.drafts import DraftRecord, DraftStore
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Dialect
+from vidtask.web.state import AppState, state
 
-__all__ = ["PREFIX", "router"]
+__all__ = ["DIALECT"]
 
-PREFIX = "/openapi/capcut-mate/v1"
 TIP_URL = "https://github.com/vidtask/vidtask/blob/main/docs/capcut-mate.md"
 SUBMITTED = "视频生成任务已提交，请使用draft_url查询进度"
 #: Attempts of one add_* against concurrent edits of the same draft.
 _EDIT_ATTEMPTS = 50
 
-router = APIRouter(prefix=PREFIX, tags=["capcut-mate"])
-
-# Errors the framework raises before a route runs (unknown route, body too large, a crash)
-# use this dialect's shapes too; longest prefix first.
-for _prefix, _view in ((PREFIX + "/gen_video_status", views.status_error_view),
-                       (PREFIX + "/", views.error_view)):  # fmt: skip
-    if all(p != _prefix for p, _ in api_errors.DIALECT_ERRORS):
-        api_errors.DIALECT_ERRORS.insert(0, (_prefix, _view))
-
-H = TypeVar("H", bound=Callable[..., Awaitable[Response]])
-
-
-def _endpoint(name: str) -> Callable[[H], H]:
-    """Render a `VidtaskError` raised by the route in capcut-mate's error shape."""
-
-    def wrap(handler: H) -> H:
-        @functools.wraps(handler)
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except errors.VidtaskError as exc:
-                if name == "gen_video_status":
-                    status_code, body = views.status_error_view(exc)
-                else:
-                    status_code, body = views.error_view(exc, name)
-                return JSONResponse(body, status_code=status_code)
-
-        return run  # type: ignore[return-value]
-
-    return wrap
+DIALECT = Dialect(
+    name="capcut_mate",
+    prefixes=(capcut_mate.PREFIX + "/",),
+    error_view=capcut_mate.error_view,
+    error_view_at=capcut_mate.error_view_at,
+    challenge=False,
+    tags=["capcut-mate"],
+    route_prefix=capcut_mate.PREFIX,
+)
+router = DIALECT.router
 
 
 def _drafts(app: AppState) -> DraftStore:
@@ -82,7 +62,7 @@ def _drafts(app: AppState) -> DraftStore:
 
 
 def draft_url(app: AppState, draft_id: str) -> str:
-    return f"{app.settings.base_url}{PREFIX}/get_draft?draft_id={draft_id}"
+    return f"{app.settings.base_url}{capcut_mate.PREFIX}/get_draft?draft_id={draft_id}"
 
 
 def draft_id_of(url: str) -> str:
@@ -165,7 +145,6 @@ def _segments(track: Track) -> dict[str, Any]:
 
 
 @router.post("/create_draft")
-@_endpoint("create_draft")
 async def create_draft(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -175,7 +154,7 @@ async def create_draft(request: Request) -> Response:
     content = DraftContent(width=size.width, height=size.height)
     record = DraftRecord(new_draft_id(), owner, content.model_dump(mode="json"), now, now)
     await anyio.to_thread.run_sync(_drafts(app).create_draft, record)
-    return JSONResponse(views.ok(draft_url=draft_url(app, record.id), tip_url=TIP_URL))
+    return JSONResponse(capcut_mate.ok(draft_url=draft_url(app, record.id), tip_url=TIP_URL))
 
 
 async def _add(
@@ -202,55 +181,50 @@ async def _add(
 
 
 @router.post("/add_videos")
-@_endpoint("add_videos")
 async def add_videos(request: Request) -> Response:
     app, track, record = await _add(
         request, params.AddVideos, params.video_track, "video_infos", "video_url"
     )
     ids = [s.material_id for s in track.segments]
     return JSONResponse(
-        views.ok(draft_url=draft_url(app, record.id), video_ids=ids, **_segments(track))
+        capcut_mate.ok(draft_url=draft_url(app, record.id), video_ids=ids, **_segments(track))
     )
 
 
 @router.post("/add_images")
-@_endpoint("add_images")
 async def add_images(request: Request) -> Response:
     app, track, record = await _add(
         request, params.AddImages, params.image_track, "image_infos", "image_url"
     )
     ids = [s.material_id for s in track.segments]
     return JSONResponse(
-        views.ok(draft_url=draft_url(app, record.id), image_ids=ids, **_segments(track))
+        capcut_mate.ok(draft_url=draft_url(app, record.id), image_ids=ids, **_segments(track))
     )
 
 
 @router.post("/add_audios")
-@_endpoint("add_audios")
 async def add_audios(request: Request) -> Response:
     app, track, record = await _add(
         request, params.AddAudios, params.audio_track, "audio_infos", "audio_url"
     )
     ids = [s.material_id for s in track.segments]
     return JSONResponse(
-        views.ok(draft_url=draft_url(app, record.id), track_id=track.id, audio_ids=ids)
+        capcut_mate.ok(draft_url=draft_url(app, record.id), track_id=track.id, audio_ids=ids)
     )
 
 
 @router.post("/add_captions")
-@_endpoint("add_captions")
 async def add_captions(request: Request) -> Response:
     app, track, record = await _add(
         request, params.AddCaptions, params.caption_track, "captions", "text"
     )
     ids = [s.material_id for s in track.segments]
     return JSONResponse(
-        views.ok(draft_url=draft_url(app, record.id), text_ids=ids, **_segments(track))
+        capcut_mate.ok(draft_url=draft_url(app, record.id), text_ids=ids, **_segments(track))
     )
 
 
 @router.post("/add_keyframes")
-@_endpoint("add_keyframes")
 async def add_keyframes(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -259,7 +233,7 @@ async def add_keyframes(request: Request) -> Response:
         app, owner, body.draft_url, lambda content: params.keyframes(body, content)
     )
     return JSONResponse(
-        views.ok(
+        capcut_mate.ok(
             draft_url=draft_url(app, record.id), keyframes_added=added, affected_segments=touched
         )
     )
@@ -275,7 +249,6 @@ _REFUSED = {
 
 
 def _refusal(name: str) -> Callable[[Request], Awaitable[Response]]:
-    @_endpoint(name)
     async def refuse(request: Request) -> Response:
         app = state(request)
         owner = app.auth.owner(request)
@@ -297,17 +270,15 @@ for _name in _REFUSED:
 
 
 @router.post("/save_draft")
-@_endpoint("save_draft")
 async def save_draft(request: Request) -> Response:
     # Every add_* is already durable; saving only confirms the draft exists.
     app = state(request)
     body = params.parse(params.DraftRef, await read_json(request))
     record = await _load(app, app.auth.owner(request), body.draft_url)
-    return JSONResponse(views.ok(draft_url=draft_url(app, record.id)))
+    return JSONResponse(capcut_mate.ok(draft_url=draft_url(app, record.id)))
 
 
 @router.get("/get_draft")
-@_endpoint("get_draft")
 async def get_draft(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -318,7 +289,9 @@ async def get_draft(request: Request) -> Response:
     content = DraftContent.model_validate(record.content)
     draft = content.model_dump(mode="json", exclude={"imported_timeline"})
     draft["duration"] = content.duration_us
-    return JSONResponse(views.ok(files=[], draft_id=record.id, task_id=record.task_id, draft=draft))
+    return JSONResponse(
+        capcut_mate.ok(files=[], draft_id=record.id, task_id=record.task_id, draft=draft)
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -350,7 +323,6 @@ async def render(app: AppState, owner: str, record: DraftRecord) -> Task:
         task, _ = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
     except errors.InvalidRequest as exc:
         raise compiler.rename_error(exc, compiled.origins) from exc
-    app.metrics.submitted.labels(task.model).inc()
     won = await anyio.to_thread.run_sync(
         functools.partial(
             _drafts(app).set_draft_task,
@@ -371,7 +343,6 @@ async def render(app: AppState, owner: str, record: DraftRecord) -> Task:
 
 
 @router.post("/gen_video")
-@_endpoint("gen_video")
 async def gen_video(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -382,7 +353,6 @@ async def gen_video(request: Request) -> Response:
 
 
 @router.post("/gen_video_status")
-@_endpoint("gen_video_status")
 async def gen_video_status(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
@@ -391,18 +361,17 @@ async def gen_video_status(request: Request) -> Response:
     task = await _task(app, owner, record.task_id)
     if task is None:
         raise errors.NotFound("指定的草稿URL没有对应的视频生成任务", param="draft_url")
-    view = views.status_view(task, app.service.links(task), body.draft_url)
+    view = capcut_mate.status_view(task, app.service.links(task), body.draft_url)
     return JSONResponse(view)
 
 
 @router.get("/gen_video_active_count")
-@_endpoint("gen_video_active_count")
 async def gen_video_active_count(request: Request) -> Response:
     app = state(request)
     owner = app.auth.owner(request)
     query = TaskFilter(statuses=tuple(ACTIVE), model="timeline")
     count = await anyio.to_thread.run_sync(app.service.count_tasks, owner, query)
-    return JSONResponse(views.ok(count=count))
+    return JSONResponse(capcut_mate.ok(count=count))
 
 
 # --- JianYing import ------------------------------------------------------------------------
@@ -431,7 +400,6 @@ def _allowed_folder(app: AppState, raw: str) -> Path:
 
 
 @router.post("/import_jianying")
-@_endpoint("import_jianying")
 async def import_jianying(request: Request) -> Response:
     """A JianYing draft folder (a zip upload in ``file``, or ``{"path": ...}`` under an asset
     root) becomes a draft and is rendered at once; what cannot be rendered is in ``warnings``."""
@@ -476,7 +444,7 @@ async def import_jianying(request: Request) -> Response:
             await anyio.to_thread.run_sync(functools.partial(shutil.rmtree, dest, True))
         raise
     return JSONResponse(
-        views.ok(
+        capcut_mate.ok(
             draft_url=draft_url(app, draft_id),
             task_id=task.id,
             warnings=imported.warnings,
@@ -488,11 +456,10 @@ async def import_jianying(request: Request) -> Response:
 
 
 def _helper(name: str, model: type[params.M], reshape: Callable[[Any], dict[str, Any]]) -> None:
-    @_endpoint(name)
     async def run(request: Request) -> Response:
         state(request).auth.owner(request)
         body = params.parse(model, await read_json(request))
-        return JSONResponse(views.ok(**reshape(body)))
+        return JSONResponse(capcut_mate.ok(**reshape(body)))
 
     router.add_api_route(f"/{name}", run, methods=["POST"], name=name)
 
@@ -506,7 +473,6 @@ _helper("str_to_list", helpers.StrToList, helpers.str_to_list)
 
 
 @router.post("/audio_timelines")
-@_endpoint("audio_timelines")
 async def audio_timelines(request: Request) -> Response:
     """Durations are probed from the files (fetched with the asset guard)."""
     app = state(request)
@@ -529,7 +495,7 @@ async def audio_timelines(request: Request) -> Response:
             durations.append(round(info.duration * 1_000_000))
     finally:
         await anyio.to_thread.run_sync(_remove_tree, scratch)
-    return JSONResponse(views.ok(**helpers.audio_timelines(durations)))
+    return JSONResponse(capcut_mate.ok(**helpers.audio_timelines(durations)))
 
 
 def _remove_tree(path: Path) -> None:

@@ -8,6 +8,8 @@ images with a ``role``), ``callback_url`` (it receives the GET body on every sta
 in the body wins over the same flag in the text.
 
 Timestamps are unix seconds; statuses are Ark's words (`vidtask.core.status`).
+
+This package is pure; its HTTP routes and `Dialect` value are `vidtask.dialects.ark.routes`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "ErrorEnvelope",
     "FPS",
     "ListQuery",
+    "callback",
     "created_view",
     "dimensions",
     "error_view",
@@ -205,10 +208,7 @@ _FLAG = re.compile(r"(?:^|\s)--([A-Za-z]+)(?:\s+(-\d\S*|[^\s-]\S*))?")
 def parse_create(
     body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
 ) -> TaskSpec:
-    try:
-        request = CreateTask.model_validate(body)
-    except ValidationError as exc:
-        raise validation.invalid_request(exc, tags={"text", "image_url"}) from exc
+    request = validation.validated(CreateTask, body, tags={"text", "image_url"})
     prompt, fields = _prompt_and_flags(request)
     if request.duration is not None and request.frames is not None:
         raise errors.InvalidRequest("frames: give duration or frames, not both", param="frames")
@@ -383,6 +383,11 @@ def view(task: Task, links: Links) -> dict[str, Any]:
     if "execution_expires_after" in echo:
         body["execution_expires_after"] = echo["execution_expires_after"]
     return body
+
+
+def callback(event_type: str, task: Task, links: Links) -> dict[str, Any]:
+    """Ark's ``callback_url`` gets the body of its GET."""
+    return view(task, links)
 
 
 def list_view(tasks: list[Task], links: list[Links], total: int) -> dict[str, Any]:

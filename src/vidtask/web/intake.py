@@ -1,10 +1,10 @@
-"""The create path of the prompt-style dialects (OpenAI, Ark, Scenext): read the body (JSON or
-multipart), keep inline images as uploaded files, parse with the dialect's pure parser, submit.
+"""The create path of every dialect: read the body (JSON or multipart), keep inline images as
+uploaded files, parse with the dialect's pure parser, submit to the service (which counts it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,13 @@ import anyio
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from vidtask.api import uploads
-from vidtask.api.errors import read_json
-from vidtask.api.state import AppState
 from vidtask.core import errors
-from vidtask.core.task import Task, TaskSpec
+from vidtask.core.task import Task
 from vidtask.service import request_hash
+from vidtask.web import uploads
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Parser
+from vidtask.web.state import AppState
 
 __all__ = ["Intake", "read_form_or_json"]
 
@@ -52,11 +53,12 @@ class Intake:
         self,
         owner: str,
         body: Any,
-        parse: Callable[..., TaskSpec],
+        parse: Parser,
         *,
         fields: Mapping[str, str] | None = None,
-    ) -> Task:
-        """Parse ``body`` (with inline images already replaced by paths) and submit it.
+    ) -> tuple[Task, bool]:
+        """Parse ``body`` (with inline images already replaced by paths) and submit it: the
+        task, and whether it is new (not an Idempotency-Key replay).
 
         ``fields`` renames the service's field paths in errors to the dialect's own
         (``webhook_url`` is Ark's ``callback_url``; a name also renames the paths under it)."""
@@ -76,9 +78,7 @@ class Intake:
                 raise
             message = renamed + exc.message.removeprefix(exc.param)
             raise errors.InvalidRequest(message, param=renamed) from exc
-        if created:
-            self.app.metrics.submitted.labels(task.model).inc()
-        return task
+        return task, created
 
 
 def _renamed(param: str | None, fields: Mapping[str, str]) -> str | None:

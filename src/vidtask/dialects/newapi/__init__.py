@@ -3,13 +3,15 @@
 Create takes ``model`` plus a ``prompt`` or a ``timeline``; the model name is routed like every
 other dialect's (``sora-2`` is an alias of ``slides``). For ``timeline``, a prompt that is a JSON
 timeline is rendered as one and any other prompt becomes a title card video of that text.
+
+This package is pure; its HTTP routes and `Dialect` value are `vidtask.dialects.newapi.routes`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidtask.core import errors, status, validation
 from vidtask.core.routing import ModelRouter
@@ -40,10 +42,7 @@ class CreateGeneration(BaseModel):
 def parse_create(
     body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
 ) -> TaskSpec:
-    try:
-        request = CreateGeneration.model_validate(body)
-    except ValidationError as exc:
-        raise validation.invalid_request(exc) from exc
+    request = validation.validated(CreateGeneration, body)
     model = router.resolve(request.model)
     if request.timeline is not None:
         if model != "timeline":

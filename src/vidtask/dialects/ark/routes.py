@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.api.documented import request_body, responses
-from vidtask.api.errors import read_json
-from vidtask.api.intake import Intake
-from vidtask.api.native import TASK_ID_PARAM, task_response
-from vidtask.api.state import state
 from vidtask.dialects import ark
+from vidtask.web.body import read_json
+from vidtask.web.dialect import Dialect, Flow
+from vidtask.web.documented import request_body, responses
+from vidtask.web.intake import Intake
+from vidtask.web.state import state
+from vidtask.web.tasks import TASK_ID_PARAM, task_response
 
-__all__ = ["router"]
+__all__ = ["DIALECT"]
 
 #: Service field paths in errors, as this dialect names them.
 _FIELDS = {
@@ -28,11 +29,32 @@ _FIELDS = {
     "input.seconds": "duration",
 }
 
-router = APIRouter(tags=["ark"])
+TASKS = "/api/v3/contents/generations/tasks"
+
+DIALECT = Dialect(
+    name="ark",
+    prefixes=("/api/v3/",),
+    parse=ark.parse_create,
+    view=ark.view,
+    error_view=ark.error_view,
+    tags=["ark"],
+    payload=ark.callback,
+    flows=(
+        Flow(
+            TASKS,
+            "200",
+            "$response.body#/id",
+            "task_id",
+            (
+                ("GetArkTask", "get", TASKS + "/{task_id}"),
+                ("DeleteArkTask", "delete", TASKS + "/{task_id}"),
+            ),
+        ),
+    ),
+)
+router = DIALECT.router
 
 _ERROR = ark.ErrorEnvelope
-
-TASKS = "/api/v3/contents/generations/tasks"
 
 _CREATE_SCHEMA = request_body(ark.CreateTask)
 
@@ -57,7 +79,7 @@ async def create_task(request: Request) -> JSONResponse:
     owner = app.auth.owner(request)
     intake = Intake(app, request)
     body = _inline_images(intake, await read_json(request))
-    task = await intake.submit(owner, body, ark.parse_create, fields=_FIELDS)
+    task, _ = await intake.submit(owner, body, ark.parse_create, fields=_FIELDS)
     return JSONResponse(ark.created_view(task))
 
 

@@ -3,20 +3,24 @@
 A question and its answer (with images) become an explainer video of the ``slides`` model, or
 of whatever model the request names. ``quality`` h/m/l is the output resolution. Every answer
 is wrapped in ``{"status": "success", "data": ...}``; errors in ``{"status": "error", ...}``.
+
+This package is pure; its HTTP routes and `Dialect` value are `vidtask.dialects.scenext.routes`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidtask.core import errors, status, validation
+from vidtask.core.events import TERMINAL_EVENTS
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.dialects.generation import Generation, Quality, model_input
 
 __all__ = [
+    "CALLBACK_EVENTS",
     "CreatedAnswer",
     "ErrorAnswer",
     "GenVideo",
@@ -24,6 +28,7 @@ __all__ = [
     "StatusAnswer",
     "created_view",
     "error_view",
+    "notify",
     "parse_create",
     "view",
 ]
@@ -105,10 +110,7 @@ class ErrorAnswer(BaseModel):
 def parse_create(
     body: Any, *, router: ModelRouter, idempotency_key: str | None, body_hash: str
 ) -> TaskSpec:
-    try:
-        request = GenVideo.model_validate(body)
-    except ValidationError as exc:
-        raise validation.invalid_request(exc) from exc
+    request = validation.validated(GenVideo, body)
     for field in ("questionImages", "answerImages"):
         for i, src in enumerate(getattr(request, field)):
             if not src.strip():
@@ -151,6 +153,15 @@ def view(task: Task, links: Links) -> dict[str, Any]:
     if task.error is not None:
         data["error"] = {"code": task.error["code"], "message": task.error["message"]}
     return {"status": "success", "data": data}
+
+
+#: ``notify_url`` is called when the video is done.
+CALLBACK_EVENTS = TERMINAL_EVENTS
+
+
+def notify(event_type: str, task: Task, links: Links) -> dict[str, Any]:
+    """Scenext's ``notify_url`` gets the ``get_status`` answer."""
+    return view(task, links)
 
 
 def error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from vidtask.api.auth import Authenticator
-from vidtask.api.metrics import Metrics
-from vidtask.api.viewcache import ViewCache
 from vidtask.events.feed import ChangeFeed
 from vidtask.service import TaskService
 from vidtask.settings import Settings
 from vidtask.store.drafts import DraftStore
 from vidtask.store.webhooks import WebhookStore
+from vidtask.web.auth import Authenticator
+from vidtask.web.metrics import Metrics
+from vidtask.web.viewcache import ViewCache
 
 __all__ = ["AppState", "state"]
 
@@ -32,7 +32,7 @@ class AppState:
     task_webhook_secret: Callable[[str], str]
     wake_outbox: Callable[[], None]
     ready: bool = False
-    #: capcut-mate drafts (`vidtask.api.capcut`).
+    #: capcut-mate drafts (`vidtask.dialects.capcut_mate.routes`).
     drafts: DraftStore | None = None
 
 
