@@ -2,7 +2,8 @@
 every create path of every dialect, against a live server with real workers.
 
 A shipped bug (New API answered `sora-2` with `input.output: unknown field`) got through because
-no test sent every model name to every dialect. `EXPECTED` says, for each create path and each
+no test sent every model name to every dialect. A relayed model (`RELAYED`, served by the Ark
+simulator on loopback) goes the same way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
 kind of model the name resolves to, whether the request must be accepted (then the task must
 complete, and carry a warning exactly when the name is an alias of the `slides` template model)
 or refused with a 400 in that dialect's error shape, naming the field and the reason.
@@ -12,6 +13,7 @@ Everything is submitted first and followed afterwards, so the renders overlap.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -24,12 +26,14 @@ import pytest
 
 from tests.integration.conftest import Server
 from tests.mcp_server.conftest import PROJECT, http_client, new_key, text
+from tests.simulators import ArkSimulator
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
+RELAYED = "seedance-relay"
 SLIDES_ALIASES = ("sora-2", "sora-2-pro", "sora-2-*", "doubao-seedance-*", "doubao-seaweed-*")
-#: What `GET /v1/models` lists, in its order: local models, then served aliases.
-LISTED = ("timeline", "slides", *SLIDES_ALIASES)
+#: What `GET /v1/models` lists, in its order: local models, relayed models, served aliases.
+LISTED = ("timeline", "slides", RELAYED, *SLIDES_ALIASES)
 PATTERN_INSTANCE = "doubao-seedance-1-0-pro-250528"
 UNKNOWN = "no-such-model"
 MODELS = (*LISTED, PATTERN_INSTANCE, UNKNOWN)
@@ -38,6 +42,7 @@ MODELS = (*LISTED, PATTERN_INSTANCE, UNKNOWN)
 SERVED_BY: dict[str, str | None] = {
     "timeline": "timeline",
     "slides": "slides",
+    RELAYED: RELAYED,
     **dict.fromkeys((*SLIDES_ALIASES, PATTERN_INSTANCE), "slides"),
     UNKNOWN: None,
 }
@@ -65,27 +70,31 @@ EXPECTED: dict[str, dict[str | None, Outcome]] = {
     "native-prompt": {
         "slides": ACCEPT,
         "timeline": Refuse("input.prompt", "unknown field"),
+        RELAYED: Refuse("input.fps", "unknown field"),
         None: UNKNOWN_MODEL,
     },
     "native-timeline": {
         "slides": Refuse("input.output", "unknown field"),
         "timeline": ACCEPT,
+        RELAYED: Refuse("input.output", "unknown field"),
         None: UNKNOWN_MODEL,
     },
-    # Prompt-style dialects: slides makes cards, timeline a title card.
-    "newapi-prompt": {"slides": ACCEPT, "timeline": ACCEPT, None: UNKNOWN_MODEL},
+    # Prompt-style dialects: slides makes cards, timeline a title card, a provider a video.
+    "newapi-prompt": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
     "newapi-timeline": {
         "slides": Refuse("timeline", "takes a prompt, not a timeline"),
         "timeline": ACCEPT,
+        RELAYED: Refuse("timeline", "takes a prompt, not a timeline"),
         None: UNKNOWN_MODEL,
     },
-    "openai": {"slides": ACCEPT, "timeline": ACCEPT, None: UNKNOWN_MODEL},
-    "ark": {"slides": ACCEPT, "timeline": ACCEPT, None: UNKNOWN_MODEL},
-    "scenext": {"slides": ACCEPT, "timeline": ACCEPT, None: UNKNOWN_MODEL},
-    "mcp-prompt": {"slides": ACCEPT, "timeline": ACCEPT, None: UNKNOWN_MODEL},
+    "openai": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
+    "ark": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
+    "scenext": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
+    "mcp-prompt": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
     "mcp-timeline": {
         "slides": Refuse("model", "does not take a timeline"),
         "timeline": ACCEPT,
+        RELAYED: Refuse("model", "does not take a timeline"),
         None: UNKNOWN_MODEL,
     },
 }
@@ -93,6 +102,7 @@ ROUTES = tuple(EXPECTED)
 HTTP_ROUTES = tuple(r for r in ROUTES if not r.startswith("mcp-"))
 MCP_ROUTES = tuple(r for r in ROUTES if r.startswith("mcp-"))
 
+RELAY_KEY = "sk-every-model"
 PROMPT = "Every model\n\nThrough every dialect."
 
 
@@ -105,6 +115,11 @@ def timeline() -> dict[str, Any]:
     }
 
 
+def seconds(model: str) -> int:
+    """1 s keeps the local renders short; Seedance's shortest video is 2 s."""
+    return 2 if model == RELAYED else 1
+
+
 def slides_input() -> dict[str, Any]:
     return {"prompt": PROMPT, "width": 320, "height": 180, "fps": 10, "seconds": 1}
 
@@ -115,18 +130,24 @@ REQUESTS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "native-timeline": ("/v1/tasks", lambda m: {"model": m, "input": timeline()}),
     "newapi-prompt": (
         "/v1/video/generations",
-        lambda m: {"model": m, "prompt": PROMPT, "width": 320, "height": 180, "duration": 1},
+        lambda m: {
+            "model": m,
+            "prompt": PROMPT,
+            "width": 320,
+            "height": 180,
+            "duration": seconds(m),
+        },
     ),
     "newapi-timeline": ("/v1/video/generations", lambda m: {"model": m, "timeline": timeline()}),
     "openai": (
         "/v1/videos",
-        lambda m: {"model": m, "prompt": PROMPT, "size": "320x180", "seconds": "1"},
+        lambda m: {"model": m, "prompt": PROMPT, "size": "320x180", "seconds": str(seconds(m))},
     ),
     "ark": (
         "/api/v3/contents/generations/tasks",
         lambda m: {
             "model": m,
-            "content": [{"type": "text", "text": f"{PROMPT} --rs 480p --dur 1"}],
+            "content": [{"type": "text", "text": f"{PROMPT} --rs 480p --dur {seconds(m)}"}],
         },
     ),
     "scenext": (
@@ -140,7 +161,7 @@ MCP_ARGUMENTS: dict[str, Callable[[str], dict[str, Any]]] = {
         "prompt": PROMPT,
         "width": 320,
         "height": 180,
-        "seconds": 1,
+        "seconds": seconds(m),
     },
     "mcp-timeline": lambda m: {"model": m, "timeline": timeline()},
 }
@@ -242,8 +263,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     shutil.copytree(PROJECT / "examples" / "assets", assets)
     data = base / "data"
     headers = {"Authorization": f"Bearer {new_key(data, 'every-model')}"}
-    server = Server(data, assets).start()
+    ark = ArkSimulator(keys=[RELAY_KEY], queue_s=0.1, run_s=0.5).start()
+    provider = {
+        "name": "seedance",
+        "kind": "ark",
+        "base_url": ark.base_url,
+        "api_key_env": "EVERY_MODEL_ARK_KEY",
+        "models": {RELAYED: "doubao-seedance-1-0-pro-250528"},
+        "poll_interval_s": 0.5,
+    }
+    server = Server(
+        data,
+        assets,
+        VIDTASK_PROVIDERS=json.dumps([provider]),
+        EVERY_MODEL_ARK_KEY=RELAY_KEY,
+        VIDTASK_ASSET_ALLOW_NETWORKS="127.0.0.0/8",
+    )
     try:
+        server.start()
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
             models = client.get("/v1/models").json()
             runs = [create_http(client, m, r) for r in HTTP_ROUTES for m in MODELS]
@@ -258,6 +295,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World({(r.model, r.route): r for r in runs}, models)
     finally:
         server.stop()
+        ark.stop()
 
 
 def test_the_table_covers_every_listed_model(world: World) -> None:

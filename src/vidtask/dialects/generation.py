@@ -4,7 +4,8 @@ for the local model that routing picked.
 OpenAI's ``prompt`` + ``input_reference``, Ark's ``content[]`` and Scenext's ``question`` +
 ``answer`` all say the same few things: some text, some images, a frame size, a duration and a
 quality. `model_input` turns that into the ``slides`` model's input, or, for ``timeline``, into a
-plain title-card timeline (or the timeline itself when the prompt is one, as in New API).
+plain title-card timeline (or the timeline itself when the prompt is one, as in New API), or,
+for a relayed model, into the prompt-and-images input providers take.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
-
-from vidtask.core import errors
 
 __all__ = ["Generation", "Quality", "model_input", "text_card_timeline", "timeline_in_text"]
 
@@ -65,10 +64,24 @@ def model_input(model: str, request: Generation, *, param: str = "model") -> dic
         }
     if model == "timeline":
         return _timeline(request)
-    raise errors.InvalidRequest(
-        f"{param}: model {model!r} does not take prompt requests; use slides or timeline",
-        param=param,
-    )
+    return relay_input(request)
+
+
+def relay_input(request: Generation) -> dict[str, Any]:
+    """The input of a relayed model (a provider generates the video): the prompt, the opening
+    image as the first frame, further images as references, the frame size, the seconds."""
+    data: dict[str, Any] = {
+        "prompt": request.text or None,
+        "first_frame": request.opening_image or (request.images[0] if request.images else None),
+        "width": request.width,
+        "height": request.height,
+        "seconds": None if request.seconds is None else max(1, round(request.seconds)),
+        "seed": request.seed,
+    }
+    rest = list(request.images[1:] if not request.opening_image else request.images)
+    if rest:
+        data["reference_images"] = rest
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def text_card_timeline(
