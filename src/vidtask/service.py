@@ -82,7 +82,10 @@ class TaskService:
             targets.check_url(
                 spec.webhook_url, self.asset_policy.allow_networks, param="webhook_url"
             )
-        spec = replace(spec, input=normalized, max_attempts=self.max_attempts)
+        # A relayed task that loses its poller resumes polling the same upstream task (nothing
+        # is paid twice), so it may be picked up more often than a render is retried.
+        attempts = getattr(backend, "max_attempts", None) or self.max_attempts
+        spec = replace(spec, input=normalized, max_attempts=attempts)
         task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))
         if not created and task.request_hash != spec.request_hash:
             raise _key_reused()

@@ -43,6 +43,10 @@ class RelayInputModel(BaseModel):
 
 
 class RelayBackend:
+    #: A lost poller (a restart, a crash) costs nothing upstream: the next one resumes polling
+    #: the saved upstream task, so a relayed task may be taken this many times.
+    max_attempts = 10
+
     def __init__(self, name: str, providers: list[str]) -> None:
         self.name = name
         #: The providers serving it, in the order they are tried.
