@@ -92,3 +92,18 @@ def test_provider_fields_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(ValidationError) as info:
         Settings(data_dir=tmp_path, providers=twice)
     assert "p repeats" in describe_settings_error(info.value)
+
+
+def test_the_readme_provider_example_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### AI video from providers (relays)", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "vidtask.toml").write_text(example)
+    for name in ("ARK_API_KEY", "ARK_API_KEY_2", "LITELLM_KEY"):
+        monkeypatch.setenv(name, f"sk-{name.lower()}")
+    seedance, litellm = Settings(data_dir=tmp_path).providers
+    assert (seedance.kind, litellm.kind) == ("ark", "openai_videos")
+    assert len(seedance.keys) == 2 and seedance.max_concurrency == 20
+    assert set(litellm.models) == {"doubao-seedance-1-0-pro-250528", "sora-2"}
