@@ -28,7 +28,7 @@ from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.dispatch import jobs
 from vidtask.dispatch.reaper import Reaper
-from vidtask.dispatch.relay import RelayPoller
+from vidtask.dispatch.relay import RELAY_LEASE_FACTOR, RelayPoller
 from vidtask.dispatch.worker import Worker, retry_store
 from vidtask.settings import Settings
 from vidtask.storage import leftovers, open_artifacts
@@ -94,6 +94,7 @@ class ClusterWorker:
                 scratch_dir=settings.scratch_dir,
                 providers=settings.providers,
                 asset_policy=registry.asset_policy(settings),
+                lease_ttl=RELAY_LEASE_FACTOR * settings.lease_ttl_s,
             )
             if relay
             else None

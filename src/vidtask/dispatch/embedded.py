@@ -32,7 +32,7 @@ from typing import IO
 
 from vidtask.backends import registry
 from vidtask.core import errors
-from vidtask.dispatch.relay import RelayPoller
+from vidtask.dispatch.relay import RELAY_LEASE_FACTOR, RelayPoller
 from vidtask.parentdeath import die_with_parent
 from vidtask.settings import Settings
 from vidtask.storage import leftovers, open_artifacts
@@ -69,6 +69,7 @@ class EmbeddedDispatcher:
                 scratch_dir=settings.scratch_dir,
                 providers=settings.providers,
                 asset_policy=registry.asset_policy(settings),
+                lease_ttl=RELAY_LEASE_FACTOR * settings.lease_ttl_s,
                 callback_url=relay_callback,
                 clock=clock,
             )

@@ -53,13 +53,15 @@ from vidtask.settings import ProviderSettings
 from vidtask.storage.base import ArtifactStore
 from vidtask.store.base import Fence, TaskStore
 
-__all__ = ["RelayPoller"]
+__all__ = ["RELAY_LEASE_FACTOR", "RelayPoller"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: A relayed task's lease: renewed at every poll, so it outlives a few missed ones.
+#: A relayed task's lease, in render leases (``lease_ttl_s``): renewed three times per lease,
+#: so a stalled store or a slow provider does not cost it.
+RELAY_LEASE_FACTOR = 4
 LEASE_S = 60.0
 #: Tries of a result download before the task fails.
 DOWNLOAD_TRIES = 4
@@ -280,7 +282,7 @@ class RelayPoller:
                 await self._store(self.store.checkpoint, fence, self.clock(), {"upstream": None})
                 await self._store(self.store.release, fence, self.clock())
                 return None, None, None  # every provider is full: back to the queue
-            delay = min(2.0**round_, MAX_BACKOFF_S)
+            delay = min(2.0**round_, MAX_BACKOFF_S, self.lease_ttl / 3)
             if self.clock() + delay > deadline:
                 why = "; ".join(problems)
                 return None, None, errors.UpstreamError(f"no provider accepted the task: {why}")
@@ -337,15 +339,19 @@ class RelayPoller:
         settings, upstream = client.settings, client.upstream
         deadline = task.created_at + settings.timeout_s
         waker = self._wakers[task.id]
-        delay = 0.0 if waker.is_set() else min(1.0, settings.poll_interval_s)
+        # The first poll comes soon; then one every poll_interval_s (sooner when poked), and
+        # the lease is renewed at least three times per lease in between.
+        next_poll = self.clock() + min(1.0, settings.poll_interval_s)
         failures = 0
         lost_since: float | None = None
         running_since: float | None = None
         while True:
+            wait = max(0.0, min(next_poll - self.clock(), self.lease_ttl / 3))
             try:
-                await asyncio.wait_for(waker.wait(), timeout=delay)
+                await asyncio.wait_for(waker.wait(), timeout=wait)
             except TimeoutError:
                 pass
+            poked = waker.is_set()
             waker.clear()
             if self.stopping.is_set():
                 return None
@@ -361,13 +367,16 @@ class RelayPoller:
                     f"{client.name} did not finish the task within its {settings.timeout_s:g} s "
                     "timeout_s"
                 )
+            if not poked and now < next_poll:
+                continue
+            next_poll = now + settings.poll_interval_s
             try:
                 body = await client.call(upstream.status(upstream_id), tries=1)
                 state = upstream.state(client.name, upstream_id, body)
             except Retryable as exc:
                 failures += 1
-                delay = min(settings.poll_interval_s * 2**failures, MAX_BACKOFF_S)
-                delay = max(delay, exc.retry_after or 0.0)
+                backoff = min(settings.poll_interval_s * 2**failures, MAX_BACKOFF_S)
+                next_poll = now + max(backoff, exc.retry_after or 0.0)
                 log.warning("poll failed (%s)", exc, extra=fence_extra(fence))
                 continue
             except Refused as exc:
@@ -375,7 +384,6 @@ class RelayPoller:
             except errors.UpstreamError as exc:
                 return exc
             failures = 0
-            delay = settings.poll_interval_s
             phase = state.phase
             if phase is Phase.LOST:
                 lost_since = lost_since or now
