@@ -24,9 +24,14 @@ error message says whether the upstream task was stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import itertools
 import logging
+import math
+import random
 import shutil
+import ssl
 import statistics
 import threading
 import time
@@ -35,6 +40,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import certifi
 import httpx
 from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
@@ -69,6 +75,9 @@ DOWNLOAD_TRIES = 4
 TYPICAL_S = 60.0
 #: Estimated progress stops here until the provider says the task is done.
 ESTIMATE_CAP = 95.0
+#: Connections to one provider at most, in pools of `POOL_SIZE`.
+MAX_CONNECTIONS = 256
+POOL_SIZE = 4
 #: Why a provider was skipped: it follows as many tasks as it may.
 _FULL = "at its max_concurrency"
 #: Longest wait between polls of a task whose provider keeps failing.
@@ -119,6 +128,11 @@ class RelayPoller:
         self._durations: dict[str, deque[float]] = {}
         self._clients: dict[str, ProviderClient] = {}
         self._wakers: dict[str, asyncio.Event] = {}
+        #: Tasks to poll now (a callback came), whose lease is gone, whose cancel was asked.
+        self._poked: dict[str, bool] = {}
+        self._lost: set[str] = set()
+        self._cancelled: set[str] = set()
+        self._claimed_at: dict[str, float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -149,6 +163,7 @@ class RelayPoller:
     def _wake(self, task_id: str) -> None:
         waker = self._wakers.get(task_id)
         if waker is not None:
+            self._poked[task_id] = True
             waker.set()
 
     def _wake_all(self) -> None:
@@ -165,13 +180,18 @@ class RelayPoller:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-        async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as http:
-            self._clients = {
-                name: ProviderClient(settings, KINDS[settings.kind], http)
-                for name, settings in self.providers.items()
-            }
+        async with contextlib.AsyncExitStack() as stack:
+            for name, settings in self.providers.items():
+                connections = min(MAX_CONNECTIONS, settings.max_concurrency)
+                pools = [
+                    await stack.enter_async_context(_pool(POOL_SIZE))
+                    for _ in range(math.ceil(connections / POOL_SIZE))
+                ]
+                self._clients[name] = ProviderClient(
+                    settings, KINDS[settings.kind], pools, connections_per_client=POOL_SIZE
+                )
             self._ready.set()
+            watch = asyncio.create_task(self._watch_leases())
             running: set[asyncio.Task[None]] = set()
             while not self.stopping.is_set():
                 models = self._models_with_room()
@@ -185,6 +205,33 @@ class RelayPoller:
             self._wake_all()
             if running:
                 await asyncio.wait(running, timeout=10)
+            watch.cancel()
+
+    async def _watch_leases(self) -> None:
+        """Every second, notice cancels asked for the tasks followed here; three times per
+        lease, renew all their leases in one write and let go of any no longer held."""
+        renewed = self.clock()
+        while True:
+            await asyncio.sleep(min(1.0, self.lease_ttl / 3))
+            try:
+                for task_id in await asyncio.to_thread(
+                    self.store.cancels_requested, self.worker_id
+                ):
+                    if task_id in self._wakers and task_id not in self._cancelled:
+                        self._cancelled.add(task_id)
+                        self._wakers[task_id].set()
+                if self.clock() - renewed >= self.lease_ttl / 3:
+                    renewed = self.clock()
+                    held = await asyncio.to_thread(
+                        self.store.renew_leases, self.worker_id, renewed, self.lease_ttl
+                    )
+                    for task_id, waker in list(self._wakers.items()):
+                        claimed = self._claimed_at.get(task_id, renewed)
+                        if task_id not in held and claimed < renewed:
+                            self._lost.add(task_id)
+                            waker.set()
+            except STORE_ERRORS as exc:
+                log.warning("relay leases not renewed (%s); retrying", exc)
 
     def _models_with_room(self) -> tuple[str, ...]:
         room = {n for n, p in self.providers.items() if self.in_flight[n] < p.max_concurrency}
@@ -203,6 +250,7 @@ class RelayPoller:
         fence = Fence(task.id, self.worker_id, task.attempt)
         extra = fence_extra(fence)
         self._wakers[task.id] = asyncio.Event()
+        self._claimed_at[task.id] = self.clock()
         workdir = self.scratch_dir / task.id / str(task.attempt)
         holding: str | None = None
         try:
@@ -231,6 +279,10 @@ class RelayPoller:
             if holding is not None:
                 self.in_flight[holding] -= 1
             self._wakers.pop(task.id, None)
+            self._claimed_at.pop(task.id, None)
+            self._poked.pop(task.id, None)
+            self._lost.discard(task.id)
+            self._cancelled.discard(task.id)
             shutil.rmtree(workdir, ignore_errors=True)
 
     # --- submit ------------------------------------------------------------------------
@@ -339,37 +391,34 @@ class RelayPoller:
         settings, upstream = client.settings, client.upstream
         deadline = task.created_at + settings.timeout_s
         waker = self._wakers[task.id]
-        # The first poll comes soon; then one every poll_interval_s (sooner when poked), and
-        # the lease is renewed at least three times per lease in between.
-        next_poll = self.clock() + min(1.0, settings.poll_interval_s)
+        # The first poll comes soon, then one every poll_interval_s (sooner when poked). The
+        # leases of all tasks are renewed together, and cancels noticed, by `_watch_leases`.
+        next_poll = self.clock() + random.uniform(0.1, 1.0) * min(1.0, settings.poll_interval_s)
         failures = 0
         lost_since: float | None = None
         running_since: float | None = None
+        shown: tuple[str, float] | None = None  # the stage and progress last written
         while True:
-            wait = max(0.0, min(next_poll - self.clock(), self.lease_ttl / 3))
+            wait = max(0.0, next_poll - self.clock())
             try:
                 await asyncio.wait_for(waker.wait(), timeout=wait)
             except TimeoutError:
                 pass
-            poked = waker.is_set()
             waker.clear()
-            if self.stopping.is_set():
-                return None
-            now = self.clock()
-            current = await self._store(self.store.heartbeat, fence, now, self.lease_ttl)
-            if current is None:
-                return None  # the lease is gone: someone else follows the task now
-            if current.cancel_requested:
+            if self.stopping.is_set() or task.id in self._lost:
+                return None  # stopping, or the lease is gone: someone else follows it now
+            if task.id in self._cancelled:
                 return await self._cancel(client, upstream_id)
+            now = self.clock()
             if now > deadline:
                 await self._try_cancel(client, upstream_id)
                 return errors.Expired(
                     f"{client.name} did not finish the task within its {settings.timeout_s:g} s "
                     "timeout_s"
                 )
-            if not poked and now < next_poll:
+            if now < next_poll and not self._poked.pop(task.id, False):
                 continue
-            next_poll = now + settings.poll_interval_s
+            next_poll = now + settings.poll_interval_s * random.uniform(0.9, 1.1)  # no herds
             try:
                 body = await client.call(upstream.status(upstream_id), tries=1)
                 state = upstream.state(client.name, upstream_id, body)
@@ -408,12 +457,24 @@ class RelayPoller:
             if phase is Phase.RUNNING and running_since is None:
                 running_since = now
             progress = state.progress
-            if progress is None and running_since is not None:
-                progress = self._estimate(task.model, now - running_since)
-            if not await self._store(
-                self.store.report, fence, now, self.lease_ttl, stage=phase.value, progress=progress
-            ):
-                return None
+            if progress is None:
+                progress = (
+                    0.0
+                    if running_since is None
+                    else self._estimate(task.model, now - running_since)
+                )
+            # Written when it changed by a point or more: most polls of a long task write nothing.
+            if shown is None or shown[0] != phase.value or progress >= shown[1] + 1:
+                shown = (phase.value, progress)
+                if not await self._store(
+                    self.store.report,
+                    fence,
+                    now,
+                    self.lease_ttl,
+                    stage=phase.value,
+                    progress=progress,
+                ):
+                    return None
 
     def _typical(self, model: str) -> deque[float]:
         return self._durations.setdefault(model, deque(maxlen=51))
@@ -538,3 +599,16 @@ class RelayPoller:
                     raise StoreUnavailable(str(exc)) from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every pool (each would load the CA bundle again)."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _pool(size: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    # A request waits for a connection in the client's own queue, never times out there.
+    timeout = httpx.Timeout(30, pool=None)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, verify=_tls())

@@ -8,8 +8,11 @@ once. No key ever appears in an error message: errors name the key's environment
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import itertools
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -70,17 +73,25 @@ class ProviderClient:
         self,
         settings: ProviderSettings,
         upstream: UpstreamKind,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | Sequence[httpx.AsyncClient],
         *,
+        connections_per_client: int = 8,
         tries: int = 6,
         backoff_s: float = 1.0,
         backoff_cap_s: float = 60.0,
     ) -> None:
         self.settings = settings
         self.upstream = upstream
-        self.http = http
+        #: Several small connection pools rather than one large one: httpcore's pool costs
+        #: time in proportion to its connections on every request it assigns.
+        self.pools = [http] if isinstance(http, httpx.AsyncClient) else list(http)
+        self.http = self.pools[0]
+        self._turn = itertools.cycle(range(len(self.pools)))
         self.keys = KeyPool(settings.api_key_env, settings.keys)
         self.limiter = AsyncLimiter(settings.rate_per_s, 1)
+        #: Requests in flight per pool: the rest wait here, in a queue that costs nothing per
+        #: waiter (httpcore's pool re-scans its whole queue on every request).
+        self.slots = [asyncio.Semaphore(connections_per_client) for _ in self.pools]
         self.tries = tries
         self.wait = _AtLeastRetryAfter(wait_random_exponential(backoff_s, backoff_cap_s))
 
@@ -137,9 +148,10 @@ class ProviderClient:
             key = self._key()
             url = self.settings.base_url.rstrip("/") + call.path
             secret = key.secret.get_secret_value()
-            async with self.limiter:
+            turn = next(self._turn)
+            async with self.limiter, self.slots[turn]:
                 try:
-                    response = await self.http.request(
+                    response = await self.pools[turn].request(
                         call.method,
                         url,
                         json=call.json,

@@ -178,7 +178,7 @@ def _stream(
     received = 0
     try:
         with dest.open("wb") as out:
-            for chunk in response.iter_bytes(_CHUNK):
+            for chunk in response.iter_bytes():
                 received += len(chunk)
                 if received > policy.max_bytes:
                     raise too_large

@@ -126,6 +126,15 @@ class TaskStore(Protocol):
         """Extend the lease. None when the lease is no longer ours (stop working)."""
         ...
 
+    def renew_leases(self, worker_id: str, now: float, lease_ttl: float) -> set[str]:
+        """Extend every lease ``worker_id`` holds; the ids of its leased tasks (one that is
+        missing is no longer its own)."""
+        ...
+
+    def cancels_requested(self, worker_id: str) -> set[str]:
+        """The ids of the tasks ``worker_id`` holds whose cancel was requested."""
+        ...
+
     def report(
         self,
         fence: Fence,

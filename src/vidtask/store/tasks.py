@@ -169,6 +169,16 @@ class SQLTaskStore(Generic[C]):
             row = s.one(self.queries["heartbeat"], params)
         return None if row is None else self._task(row)
 
+    def renew_leases(self, worker_id: str, now: float, lease_ttl: float) -> set[str]:
+        params = {"worker_id": worker_id, "lease_expires_at": now + lease_ttl}
+        with self.db.write() as s:
+            return {str(row["id"]) for row in s.all(self.queries["renew_leases"], params)}
+
+    def cancels_requested(self, worker_id: str) -> set[str]:
+        with self.db.read() as s:
+            rows = s.all(self.queries["cancels_requested"], {"worker_id": worker_id})
+        return {str(row["id"]) for row in rows}
+
     def report(
         self,
         fence: Fence,

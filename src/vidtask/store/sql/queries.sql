@@ -107,6 +107,16 @@ UPDATE tasks SET lease_expires_at = :lease_expires_at
 WHERE {lease_held} AND {leased}
 RETURNING *
 
+-- name: renew_leases
+-- Every lease a worker holds, extended at once (the relay poller's heartbeat for all its tasks).
+UPDATE tasks SET lease_expires_at = :lease_expires_at
+WHERE lease_owner = :worker_id AND {leased}
+RETURNING id
+
+-- name: cancels_requested
+-- The tasks a worker holds whose cancel a client asked for.
+SELECT id FROM tasks WHERE lease_owner = :worker_id AND {leased} AND cancel_requested
+
 -- name: report
 -- Stage and progress (already clamped to 0-100; it never goes down); the lease goes on.
 UPDATE tasks SET stage = COALESCE(:stage, stage),

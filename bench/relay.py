@@ -1,0 +1,214 @@
+"""The relay poller at scale, against the Ark simulator in its own process.
+
+1. **Scale.** ``--tasks`` upstream tasks that never finish are followed at once (a fifth of them
+   first, then all): polls per second, CPU per poll, and the process's memory at both sizes
+   (flat means the per-task cost is small).
+2. **Mirror throughput.** A large result downloaded through the relay's path (SSRF guard, size
+   and time limits) against a plain streaming download of the same URL, alternated.
+
+Usage: python bench/relay.py [--tasks 5000] [--poll 5] [--seconds 20] [--mirror-mb 200]
+(run from the repository root: the simulators live in tests/simulators).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import imageio_ffmpeg
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.simulators import ArkSimulator  # noqa: E402
+from tests.simulators.media import Media  # noqa: E402
+from vidtask.backends import mirror  # noqa: E402
+from vidtask.core.task import Task, TaskSpec  # noqa: E402
+from vidtask.dispatch.relay import RelayPoller  # noqa: E402
+from vidtask.render.assets import AssetPolicy  # noqa: E402
+from vidtask.settings import ProviderSettings  # noqa: E402
+from vidtask.storage.local import LocalArtifacts  # noqa: E402
+from vidtask.store.sqlite import SQLiteStore  # noqa: E402
+
+KEY = "sk-bench"
+MODEL = "seedance-bench"
+LOOPBACK = AssetPolicy(roots=(), allow_networks=("127.0.0.0/8",), timeout_s=600,
+                       max_bytes=4 * 1024**3)  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def gets(base: str) -> int:
+    stats = httpx.get(base + "/_sim/stats").json()
+    return int(stats["requests"].get("get", 0))
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def scale(tasks: int, poll: float, seconds: float) -> None:
+    port = free_port()
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "tests.simulators", "ark", "--port", str(port), "--key", KEY,
+         "--queue-s", "1", "--run-s", "1000000"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    root = f"http://127.0.0.1:{port}"
+    data = Path(tempfile.mkdtemp(prefix="vidtask-relay-bench-"))
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(root + "/_sim/stats")
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        os.environ["BENCH_ARK_KEY"] = KEY
+        provider = ProviderSettings(
+            name="sim",
+            kind="ark",
+            base_url=root + "/api/v3",
+            api_key_env=["BENCH_ARK_KEY"],
+            models={MODEL: "doubao-seedance-1-0-pro-250528"},
+            max_concurrency=tasks,
+            rate_per_s=100_000,
+            poll_interval_s=poll,
+            timeout_s=86_400,
+        )
+        store = SQLiteStore(data / "vidtask.db")
+        poller = RelayPoller(
+            worker_id="bench",
+            store=store,
+            artifacts=LocalArtifacts(data / "artifacts"),
+            scratch_dir=data / "scratch",
+            providers=[provider],
+            asset_policy=LOOPBACK,
+            lease_ttl=600,
+            claim_every_s=0.01,
+        )
+        me = psutil.Process()
+        rows = []
+        poller.start()
+        try:
+            followed = 0
+            for size in (tasks // 5, tasks):
+                for n in range(followed, size):
+                    spec = TaskSpec(MODEL, {"prompt": f"bench {n}", "seconds": 5})
+                    store.create(Task.create(spec, owner="bench", now=time.time()))
+                followed = size
+                deadline = time.monotonic() + 120
+                while sum(poller.in_flight.values()) < size and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                time.sleep(poll * 2)  # every task past its first polls
+                before_gets, before_cpu = gets(root), cpu_s()
+                time.sleep(seconds)
+                polls = gets(root) - before_gets
+                used = cpu_s() - before_cpu
+                rss = me.memory_info().rss / 1024**2
+                rows.append(
+                    (size, sum(poller.in_flight.values()), polls / seconds, used, polls, rss)
+                )
+        finally:
+            poller.stop(timeout=30)
+        print(f"\nscale: poll_interval_s={poll}, {seconds:g} s windows")
+        print(f"{'tasks':>6} {'following':>9} {'polls/s':>8} {'CPU ms/poll':>11} {'RSS MB':>7}")
+        for size, following, rate, used, polls, rss in rows:
+            per_poll = 1000 * used / max(polls, 1)
+            print(f"{size:>6} {following:>9} {rate:>8.0f} {per_poll:>11.2f} {rss:>7.0f}")
+        (small, *_, small_rss), (big, *_, big_rss) = rows[0], rows[-1]
+        print(f"memory: {(big_rss - small_rss) / (big - small) * 1000:.1f} MB per 1000 more tasks")
+    finally:
+        sim.terminate()
+        sim.wait()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def big_video(megabytes: int, folder: Path) -> Path:
+    """A real MP4 of about ``megabytes`` (noise compresses badly, so it is quick to make)."""
+    video = folder / "big.mp4"
+    seconds = max(2, megabytes // 4)
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", f"nullsrc=s=1280x720:r=25:d={seconds},geq=random(1)*255:128:128",
+         "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "32M", "-pix_fmt", "yuv420p",
+         str(video)],
+        check=True,
+    )  # fmt: skip
+    return video
+
+
+def mirror_throughput(megabytes: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="vidtask-mirror-bench-"))
+    try:
+        video = big_video(megabytes, folder)
+        size = video.stat().st_size
+        media = Media.from_video(video, folder / "media")
+        with ArkSimulator(keys=[KEY], queue_s=0, run_s=0.01, media=media) as sim:
+            created = httpx.post(
+                sim.base_url + "/contents/generations/tasks",
+                headers={"Authorization": f"Bearer {KEY}"},
+                json={"model": "m", "content": [{"type": "text", "text": "big"}]},
+            ).json()
+            time.sleep(0.2)
+            task = httpx.get(
+                sim.base_url + f"/contents/generations/tasks/{created['id']}",
+                headers={"Authorization": f"Bearer {KEY}"},
+            ).json()
+            url = task["content"]["video_url"]
+
+            def plain() -> None:
+                with (
+                    httpx.stream("GET", url, timeout=600) as response,
+                    (folder / "plain.mp4").open("wb") as out,
+                ):
+                    for chunk in response.iter_bytes(1 << 16):
+                        out.write(chunk)
+
+            def relayed() -> None:
+                mirror.fetch_result(url, LOOPBACK, folder / "relayed.mp4", threading.Event())
+
+            best = {"plain": float("inf"), "relay": float("inf")}
+            for _ in range(3):
+                for name, run in (("plain", plain), ("relay", relayed)):
+                    for old in (folder / "plain.mp4", folder / "relayed.mp4"):
+                        old.unlink(missing_ok=True)  # not timed: replacing a 200 MB file costs its deletion
+                    started = time.perf_counter()
+                    run()
+                    best[name] = min(best[name], time.perf_counter() - started)
+        mb = size / 1024**2
+        print(f"\nmirror: {mb:.0f} MB result, best of 3 alternated")
+        for name, took in best.items():
+            print(f"{name:>6}: {took:6.2f} s  {mb / took:7.0f} MB/s")
+        print(f"relay / plain throughput: {best['plain'] / best['relay']:.0%}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=5000)
+    parser.add_argument("--poll", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--mirror-mb", type=int, default=200)
+    args = parser.parse_args()
+    scale(args.tasks, args.poll, args.seconds)
+    mirror_throughput(args.mirror_mb)
+
+
+if __name__ == "__main__":
+    main()
