@@ -232,3 +232,23 @@ def test_keys(store: TaskStore) -> None:
     assert store.revoke_key("key_1", 6) and not store.revoke_key("key_1", 7)
     assert store.find_key("hash1") is None and not store.has_active_keys()
     assert [k.revoked_at for k in store.list_keys()] == [6]
+
+
+def test_renew_leases_extends_every_lease_of_a_worker_and_names_its_tasks(
+    store: TaskStore,
+) -> None:
+    first, second, other = make(store, 100), make(store, 101), make(store, 102)
+    claim(store, "relay", 200)
+    claim(store, "relay", 200)
+    claim(store, "w2", 200)
+    assert store.renew_leases("relay", 300, 60) == {first.id, second.id}
+    for task_id in (first.id, second.id):
+        renewed = store.get(task_id)
+        assert renewed is not None and renewed.lease_expires_at == 360
+    untouched = store.get(other.id)
+    assert untouched is not None and untouched.lease_expires_at == 210
+    store.request_cancel(second.id, "alice", 310)
+    assert store.cancels_requested("relay") == {second.id}
+    assert store.cancels_requested("w2") == set()
+    assert store.finish(Fence(first.id, "relay", 1), 320, Status.COMPLETED, result={})
+    assert store.renew_leases("relay", 330, 60) == {second.id}
