@@ -2,8 +2,8 @@
 `vidtask.web.waiting`).
 
 A stream waits on the change feed for a hint, then re-reads the event log through the service,
-so what a client sees is always what is stored. A task stream's event ids are task versions; the key-wide stream's ids
-are event-log sequence numbers. Either resumes from ``Last-Event-ID`` without gaps for as long
+so what a client sees is always what is stored. A task stream's event ids are task versions;
+the key-wide stream's ids are event-log sequence numbers. Either resumes from ``Last-Event-ID`` without gaps for as long
 as the event log keeps the events (``VIDTASK_EVENT_RETENTION_S``).
 """
 
