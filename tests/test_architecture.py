@@ -410,6 +410,10 @@ def door_problems(root: Path) -> list[str]:
             name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
             if node.attr in PRIVATE or (node.attr == "router" and name in SERVICE_NAMES):
                 problems.append(f"{where}:{node.lineno} reaches {name}.{node.attr}")
+            # The synchronous service would run its store calls on the event loop, wherever
+            # the engine's runner says otherwise: above it, only the awaitable door is used.
+            elif in_door_user and node.attr == "service" and isinstance(node.ctx, ast.Load):
+                problems.append(f"{where}:{node.lineno} uses {name}.service, not the door")
     return problems
 
 
@@ -428,6 +432,7 @@ def test_the_door_check_finds_store_imports_and_reaches(tmp_path: Path) -> None:
             "api/events.py": "from vidtask.store.base import TaskFilter, TaskStore\n",
             "web/__init__.py": "",
             "web/tasks.py": "def f(app):\n    return app.service.store.get(1)\n",
+            "web/intake.py": "def f(app):\n    app.x.service = 1\n    return app.service.get(1)\n",
             "mcp_server/__init__.py": "",
             "mcp_server/local.py": "def g(self):\n    return self.tasks.router, self.router\n",
             "cli.py": "from vidtask.store import migrate\n\n\ndef h(s):\n    return s.artifacts\n",
@@ -435,7 +440,9 @@ def test_the_door_check_finds_store_imports_and_reaches(tmp_path: Path) -> None:
     )
     assert door_problems(root) == [
         "api/events.py:1 imports vidtask.store.base.TaskStore",
+        "web/intake.py:3 uses app.service, not the door",
         "web/tasks.py:2 reaches service.store",
+        "web/tasks.py:2 uses app.service, not the door",
         "mcp_server/local.py:2 reaches tasks.router",
         "cli.py:5 reaches s.artifacts",
     ]
