@@ -37,11 +37,22 @@ ALLOWED: dict[str, set[str]] = {
     "webhooks": {"core", "store", "netguard"},
     "backends": {"core", "render", "settings"},
     "providers": {"core", "settings"},  # upstream kinds (sans I/O) and the client that calls them
-    # The service: the only door to tasks.
-    "service": {"core", "store", "storage", "backends", "render", "netguard", "webhooks"},
+    # The service: the only door to tasks, keys, webhooks and drafts; its runner decides per
+    # store engine (settings) where blocking calls run; its async door waits on the feed.
+    "service": {
+        "core",
+        "store",
+        "storage",
+        "backends",
+        "render",
+        "netguard",
+        "webhooks",
+        "events",
+        "settings",
+    },
     # What every HTTP route stands on: app state, keys, bodies, intake, task responses, errors,
     # the `Dialect` value and its route group.
-    "web": {"core", "events", "render", "service", "settings", "storage", "store"},
+    "web": {"core", "render", "service", "settings"},
     # One package per API shape: the package pure, its `routes` on `web`; capcut-mate's routes
     # edit `capcut` drafts and probe audio with `render`.
     "dialects": {"core", "store", "web", "capcut", "render"},
@@ -59,21 +70,16 @@ ALLOWED: dict[str, set[str]] = {
     # Picks the store, its side stores and change feed for SQLite or PostgreSQL.
     "stores": {"core", "store", "events", "dispatch", "settings"},
     "doctor": {"core", "store", "storage", "render", "settings"},
-    # The MCP server sits beside api and never imports it: the key check and (for stdio) the
-    # service are passed in by the composition roots.
+    # The MCP server sits beside api and never imports it: the key check, the service and
+    # (for stdio) the change source and workers are passed in by the composition roots.
     "mcp_server": {
         "__init__",
         "core",
         "client",
         "store",
-        "storage",
-        "backends",
-        "render",
         "dialects",
         "events",
         "service",
-        "dispatch",
-        "stores",
         "settings",
     },
     # The HTTP app; app.py is its composition root and mounts /mcp.
@@ -95,7 +101,16 @@ ALLOWED: dict[str, set[str]] = {
         "mcp_server",
     },
     # The composition root of `vidtask mcp` on the local store.
-    "composition": {"api", "mcp_server", "settings", "web"},
+    "composition": {
+        "api",
+        "mcp_server",
+        "settings",
+        "web",
+        "service",
+        "stores",
+        "events",
+        "dispatch",
+    },
     "cli": {
         "__init__",
         "core",
@@ -105,7 +120,7 @@ ALLOWED: dict[str, set[str]] = {
         "dispatch",
         "doctor",
         "api",
-        "web",
+        "service",
         "mcp_server",
         "composition",
         "settings",
@@ -354,3 +369,82 @@ def test_every_mounted_dialect_is_one_package_with_its_pure_parts_in_it() -> Non
         for part in parts:
             if part is not None:
                 assert part.__module__ == package, f"{dialect.name}: {part} is not in {package}"
+
+
+#: The units above the service: routes, SSE, MCP. They reach tasks, keys, webhooks and drafts
+#: only through the service, and the store only for its value types.
+DOOR_USERS = ("api", "web", "dialects", "mcp_server")
+#: What they may import of the store: filters, pages and records, never a store.
+STORE_VALUES = {
+    "vidtask.store.base.Page",
+    "vidtask.store.base.TaskFilter",
+    "vidtask.store.drafts.DraftRecord",
+    "vidtask.store.webhooks.Attempt",
+    "vidtask.store.webhooks.Delivery",
+    "vidtask.store.webhooks.DeliveryFilter",
+    "vidtask.store.webhooks.Endpoint",
+}
+#: The HTTP app's composition root opens the store and hands it to the service's doors.
+COMPOSITION_ROOTS = {"api/app.py"}
+#: The service's insides, named as attributes: reached by nothing above it (nor by the CLI).
+PRIVATE = {"store", "artifacts", "backends", "signer"}
+#: ... and the model router, when it is the service's.
+SERVICE_NAMES = {"service", "_service", "tasks"}
+
+
+def door_problems(root: Path) -> list[str]:
+    """Imports of the store (beyond its values) and reaches into the service, in the units
+    above it and the command's modules (``cli.py``, ``composition.py``)."""
+    package = root.name
+    problems = []
+    paths = [p for unit in DOOR_USERS for p in sorted((root / unit).rglob("*.py"))]
+    paths += [p for p in (root / "cli.py", root / "composition.py") if p.is_file()]
+    for path in paths:
+        where = str(path.relative_to(root))
+        in_door_user = unit_of(root, path) in DOOR_USERS and where not in COMPOSITION_ROOTS
+        for module, line in imported_modules(root, path) if in_door_user else []:
+            if module.startswith(f"{package}.store.") and module not in STORE_VALUES:
+                problems.append(f"{where}:{line} imports {module}")
+        for node in ast.walk(ast.parse(path.read_text(), where)):
+            if not isinstance(node, ast.Attribute):
+                continue
+            base = node.value
+            name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+            if node.attr in PRIVATE or (node.attr == "router" and name in SERVICE_NAMES):
+                problems.append(f"{where}:{node.lineno} reaches {name}.{node.attr}")
+            # The synchronous service would run its store calls on the event loop, wherever
+            # the engine's runner says otherwise: above it, only the awaitable door is used.
+            elif in_door_user and node.attr == "service" and isinstance(node.ctx, ast.Load):
+                problems.append(f"{where}:{node.lineno} uses {name}.service, not the door")
+    return problems
+
+
+def test_the_service_is_the_only_door() -> None:
+    problems = door_problems(SRC)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_door_check_finds_store_imports_and_reaches(tmp_path: Path) -> None:
+    root = tmp_path / "vidtask"
+    write(
+        root,
+        {
+            "api/__init__.py": "",
+            "api/app.py": "from vidtask.store.base import TaskStore\n",
+            "api/events.py": "from vidtask.store.base import TaskFilter, TaskStore\n",
+            "web/__init__.py": "",
+            "web/tasks.py": "def f(app):\n    return app.service.store.get(1)\n",
+            "web/intake.py": "def f(app):\n    app.x.service = 1\n    return app.service.get(1)\n",
+            "mcp_server/__init__.py": "",
+            "mcp_server/local.py": "def g(self):\n    return self.tasks.router, self.router\n",
+            "cli.py": "from vidtask.store import migrate\n\n\ndef h(s):\n    return s.artifacts\n",
+        },
+    )
+    assert door_problems(root) == [
+        "api/events.py:1 imports vidtask.store.base.TaskStore",
+        "web/intake.py:3 uses app.service, not the door",
+        "web/tasks.py:2 reaches service.store",
+        "web/tasks.py:2 uses app.service, not the door",
+        "mcp_server/local.py:2 reaches tasks.router",
+        "cli.py:5 reaches s.artifacts",
+    ]

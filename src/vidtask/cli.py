@@ -37,10 +37,9 @@ from vidtask.dispatch.cluster import ClusterWorker
 from vidtask.dispatch.embedded import running_server, server_running
 from vidtask.doctor import run_checks
 from vidtask.mcp_server import stdio as mcp_stdio
+from vidtask.service.keys import Keys
 from vidtask.settings import Settings, describe_settings_error
 from vidtask.store import migrate
-from vidtask.store.base import TaskStore
-from vidtask.web import auth
 
 __all__ = ["app", "main"]
 
@@ -460,11 +459,11 @@ def keys_create(
     The first key switches the server to keyed mode: requests without a key are refused, and
     the tasks made before (without a key) are seen by no key unless adopted (--adopt, or
     `vidtask keys adopt KEY_ID` later)."""
-    store = _local_store()
-    first = not store.has_active_keys()
-    key, secret = auth.new_key(store, name, time.time())
+    keys = _local_keys()
+    first = not keys.any_active()
+    key, secret = keys.create(name)
     if adopt:
-        _adopt(store, key.id)
+        _adopt(keys, key.id)
     if first:
         err.print(
             "This is the first key: within seconds the server requires a key on every request "
@@ -472,7 +471,7 @@ def keys_create(
             "the CLI.",
             highlight=False,
         )
-        left = store.count_owned(auth.ANONYMOUS)
+        left = keys.anonymous_tasks()
         if left:
             err.print(
                 f"{left} task(s) made without a key are now seen by no key; give them to "
@@ -486,23 +485,22 @@ def keys_create(
 @keys_app.command("adopt")
 def keys_adopt(key_id: str = typer.Argument(..., help="The key that takes the tasks.")) -> None:
     """Give the tasks (and webhooks) made without a key to KEY_ID."""
-    store = _local_store()
-    if not any(k.id == key_id and k.revoked_at is None for k in store.list_keys()):
+    keys = _local_keys()
+    if not any(k.id == key_id and k.revoked_at is None for k in keys.all()):
         _fail(errors.NotFound(f"no active key {key_id}"))
-    _adopt(store, key_id)
+    _adopt(keys, key_id)
 
 
-def _adopt(store: TaskStore, key_id: str) -> None:
-    moved = store.adopt(auth.ANONYMOUS, key_id)
+def _adopt(keys: Keys, key_id: str) -> None:
+    moved = keys.adopt(key_id)
     err.print(f"{moved} task(s) made without a key now belong to {key_id}", highlight=False)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys."""
-    store = _local_store()
     table = Table("id", "name", "created", "revoked")
-    for key in store.list_keys():
+    for key in _local_keys().all():
         table.add_row(key.id, key.name, _when(key.created_at), _when(key.revoked_at))
     console.print(table)
 
@@ -510,11 +508,11 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke an API key (takes effect within seconds, open event streams included)."""
-    store = _local_store()
-    if not store.revoke_key(key_id, time.time()):
+    keys = _local_keys()
+    if not keys.revoke(key_id):
         _fail(errors.NotFound(f"no active key {key_id}"))
     console.print(f"revoked {key_id}")
-    if not store.has_active_keys():
+    if not keys.any_active():
         err.print(
             "No active key is left: running servers keep refusing requests without a key. "
             "A server started now serves anonymously, and only on loopback.",
@@ -522,9 +520,9 @@ def keys_revoke(key_id: str) -> None:
         )
 
 
-def _local_store() -> TaskStore:
+def _local_keys() -> Keys:
     try:
-        return stores.open_store(Settings())
+        return Keys(stores.open_store(Settings()))
     except (errors.VidtaskError, psycopg.Error, OSError) as exc:
         _fail(exc)
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import color_timeline
 from vidtask.api.app import check_bind
 from vidtask.core import errors
+from vidtask.service.keys import new_key
 from vidtask.settings import Settings
-from vidtask.web import auth
 
 
 def submit(client: TestClient, body: dict, **headers: str):  # type: ignore[no-untyped-def]
@@ -183,8 +183,8 @@ def test_unknown_ids_in_each_dialect(client: TestClient) -> None:
 
 def test_keys_isolate_owners_and_wrong_keys_get_401(client: TestClient) -> None:
     store = client.app.state.vidtask.service.store  # type: ignore[attr-defined]
-    _, alice = auth.new_key(store, "alice", 0)
-    _, bob = auth.new_key(store, "bob", 0)
+    _, alice = new_key(store, "alice", 0)
+    _, bob = new_key(store, "bob", 0)
     client.app.state.vidtask.auth._anonymous = False  # type: ignore[attr-defined]
     assert submit(client, {"input": color_timeline()}).status_code == 401
     wrong = client.get("/v1/tasks", headers={"Authorization": "Bearer vtk_wrong"})
@@ -203,7 +203,7 @@ def test_refuses_public_bind_without_keys(settings: Settings) -> None:
     check_bind(settings, store)  # loopback is fine
     with pytest.raises(errors.Unauthorized, match="refusing to bind"):
         check_bind(settings.model_copy(update={"host": "0.0.0.0"}), store)
-    auth.new_key(store, "ops", 0)
+    new_key(store, "ops", 0)
     check_bind(settings.model_copy(update={"host": "0.0.0.0"}), store)
 
 

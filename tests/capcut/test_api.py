@@ -11,8 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.capcut.conftest import PREFIX, Media
+from vidtask.service.keys import new_key
 from vidtask.store.sqlite import SQLiteStore
-from vidtask.web.auth import new_key
 
 SEED = json.loads(
     (Path(__file__).parent / "fixtures" / "seed004_gen_video_status.json").read_text()

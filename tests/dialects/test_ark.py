@@ -33,8 +33,8 @@ from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
 from vidtask.dialects import ark
 from vidtask.dialects.registry import DIALECTS
+from vidtask.service.keys import new_key
 from vidtask.store.base import Fence
-from vidtask.web import auth
 
 PAYLOADS = DIALECTS.payloads()
 
@@ -386,8 +386,8 @@ def test_deadline_turns_a_task_expired(client: TestClient) -> None:
 
 def test_unknown_id_other_key_and_bad_key(client: TestClient) -> None:
     store = app_state(client).service.store
-    _, alice = auth.new_key(store, "alice", 0)
-    _, bob = auth.new_key(store, "bob", 0)
+    _, alice = new_key(store, "alice", 0)
+    _, bob = new_key(store, "bob", 0)
     app_state(client).auth._anonymous = False
     client.headers["Authorization"] = f"Bearer {alice}"
     task_id = create(client)

@@ -29,7 +29,7 @@ from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
 from vidtask.dialects import openai
-from vidtask.web import auth
+from vidtask.service.keys import new_key
 
 ROUTER = ModelRouter(["slides", "timeline"], {"sora-2": "slides", "sora-2-*": "slides"})
 SMALL = {"size": "160x90", "seconds": "1"}
@@ -339,8 +339,8 @@ def test_remix_routes(client: TestClient) -> None:
 
 def test_unknown_id_other_key_and_bad_key(client: TestClient) -> None:
     store = app_state(client).service.store
-    _, alice = auth.new_key(store, "alice", 0)
-    _, bob = auth.new_key(store, "bob", 0)
+    _, alice = new_key(store, "alice", 0)
+    _, bob = new_key(store, "bob", 0)
     app_state(client).auth._anonymous = False
     as_alice = {"Authorization": f"Bearer {alice}"}
     video = client.post("/v1/videos", json={"prompt": "x", **SMALL}, headers=as_alice).json()

@@ -19,8 +19,8 @@ from tests.conftest import EXAMPLES
 from tests.dialects.conftest import ALIASES
 from tests.dialects.test_openai import png_bytes
 from tests.integration.conftest import Server
+from vidtask.service.keys import new_key
 from vidtask.store.sqlite import SQLiteStore
-from vidtask.web import auth
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,8 +40,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str
     assets = root / "assets"
     shutil.copytree(EXAMPLES / "assets", assets)
     store = SQLiteStore(root / "data" / "vidtask.db")
-    _, alice = auth.new_key(store, "alice", 0)
-    _, bob = auth.new_key(store, "bob", 0)
+    _, alice = new_key(store, "alice", 0)
+    _, bob = new_key(store, "bob", 0)
     store.close()
     server = Server(
         root / "data",

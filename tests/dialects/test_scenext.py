@@ -25,7 +25,7 @@ from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Status
 from vidtask.dialects import scenext
 from vidtask.dialects.registry import DIALECTS
-from vidtask.web import auth
+from vidtask.service.keys import new_key
 
 PAYLOADS = DIALECTS.payloads()
 
@@ -184,7 +184,7 @@ def gen_video(client: TestClient, **body: Any) -> str:
 
 @pytest.mark.slow
 def test_seed_000_handler_follows_a_task_to_its_result(client: TestClient) -> None:
-    _, key = auth.new_key(app_state(client).service.store, "mcp", 0)
+    _, key = new_key(app_state(client).service.store, "mcp", 0)
     client.headers["Authorization"] = f"Bearer {key}"
     task_id = gen_video(client, model=GEN_MODEL)
     queued = query_video_status(client, task_id, key)
@@ -215,8 +215,8 @@ def test_unknown_id_other_key_and_bad_key(client: TestClient) -> None:
         "param": "task_id",
     }
     store = app_state(client).service.store
-    _, alice = auth.new_key(store, "alice", 0)
-    _, bob = auth.new_key(store, "bob", 0)
+    _, alice = new_key(store, "alice", 0)
+    _, bob = new_key(store, "bob", 0)
     app_state(client).auth._anonymous = False
     created = client.post(
         "/api/gen_video",

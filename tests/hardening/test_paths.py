@@ -21,7 +21,6 @@ from vidtask import composition
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
-from vidtask.web.auth import Authenticator
 
 WHY = "a path component is longer than 255 bytes"
 LONG = "a" * 300 + ".png"
@@ -89,8 +88,7 @@ def test_mcp_generate_video(tmp_path: Path) -> None:
     key = new_key(tmp_path / "data", "alice")
     settings = Settings(data_dir=tmp_path / "data", workers=0, asset_roots=[assets])
     runtime = composition.mcp_runtime(settings, api_key=key)
-    backend = LocalBackend(runtime.service, Authenticator(runtime.service.store), runtime.feed,
-                           api_key=key)  # fmt: skip
+    backend = LocalBackend(runtime.tasks, runtime.authenticator, api_key=key)
 
     async def main() -> None:
         async with Client(build_server(backend, "stdio")) as client:

@@ -19,8 +19,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from tests.integration.conftest import Server
+from vidtask.service import keys
 from vidtask.store.sqlite import SQLiteStore
-from vidtask.web import auth
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 def new_key(data_dir: Path, name: str) -> str:
     """Create an API key in the store of ``data_dir``; returns its secret."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    _, secret = auth.new_key(SQLiteStore(data_dir / "vidtask.db"), name, time.time())
+    _, secret = keys.new_key(SQLiteStore(data_dir / "vidtask.db"), name, time.time())
     return secret
 
 

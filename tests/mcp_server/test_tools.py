@@ -20,7 +20,6 @@ from vidtask import composition
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
 from vidtask.settings import Settings
-from vidtask.web.auth import Authenticator
 
 TOOLS = {
     "generate_video",
@@ -52,9 +51,7 @@ class Store:
         """An in-memory session acting as ``api_key`` (alice's or bob's by name, or as is)."""
         key = {"alice": self.alice, "bob": self.bob}.get(api_key or "", api_key)
         rt = self.runtime
-        backend = LocalBackend(
-            rt.service, Authenticator(rt.service.store), rt.feed, api_key=key, local_files=True
-        )
+        backend = LocalBackend(rt.tasks, rt.authenticator, api_key=key, local_files=True)
         return Client(build_server(backend, "stdio"))
 
 

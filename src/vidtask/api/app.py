@@ -1,5 +1,7 @@
-"""The app factory: builds the store, service and dispatcher from settings, once, and mounts
-the dialects (`vidtask.dialects.registry`) and the routes that belong to no dialect."""
+"""The app factory, the HTTP app's composition root: opens the store, builds the service and
+its doors (with the store engine's `Runner`), the outbox and the dispatcher from settings,
+once, and mounts the dialects (`vidtask.dialects.registry`), the routes of no dialect and
+``/mcp``. Nothing else touches the store."""
 
 from __future__ import annotations
 
@@ -21,7 +23,12 @@ from vidtask.dialects.registry import DIALECTS
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import http as mcp_http
-from vidtask.service import TaskService
+from vidtask.service import runner as run_policy
+from vidtask.service.aio import AsyncTaskService
+from vidtask.service.drafts import Drafts
+from vidtask.service.hooks import Webhooks
+from vidtask.service.keys import AsyncKeys, Keys
+from vidtask.service.tasks import TaskService
 from vidtask.settings import Settings
 from vidtask.storage import open_artifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
@@ -71,7 +78,7 @@ def build_service(
 
 def check_bind(settings: Settings, store: TaskStore) -> None:
     """Refuse to serve anonymously on anything but loopback."""
-    if store.has_active_keys():
+    if Keys(store).any_active():
         return
     host = settings.host
     try:
@@ -85,9 +92,13 @@ def check_bind(settings: Settings, store: TaskStore) -> None:
         )
 
 
-def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) -> Outbox:
-    secret = master_secret(settings)
-
+def build_outbox(
+    settings: Settings,
+    store: TaskStore,
+    service: TaskService,
+    hooks: WebhookStore,
+    task_secret: Callable[[str], str],
+) -> Outbox:
     payloads = DIALECTS.payloads()
 
     def render(webhook_format: str, event: str, task: Task) -> dict[str, Any]:
@@ -96,7 +107,7 @@ def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) 
 
     def secret_for(delivery: Delivery) -> str | None:
         if delivery.endpoint_id is None:
-            return signing.derive_secret(secret, "task-webhooks:" + delivery.owner)
+            return task_secret(delivery.owner)
         endpoint = hooks.get_endpoint(delivery.owner, delivery.endpoint_id)
         return None if endpoint is None or endpoint.disabled_at is not None else endpoint.secret
 
@@ -111,15 +122,10 @@ def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) 
             settings.webhook_max_age_s,
         ),
     )
-    relay = Relay(
-        service.store,
-        hooks,
-        render,
-        service.clock,
-        callback_events=DIALECTS.callback_events(),
-    )
+    callbacks = DIALECTS.callback_events()
+    relay = Relay(store, hooks, render, service.clock, callback_events=callbacks)
     return Outbox(
-        service.store,
+        store,
         hooks,
         relay,
         sender,
@@ -130,31 +136,42 @@ def build_outbox(settings: Settings, service: TaskService, hooks: WebhookStore) 
 
 def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     store = stores.open_store(settings)
-    metrics = Metrics(store.counts)
-    service = build_service(
-        settings, store, on_created=lambda task: metrics.submitted.labels(task.model).inc()
-    )
+    metrics = Metrics()
+    service = build_service(settings, store, on_created=metrics.created)
     check_bind(settings, store)
-    hooks = stores.webhook_store(store)
-    outbox = build_outbox(settings, service, hooks)
     secret = master_secret(settings)
+
+    def task_secret(owner: str) -> str:
+        """Signs deliveries to a task's own ``webhook_url``, per API key."""
+        return signing.derive_secret(secret, "task-webhooks:" + owner)
+
+    hooks = stores.webhook_store(store)
+    outbox = build_outbox(settings, store, service, hooks, task_secret)
+    runner = run_policy.for_settings(settings)
+    feed = ChangeFeed()
+    feed.add_listener(lambda _changes: outbox.wake())
+    tasks = AsyncTaskService(service, runner, feed)
     app_state = AppState(
         settings=settings,
-        service=service,
-        auth=Authenticator(store),
+        tasks=tasks,
+        hooks=Webhooks(
+            hooks,
+            runner,
+            allow_networks=service.asset_policy.allow_networks,
+            task_secret=task_secret,
+            wake=outbox.wake,
+            clock=service.clock,
+        ),
+        drafts=Drafts(stores.draft_store(store), runner),
+        auth=Authenticator(AsyncKeys(Keys(store), runner)),
         metrics=metrics,
-        views=ViewCache(lambda: service.signer.expiry(service.clock())),
-        feed=ChangeFeed(),
-        webhooks=hooks,
-        task_webhook_secret=lambda owner: signing.derive_secret(secret, "task-webhooks:" + owner),
-        wake_outbox=outbox.wake,
-        drafts=stores.draft_store(store),
+        views=ViewCache(service.link_expiry),
+        service=service,
     )
-    app_state.feed.add_listener(lambda _changes: outbox.wake())
     # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
     dispatcher = None if settings.postgres_url else EmbeddedDispatcher(settings, store)
-    poller = stores.change_source(store, app_state.feed)
-    mcp = mcp_http.endpoint(settings, service, app_state.auth, app_state.feed)
+    poller = stores.change_source(store, feed)
+    mcp = mcp_http.endpoint(settings, tasks, app_state.auth)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

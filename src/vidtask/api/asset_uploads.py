@@ -50,7 +50,7 @@ async def upload(
     """Store the raw request body; answer ``{object, path, bytes, sha256}`` (201). Limited to
     ``VIDTASK_MAX_ASSET_BYTES``."""
     app = state(request)
-    app.auth.owner(request)
+    await app.auth.owner(request)
     suffix = Path(filename).suffix
     if suffix and not _SUFFIX.fullmatch(suffix):
         raise errors.InvalidRequest(

@@ -1,9 +1,9 @@
 """Push: SSE streams of task events (the long-poll on the status route is
 `vidtask.web.waiting`).
 
-A stream waits on the change feed for a hint, then re-reads the store, so what a client sees is
-always what is stored. A task stream's event ids are task versions; the key-wide stream's ids
-are event-log sequence numbers. Either resumes from ``Last-Event-ID`` without gaps for as long
+A stream waits on the change feed for a hint, then re-reads the event log through the service,
+so what a client sees is always what is stored. A task stream's event ids are task versions;
+the key-wide stream's ids are event-log sequence numbers. Either resumes from ``Last-Event-ID`` without gaps for as long
 as the event log keeps the events (``VIDTASK_EVENT_RETENTION_S``).
 """
 
@@ -43,7 +43,7 @@ def _last_event_id(request: Request, name: str) -> int | None:
 
 
 def _event(app: AppState, task: Task, previous: Status | None, event_id: int) -> ServerSentEvent:
-    body = native.view(task, app.service.links(task))
+    body = native.view(task, app.tasks.links(task))
     return ServerSentEvent(
         data=json.dumps(body, ensure_ascii=False),
         event=event_type(previous, task),
@@ -57,21 +57,21 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
     ``Last-Event-ID`` (or ``?after=``) is the last version seen."""
     app = state(request)
     heartbeat = app.settings.sse_heartbeat_s
-    owner = app.auth.owner(request)
-    store = app.service.store
-    app.service.get(owner, task_id)  # 404 for an unknown or another key's task
+    owner = await app.auth.owner(request)
+    tasks = app.tasks
+    await tasks.get(owner, task_id)  # 404 for an unknown or another key's task
     after = _last_event_id(request, "Last-Event-ID") or 0
-    seen = store.task_history(task_id, owner, after - 1, limit=1) if after > 0 else []
+    seen = await tasks.history(owner, task_id, after - 1, limit=1) if after > 0 else []
     previous = seen[0].status if seen and seen[0].version == after else None
-    sub = app.feed.subscribe(owner, task_id)
+    sub = tasks.feed.subscribe(owner, task_id)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         nonlocal after, previous
         try:
             while True:
-                history = store.task_history(task_id, owner, after)
+                history = await tasks.history(owner, task_id, after)
                 if not history:
-                    current = store.get(task_id, owner)
+                    current = await tasks.find(owner, task_id)
                     if current is None:
                         return  # deleted
                     if current.version > after:  # the log no longer has these versions
@@ -82,10 +82,10 @@ async def task_events(task_id: str, request: Request) -> EventSourceResponse:
                     if snapshot.terminal:
                         return
                 await sub.wait(heartbeat)
-                if not _still_allowed(app, request):
+                if not await _still_allowed(app, request):
                     return
         finally:
-            app.feed.unsubscribe(sub)
+            tasks.feed.unsubscribe(sub)
 
     return EventSourceResponse(stream(), ping=heartbeat, headers=_NO_BUFFERING)
 
@@ -101,12 +101,12 @@ async def key_events(
     numbers: resume with ``Last-Event-ID``, or replay what the log keeps with ``?after=0``."""
     app = state(request)
     heartbeat = app.settings.sse_heartbeat_s
-    owner = app.auth.owner(request)
-    store = app.service.store
+    owner = await app.auth.owner(request)
+    tasks = app.tasks
     resume = _last_event_id(request, "Last-Event-ID")
-    after = store.last_event_seq() if resume is None else resume
+    after = await tasks.last_event_seq() if resume is None else resume
     wanted_status, wanted_ids = set(status), set(task_id)
-    sub = app.feed.subscribe(owner)
+    sub = tasks.feed.subscribe(owner)
     last_status: dict[str, Status] = {}
 
     def wanted(change_status: Status, change_model: str, change_task: str) -> bool:
@@ -120,32 +120,32 @@ async def key_events(
         nonlocal after
         try:
             while True:
-                changes = store.events_since(after, owner=owner)
+                changes = await tasks.events_since(after, owner)
                 for change in changes:
                     after = change.seq
                     previous = last_status.get(change.task_id)
                     last_status[change.task_id] = change.status
                     if not wanted(change.status, change.model, change.task_id):
                         continue
-                    snapshot = store.event_at(change.seq)
+                    snapshot = await tasks.event_at(change.seq)
                     if snapshot is not None:
                         yield _event(app, snapshot, previous, change.seq)
                 if len(last_status) > 10_000:
                     last_status.clear()
                 if not changes:
                     await sub.wait(heartbeat)
-                if not _still_allowed(app, request):
+                if not await _still_allowed(app, request):
                     return
         finally:
-            app.feed.unsubscribe(sub)
+            tasks.feed.unsubscribe(sub)
 
     return EventSourceResponse(stream(), ping=heartbeat, headers=_NO_BUFFERING)
 
 
-def _still_allowed(app: AppState, request: Request) -> bool:
+async def _still_allowed(app: AppState, request: Request) -> bool:
     """A stream re-checks its key (at least every heartbeat): a revoked key ends it."""
     try:
-        app.auth.owner(request)
+        await app.auth.owner(request)
     except errors.Unauthorized:
         return False
     return True

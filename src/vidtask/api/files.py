@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from vidtask.api import derived
-from vidtask.core import errors
 from vidtask.web import downloads
 from vidtask.web.state import state
 
@@ -30,18 +27,8 @@ _MEDIA_TYPES = {
 async def get_file(
     task_id: str, name: str, request: Request, exp: int = Query(...), sig: str = Query(...)
 ) -> Response:
-    app = state(request)
-    service = app.service
-    if not service.signer.verify(task_id, name, exp, sig, service.clock()):
-        raise errors.NotFound("this link is invalid or has expired; fetch the task for a new one")
-    artifacts = service.artifacts
-    found = downloads.artifact_response(artifacts, task_id, name, request, _media_type)
-    if found is None and derived.is_derived(name):
-        if await anyio.to_thread.run_sync(derived.materialize, artifacts, task_id, name):
-            found = downloads.artifact_response(artifacts, task_id, name, request, _media_type)
-    if found is None:
-        raise errors.NotFound("this file no longer exists")
-    return found
+    artifact = await state(request).tasks.signed_file(task_id, name, exp, sig)
+    return downloads.artifact_response(artifact, name, request, _media_type)
 
 
 def _media_type(file_name: str) -> str:

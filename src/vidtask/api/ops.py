@@ -26,7 +26,7 @@ async def healthz() -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     app = state(request)
     try:
-        app.service.store.counts()  # the store answers
+        await app.tasks.counts()  # the store answers
     except Exception as exc:  # readiness reports, it does not raise
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
     if not app.ready:
@@ -41,5 +41,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    state(request).auth.owner(request)
-    return Response(state(request).metrics.render(), media_type="text/plain; version=0.0.4")
+    app = state(request)
+    await app.auth.owner(request)
+    body = app.metrics.render(await app.tasks.counts())
+    return Response(body, media_type="text/plain; version=0.0.4")

@@ -8,22 +8,18 @@ A task's own ``webhook_url`` is signed with the key's task-webhook secret
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any, Literal
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
-from vidtask.core import errors, validation
+from vidtask.core import validation
 from vidtask.core.events import WEBHOOK_EVENTS
 from vidtask.dialects.timestamps import iso
 from vidtask.store.webhooks import Attempt, Delivery, DeliveryFilter, Endpoint
 from vidtask.web.body import read_json
 from vidtask.web.state import AppState, state
-from vidtask.webhooks import signing, targets
-from vidtask.webhooks.relay import new_delivery
 
 __all__ = ["router"]
 
@@ -47,27 +43,17 @@ class CreateEndpoint(BaseModel):
 @router.post("/v1/webhooks", status_code=201)
 async def create_endpoint(request: Request) -> JSONResponse:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = validation.validated(CreateEndpoint, await read_json(request))
-    allow_networks = app.service.asset_policy.allow_networks
-    await anyio.to_thread.run_sync(lambda: targets.check_url(body.url, allow_networks, param="url"))
-    endpoint = Endpoint(
-        id="we_" + secrets.token_hex(10),
-        owner=owner,
-        url=body.url,
-        secret=signing.new_secret(),
-        events=tuple(dict.fromkeys(body.events or WEBHOOK_EVENTS)),
-        description=body.description,
-        created_at=app.service.clock(),
-    )
-    app.webhooks.create_endpoint(endpoint)
+    events = body.events or WEBHOOK_EVENTS
+    endpoint = await app.hooks.create_endpoint(owner, body.url, events, body.description)
     return JSONResponse(_endpoint_view(endpoint, with_secret=True), status_code=201)
 
 
 @router.get("/v1/webhooks")
 async def list_endpoints(request: Request) -> JSONResponse:
     app = state(request)
-    found = app.webhooks.list_endpoints(app.auth.owner(request))
+    found = await app.hooks.endpoints(await app.auth.owner(request))
     return JSONResponse({"object": "list", "data": [_endpoint_view(e) for e in found]})
 
 
@@ -75,7 +61,7 @@ async def list_endpoints(request: Request) -> JSONResponse:
 async def task_secret(request: Request) -> JSONResponse:
     """The secret that signs deliveries to tasks' own ``webhook_url`` for this key."""
     app = state(request)
-    return JSONResponse({"secret": app.task_webhook_secret(app.auth.owner(request))})
+    return JSONResponse({"secret": app.hooks.task_secret(await app.auth.owner(request))})
 
 
 @router.get("/v1/webhooks/deliveries")
@@ -89,7 +75,7 @@ async def list_deliveries(
 ) -> JSONResponse:
     app = state(request)
     query = DeliveryFilter(task_id, endpoint_id, status, after, limit)
-    items, has_more = app.webhooks.list_deliveries(app.auth.owner(request), query)
+    items, has_more = await app.hooks.deliveries(await app.auth.owner(request), query)
     return JSONResponse(
         {
             "object": "list",
@@ -103,34 +89,27 @@ async def list_deliveries(
 @router.get("/v1/webhooks/deliveries/{delivery_id}")
 async def get_delivery(delivery_id: str, request: Request) -> JSONResponse:
     app = state(request)
-    found = app.webhooks.get_delivery(app.auth.owner(request), delivery_id)
-    if found is None:
-        raise errors.NotFound(f"no delivery with id {delivery_id!r}", param="delivery_id")
-    delivery, attempts = found
+    delivery, attempts = await app.hooks.delivery(await app.auth.owner(request), delivery_id)
     return JSONResponse(_delivery_view(delivery, attempts))
 
 
 @router.post("/v1/webhooks/deliveries/{delivery_id}/resend", status_code=202)
 async def resend_delivery(delivery_id: str, request: Request) -> JSONResponse:
     app = state(request)
-    delivery = app.webhooks.resend(app.auth.owner(request), delivery_id, app.service.clock())
-    if delivery is None:
-        raise errors.NotFound(f"no delivery with id {delivery_id!r}", param="delivery_id")
-    app.wake_outbox()
+    delivery = await app.hooks.resend(await app.auth.owner(request), delivery_id)
     return JSONResponse(_delivery_view(delivery), status_code=202)
 
 
 @router.get("/v1/webhooks/{endpoint_id}")
 async def get_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
-    app = state(request)
-    return JSONResponse(_endpoint_view(_endpoint(app, request, endpoint_id), with_secret=True))
+    endpoint = await _endpoint(state(request), request, endpoint_id)
+    return JSONResponse(_endpoint_view(endpoint, with_secret=True))
 
 
 @router.delete("/v1/webhooks/{endpoint_id}")
 async def delete_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
     app = state(request)
-    endpoint = _endpoint(app, request, endpoint_id)
-    app.webhooks.disable_endpoint(endpoint.owner, endpoint.id, app.service.clock())
+    await app.hooks.disable(await _endpoint(app, request, endpoint_id))
     return JSONResponse({"id": endpoint_id, "object": "webhook_endpoint.deleted", "deleted": True})
 
 
@@ -138,27 +117,17 @@ async def delete_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
 async def test_endpoint(endpoint_id: str, request: Request) -> JSONResponse:
     """Queue a ``webhook.test`` event to the endpoint; follow it in the delivery log."""
     app = state(request)
-    endpoint = _endpoint(app, request, endpoint_id)
-    now = app.service.clock()
-    body = {"type": "webhook.test", "timestamp": iso(now), "data": {"endpoint_id": endpoint.id}}
-    delivery = new_delivery(
-        owner=endpoint.owner,
-        url=endpoint.url,
-        event="webhook.test",
-        body=body,
-        now=now,
-        endpoint_id=endpoint.id,
-    )
-    app.webhooks.enqueue([delivery])
-    app.wake_outbox()
+    endpoint = await _endpoint(app, request, endpoint_id)
+
+    def body(now: float) -> dict[str, Any]:
+        return {"type": "webhook.test", "timestamp": iso(now), "data": {"endpoint_id": endpoint.id}}
+
+    delivery = await app.hooks.send(endpoint, "webhook.test", body)
     return JSONResponse(_delivery_view(delivery), status_code=202)
 
 
-def _endpoint(app: AppState, request: Request, endpoint_id: str) -> Endpoint:
-    endpoint = app.webhooks.get_endpoint(app.auth.owner(request), endpoint_id)
-    if endpoint is None or endpoint.disabled_at is not None:
-        raise errors.NotFound(f"no webhook endpoint with id {endpoint_id!r}", param="endpoint_id")
-    return endpoint
+async def _endpoint(app: AppState, request: Request, endpoint_id: str) -> Endpoint:
+    return await app.hooks.endpoint(await app.auth.owner(request), endpoint_id)
 
 
 def _endpoint_view(endpoint: Endpoint, *, with_secret: bool = False) -> dict[str, Any]:

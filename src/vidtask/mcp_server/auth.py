@@ -27,7 +27,7 @@ PLACEHOLDER = "YOUR_API_KEY"
 class Authenticator(Protocol):
     """Checks a request's API key, as the REST API does."""
 
-    def owner(self, request: Request) -> str:
+    async def owner(self, request: Request) -> str:
         """The key id the request acts as, or raise `Unauthorized`."""
         ...
 
@@ -45,10 +45,10 @@ def check_placeholder(api_key: str | None) -> None:
         )
 
 
-def owner(auth: Authenticator, headers: Mapping[str, str]) -> str:
+async def owner(auth: Authenticator, headers: Mapping[str, str]) -> str:
     """The key id (task owner) these request headers act as, or raise `Unauthorized`."""
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     request = Request({"type": "http", "headers": raw})
     bearer = request.headers.get("authorization", "")
     check_placeholder(bearer.partition(" ")[2] or request.headers.get("x-api-key"))
-    return auth.owner(request)
+    return await auth.owner(request)

@@ -19,11 +19,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from vidtask.core import errors
-from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import auth as mcp_auth
 from vidtask.mcp_server.local import LocalBackend
 from vidtask.mcp_server.server import build_server
-from vidtask.service import TaskService
+from vidtask.service.aio import AsyncTaskService
 from vidtask.settings import Settings
 
 __all__ = ["PATH", "McpEndpoint", "allowed_hosts", "endpoint", "transport_security"]
@@ -94,7 +93,7 @@ class McpEndpoint:
         # Every request needs the key a keyed server asks for, tools/list included; the tools
         # check it again (and name the placeholder key) for the task they act on.
         try:
-            mcp_auth.owner(self.auth, Request(scope).headers)
+            await mcp_auth.owner(self.auth, Request(scope).headers)
         except errors.Unauthorized as exc:
             refusal = JSONResponse(
                 {"jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": exc.message}},
@@ -107,12 +106,9 @@ class McpEndpoint:
 
 
 def endpoint(
-    settings: Settings,
-    service: TaskService,
-    auth: mcp_auth.Authenticator,
-    feed: ChangeFeed,
+    settings: Settings, tasks: AsyncTaskService, auth: mcp_auth.Authenticator
 ) -> McpEndpoint:
     """``/mcp`` on the server's own service (which counts the tasks tools create, as it does
-    every create), key check and change feed."""
-    backend = LocalBackend(service, auth, feed)
+    every create) and key check."""
+    backend = LocalBackend(tasks, auth)
     return McpEndpoint(build_server(backend, "http"), transport_security(settings), auth)

@@ -12,7 +12,7 @@ from vidtask.core import errors
 from vidtask.core.routing import ModelRouter
 from vidtask.dialects import scenext
 from vidtask.dialects.generation import Generation, Quality, model_input
-from vidtask.service import request_hash
+from vidtask.service.tasks import request_hash
 
 __all__ = ["generation", "scenext_request"]
 

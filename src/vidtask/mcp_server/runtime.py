@@ -6,8 +6,9 @@ its MCP server still gets videos; when a server does run there (it holds the dat
 lock), its workers render and this process only submits and reads. On PostgreSQL the cluster's
 ``vidtask worker`` processes render, as for the server.
 
-The service and the key check come from the caller (`vidtask.composition.mcp_runtime`), so
-this package never imports `vidtask.api`.
+The service, the key check, the change source and the workers come from the caller
+(`vidtask.composition.mcp_runtime`), so this package never imports `vidtask.api` and never
+touches the store.
 """
 
 from __future__ import annotations
@@ -15,47 +16,53 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
-from vidtask import stores
 from vidtask.core import errors
-from vidtask.dispatch.embedded import EmbeddedDispatcher
-from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server.auth import Authenticator
 from vidtask.mcp_server.local import LocalBackend
-from vidtask.service import TaskService
+from vidtask.service.aio import AsyncTaskService
+from vidtask.service.tasks import TaskService
 from vidtask.settings import Settings
 
-__all__ = ["LocalRuntime"]
+__all__ = ["LocalRuntime", "Startable"]
 
 log = logging.getLogger(__name__)
 
 
+class Startable(Protocol):
+    """The change source of the store, and the embedded workers."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class LocalRuntime:
+    """``changes`` feeds ``tasks.feed`` from the store; ``dispatcher`` is the embedded workers
+    (None on PostgreSQL). All are built by the composition root, beside the store."""
+
     def __init__(
         self,
         settings: Settings,
         service: TaskService,
+        tasks: AsyncTaskService,
         authenticator: Authenticator,
+        changes: Startable,
+        dispatcher: Startable | None,
         *,
         api_key: str | None = None,
     ) -> None:
         self.settings = settings
         self.service = service
-        self.feed = ChangeFeed()
-        self.changes = stores.change_source(self.service.store, self.feed)
-        self.dispatcher = (
-            None if settings.postgres_url else EmbeddedDispatcher(settings, self.service.store)
-        )
-        self.backend = LocalBackend(
-            self.service,
-            authenticator,
-            self.feed,
-            api_key=api_key,
-            local_files=True,
-        )
+        self.tasks = tasks
+        self.feed = tasks.feed
+        self.authenticator = authenticator
+        self.changes = changes
+        self.dispatcher = dispatcher
+        self.backend = LocalBackend(tasks, authenticator, api_key=api_key, local_files=True)
         self.workers = False
 
     def start(self) -> None:

@@ -1,4 +1,4 @@
-"""What every HTTP route stands on, below the dialects: the app state, API keys, JSON bodies,
+"""What every HTTP route stands on, below the dialects: the app state, the key check, JSON bodies,
 the create path (`intake`), task responses (ETag, 304, long-poll), error rendering, OpenAPI
 shapes, file downloads, and the `Dialect` value with its route group.
 

@@ -1,4 +1,5 @@
-"""API keys: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, stored as SHA-256 hashes.
+"""The key check of every request: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``
+(the keys themselves are `vidtask.service.keys`).
 
 Anonymous access is decided once, when the server starts: only with no active key (and then
 only on loopback, see `vidtask.api.app.check_bind`). Creating a key later narrows it (requests
@@ -7,56 +8,45 @@ then need a key, within seconds); revoking keys never widens it again until a re
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 import time
 from collections.abc import Callable
 
 from starlette.requests import Request
 
 from vidtask.core import errors
-from vidtask.store.base import ApiKey, TaskStore
+from vidtask.service import keys as service_keys
+from vidtask.service.keys import ANONYMOUS
 
-__all__ = ["ANONYMOUS", "Authenticator", "hash_secret", "new_key"]
+__all__ = ["ANONYMOUS", "Authenticator"]
 
-ANONYMOUS = "anonymous"
 #: Revocations and new keys take effect within this many seconds.
 CACHE_TTL_S = 2.0
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_key(store: TaskStore, name: str, now: float) -> tuple[ApiKey, str]:
-    """Create a key; the secret is returned once and never stored."""
-    secret = "vtk_" + secrets.token_urlsafe(24)
-    key = store.create_key("key_" + secrets.token_hex(6), name, hash_secret(secret), now)
-    return key, secret
-
-
 class Authenticator:
-    def __init__(self, store: TaskStore, clock: Callable[[], float] = time.monotonic) -> None:
-        self.store = store
+    def __init__(
+        self, keys: service_keys.AsyncKeys, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.keys = keys
         self.clock = clock
         self._keys: dict[str, tuple[str | None, float]] = {}
         #: Whether requests without a key are served: decided now, and only ever narrowed.
-        self._anonymous = not store.has_active_keys()
+        self._anonymous = not keys.keys.any_active()
         self._checked_at = clock()
 
-    def owner(self, request: Request) -> str:
+    async def owner(self, request: Request) -> str:
         """The key id the request acts as, or raise `Unauthorized`."""
         secret = _presented_secret(request)
         if secret is None:
-            if self._anonymous_allowed():
+            if await self._anonymous_allowed():
                 return ANONYMOUS
             raise errors.Unauthorized()
-        digest = hash_secret(secret)
+        digest = service_keys.hash_secret(secret)
         now = self.clock()
         cached = self._keys.get(digest)
         if cached is None or now - cached[1] > CACHE_TTL_S:
-            key = self.store.find_key(digest)
+            key = await self.keys.find(digest)
             cached = (key.id if key else None, now)
             if len(self._keys) > 10_000:
                 self._keys.clear()
@@ -65,15 +55,10 @@ class Authenticator:
             raise errors.Unauthorized("the API key is not valid (unknown or revoked)")
         return cached[0]
 
-    @property
-    def anonymous(self) -> bool:
-        """Whether requests without a key are served (until the first key exists)."""
-        return self._anonymous_allowed()
-
-    def _anonymous_allowed(self) -> bool:
+    async def _anonymous_allowed(self) -> bool:
         if self._anonymous and self.clock() - self._checked_at > CACHE_TTL_S:
             self._checked_at = self.clock()
-            self._anonymous = not self.store.has_active_keys()
+            self._anonymous = not await self.keys.any_active()
         return self._anonymous
 
 

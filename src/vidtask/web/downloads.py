@@ -1,7 +1,8 @@
-"""One artifact as an HTTP response, from any `ArtifactStore`, with HTTP Range.
+"""One artifact (`vidtask.service.tasks.Artifact`, from any `ArtifactStore`) as an HTTP
+response, with HTTP Range.
 
 A file on this machine goes out as Starlette's ``FileResponse`` (single and multipart ranges,
-``If-Range``, ``ETag``). Another store's bytes stream through `ArtifactStore.read_range` and
+``If-Range``, ``ETag``). Another store's bytes stream through the artifact's ``read_range`` and
 honour one byte range (``bytes=a-b``, ``a-``, ``-n``); a request for several ranges, or a
 malformed one, gets the whole file, as RFC 9110 section 14.2 allows.
 """
@@ -16,7 +17,7 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 
-from vidtask.storage.base import ArtifactStore
+from vidtask.service.tasks import Artifact
 
 __all__ = ["artifact_response"]
 
@@ -25,20 +26,14 @@ _ONE_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.ASCII | re.IG
 
 
 def artifact_response(
-    artifacts: ArtifactStore,
-    task_id: str,
-    name: str,
-    request: Request,
-    media_type: Callable[[str], str],
-) -> Response | None:
-    """The artifact, or None when it does not exist. ``media_type`` maps a file name to the
-    ``Content-Type`` to send."""
-    path = artifacts.local_path(task_id, name)
-    if path is not None:
-        return FileResponse(path, media_type=media_type(path.name))
-    info = artifacts.stat(task_id, name)
-    if info is None:
-        return None
+    artifact: Artifact, name: str, request: Request, media_type: Callable[[str], str]
+) -> Response:
+    """The artifact called ``name``; ``media_type`` maps a file name to the ``Content-Type``
+    to send."""
+    if artifact.path is not None:
+        return FileResponse(artifact.path, media_type=media_type(artifact.path.name))
+    info = artifact.info
+    assert info is not None  # an artifact is a local file or has its size and time
     kind = media_type(name.rpartition("/")[2])
     headers = {"accept-ranges": "bytes", "last-modified": formatdate(info.modified, usegmt=True)}
     wanted = byte_range(request.headers.get("range"), info.size)
@@ -47,14 +42,12 @@ def artifact_response(
         return PlainTextResponse(status_code=416, headers={"content-range": f"bytes */{info.size}"})
     if wanted is None:
         headers["content-length"] = str(info.size)
-        return StreamingResponse(
-            artifacts.read_range(task_id, name), media_type=kind, headers=headers
-        )
+        return StreamingResponse(artifact.read_range(0, None), media_type=kind, headers=headers)
     start, stop = wanted
     headers["content-range"] = f"bytes {start}-{stop - 1}/{info.size}"
     headers["content-length"] = str(stop - start)
     return StreamingResponse(
-        artifacts.read_range(task_id, name, start, stop),
+        artifact.read_range(start, stop),
         status_code=206,
         media_type=kind,
         headers=headers,

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from vidtask.core import errors
 from vidtask.core.task import Task
-from vidtask.service import request_hash
+from vidtask.service.tasks import request_hash
 from vidtask.web import uploads
 from vidtask.web.body import read_json
 from vidtask.web.dialect import Parser
@@ -64,14 +64,14 @@ class Intake:
         (``webhook_url`` is Ark's ``callback_url``; a name also renames the paths under it)."""
         spec = parse(
             body,
-            router=self.app.service.router,
+            router=self.app.tasks.routing,
             idempotency_key=self.request.headers.get("idempotency-key"),
             body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
         )
         for image in self.images:
             await anyio.to_thread.run_sync(image.save)
         try:
-            task, created = await anyio.to_thread.run_sync(self.app.service.submit, owner, spec)
+            task, created = await self.app.tasks.submit(owner, spec)
         except errors.InvalidRequest as exc:
             renamed = _renamed(exc.param, fields or {})
             if renamed is None or exc.param is None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from vidtask.events.feed import ChangeFeed
-from vidtask.service import TaskService
+from vidtask.service.aio import AsyncTaskService
+from vidtask.service.drafts import Drafts
+from vidtask.service.hooks import Webhooks
+from vidtask.service.tasks import TaskService
 from vidtask.settings import Settings
-from vidtask.store.drafts import DraftStore
-from vidtask.store.webhooks import WebhookStore
 from vidtask.web.auth import Authenticator
 from vidtask.web.metrics import Metrics
 from vidtask.web.viewcache import ViewCache
@@ -22,18 +21,18 @@ __all__ = ["AppState", "state"]
 @dataclass(slots=True)
 class AppState:
     settings: Settings
-    service: TaskService
+    #: The doors routes use: tasks (with the event log, files and waiting), webhook endpoints
+    #: and deliveries, capcut-mate drafts.
+    tasks: AsyncTaskService
+    hooks: Webhooks
+    drafts: Drafts
     auth: Authenticator
     metrics: Metrics
     views: ViewCache
-    feed: ChangeFeed
-    webhooks: WebhookStore
-    #: The signing secret of deliveries to tasks' own ``webhook_url``, per API key.
-    task_webhook_secret: Callable[[str], str]
-    wake_outbox: Callable[[], None]
+    #: The synchronous service behind `tasks`, as the app factory built it (for tests and
+    #: tools beside the server; a route never uses it).
+    service: TaskService
     ready: bool = False
-    #: capcut-mate drafts (`vidtask.dialects.capcut_mate.routes`).
-    drafts: DraftStore | None = None
 
 
 def state(request: Request) -> AppState:

@@ -38,7 +38,7 @@ def task_response(
     if status_code == 200 and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     app = state(request)
-    body = app.views.body(view.__module__, task, lambda: view(task, app.service.links(task)))
+    body = app.views.body(view.__module__, task, lambda: view(task, app.tasks.links(task)))
     return Response(body, status_code, headers, media_type="application/json")
 
 

@@ -1,12 +1,12 @@
 """Long-poll on a task's status route: ``?wait=N`` answers as soon as the task changes.
 
-It waits on the change feed for a hint, then re-reads the task, so what a client sees is always
-what is stored.
+It follows the task through the service (`AsyncTaskService.follow`: the change feed wakes it,
+the task is re-read), so what a client sees is always what is stored.
 """
 
 from __future__ import annotations
 
-import time
+from contextlib import aclosing
 
 from starlette.requests import Request
 
@@ -28,18 +28,12 @@ async def wait_for_change(request: Request, task: Task) -> Task:
     seen = int(_number(version, "version", 0, 2**62)) if version else task.version
     if task.version > seen or task.terminal or wait <= 0:
         return task
-    app = state(request)
-    sub = app.feed.subscribe(task.owner, task.id)
-    deadline = time.monotonic() + wait
-    try:
-        while True:
-            current = app.service.get(task.owner, task.id)
-            left = deadline - time.monotonic()
-            if current.version > seen or current.terminal or left <= 0:
-                return current
-            await sub.wait(left)
-    finally:
-        app.feed.unsubscribe(sub)
+    current = task
+    async with aclosing(state(request).tasks.follow(task.owner, task.id, wait)) as versions:
+        async for current in versions:
+            if current.version > seen or current.terminal:
+                break
+    return current
 
 
 def _number(raw: str | None, name: str, low: float, high: float) -> float:

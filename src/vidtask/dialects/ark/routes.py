@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import Query, Request, Response
 from starlette.responses import JSONResponse
 
@@ -76,7 +75,7 @@ def _inline_images(intake: Intake, body: Any) -> Any:
 )
 async def create_task(request: Request) -> JSONResponse:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     intake = Intake(app, request)
     body = _inline_images(intake, await read_json(request))
     task, _ = await intake.submit(owner, body, ark.parse_create, fields=_FIELDS)
@@ -90,7 +89,7 @@ async def create_task(request: Request) -> JSONResponse:
 )
 async def get_task(request: Request) -> Response:
     app = state(request)
-    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    task = await app.tasks.get(await app.auth.owner(request), request.path_params["task_id"])
     return task_response(request, task, ark.view)
 
 
@@ -104,11 +103,11 @@ async def list_tasks(
     model: str | None = Query(None, alias="filter.model"),
 ) -> JSONResponse:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     query = ark.task_filter(ark.ListQuery(page_num, page_size, status, tuple(task_ids), model))
-    page = app.service.list_tasks(owner, query)
-    total = app.service.count_tasks(owner, query)
-    links = [app.service.links(task) for task in page.items]
+    page = await app.tasks.list_tasks(owner, query)
+    total = await app.tasks.count_tasks(owner, query)
+    links = [app.tasks.links(task) for task in page.items]
     return JSONResponse(ark.list_view(page.items, links, total))
 
 
@@ -116,5 +115,5 @@ async def list_tasks(
 async def delete_task(task_id: str, request: Request) -> JSONResponse:
     """Queued: cancelled. Succeeded, failed or expired: deleted. Running or cancelled: 409."""
     app = state(request)
-    await anyio.to_thread.run_sync(app.service.withdraw, app.auth.owner(request), task_id)
+    await app.tasks.withdraw(await app.auth.owner(request), task_id)
     return JSONResponse({})

@@ -30,7 +30,7 @@ from vidtask.core.task import ACTIVE, Task, TaskSpec
 from vidtask.dialects import capcut_mate
 from vidtask.render import assets, probe
 from vidtask.store.base import TaskFilter
-from vidtask.store.drafts import DraftRecord, DraftStore
+from vidtask.store.drafts import DraftRecord
 from vidtask.web.body import read_json
 from vidtask.web.dialect import Dialect
 from vidtask.web.state import AppState, state
@@ -52,13 +52,6 @@ DIALECT = Dialect(
     route_prefix=capcut_mate.PREFIX,
 )
 router = DIALECT.router
-
-
-def _drafts(app: AppState) -> DraftStore:
-    store = app.drafts
-    if store is None:  # pragma: no cover - every app factory builds one
-        raise errors.VidtaskError("drafts are not available on this server")
-    return store
 
 
 def draft_url(app: AppState, draft_id: str) -> str:
@@ -88,7 +81,7 @@ def _not_found() -> errors.NotFound:
 
 
 async def _load(app: AppState, owner: str, url: str) -> DraftRecord:
-    record = await anyio.to_thread.run_sync(_drafts(app).get_draft, draft_id_of(url), owner)
+    record = await app.drafts.get(draft_id_of(url), owner)
     if record is None:
         raise _not_found()
     return record
@@ -98,7 +91,6 @@ async def _edit(
     app: AppState, owner: str, url: str, change: Callable[[DraftContent], Any]
 ) -> tuple[Any, DraftRecord]:
     """Read, change, compare-and-swap; again if another call changed the draft meanwhile."""
-    store = _drafts(app)
     for _ in range(_EDIT_ATTEMPTS):
         record = await _load(app, owner, url)
         content = DraftContent.model_validate(record.content)
@@ -107,15 +99,8 @@ async def _edit(
                 "draft_url: an imported JianYing draft cannot be edited", param="draft_url"
             )
         result = change(content)
-        updated = await anyio.to_thread.run_sync(
-            functools.partial(
-                store.update_draft,
-                record.id,
-                owner,
-                version=record.version,
-                content=content.model_dump(mode="json"),
-                now=time.time(),
-            )
+        updated = await app.drafts.update(
+            record.id, owner, version=record.version, content=content.model_dump(mode="json")
         )
         if updated is not None:
             return result, updated
@@ -123,7 +108,7 @@ async def _edit(
 
 
 async def _check_sources(app: AppState, track: Track, field: str, url_field: str) -> None:
-    policy = app.service.asset_policy
+    policy = app.tasks.asset_policy
     for i, segment in enumerate(track.segments):
         if segment.src is not None:
             await anyio.to_thread.run_sync(
@@ -147,13 +132,13 @@ def _segments(track: Track) -> dict[str, Any]:
 @router.post("/create_draft")
 async def create_draft(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = await request.body()
     size = params.parse(params.CreateDraft, await read_json(request) if body.strip() else {})
     now = time.time()
     content = DraftContent(width=size.width, height=size.height)
     record = DraftRecord(new_draft_id(), owner, content.model_dump(mode="json"), now, now)
-    await anyio.to_thread.run_sync(_drafts(app).create_draft, record)
+    await app.drafts.create(record)
     return JSONResponse(capcut_mate.ok(draft_url=draft_url(app, record.id), tip_url=TIP_URL))
 
 
@@ -165,7 +150,7 @@ async def _add(
     url_field: str,
 ) -> tuple[AppState, Track, DraftRecord]:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = params.parse(model, await read_json(request))
     record = await _load(app, owner, body.draft_url)  # type: ignore[attr-defined]
     # Validate against the draft as read (sizes never change), check the sources once, then
@@ -227,7 +212,7 @@ async def add_captions(request: Request) -> Response:
 @router.post("/add_keyframes")
 async def add_keyframes(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = params.parse(params.AddKeyframes, await read_json(request))
     (added, touched), record = await _edit(
         app, owner, body.draft_url, lambda content: params.keyframes(body, content)
@@ -251,7 +236,7 @@ _REFUSED = {
 def _refusal(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def refuse(request: Request) -> Response:
         app = state(request)
-        owner = app.auth.owner(request)
+        owner = await app.auth.owner(request)
         body = await read_json(request)
         if isinstance(body, dict) and "draft_url" in body:
             await _load(app, owner, str(body["draft_url"]))
@@ -274,14 +259,14 @@ async def save_draft(request: Request) -> Response:
     # Every add_* is already durable; saving only confirms the draft exists.
     app = state(request)
     body = params.parse(params.DraftRef, await read_json(request))
-    record = await _load(app, app.auth.owner(request), body.draft_url)
+    record = await _load(app, await app.auth.owner(request), body.draft_url)
     return JSONResponse(capcut_mate.ok(draft_url=draft_url(app, record.id)))
 
 
 @router.get("/get_draft")
 async def get_draft(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     draft_id = request.query_params.get("draft_id", "")
     if not 20 <= len(draft_id) <= 32:
         raise errors.InvalidRequest("draft_id: must be 20-32 characters", param="draft_id")
@@ -300,7 +285,7 @@ async def get_draft(request: Request) -> Response:
 async def _task(app: AppState, owner: str, task_id: str | None) -> Task | None:
     if task_id is None:
         return None
-    return await anyio.to_thread.run_sync(app.service.store.get, task_id, owner)
+    return await app.tasks.find(owner, task_id)
 
 
 async def render(app: AppState, owner: str, record: DraftRecord) -> Task:
@@ -320,23 +305,13 @@ async def render(app: AppState, owner: str, record: DraftRecord) -> Task:
         },
     )
     try:
-        task, _ = await anyio.to_thread.run_sync(app.service.submit, owner, spec)
+        task, _ = await app.tasks.submit(owner, spec)
     except errors.InvalidRequest as exc:
         raise compiler.rename_error(exc, compiled.origins) from exc
-    won = await anyio.to_thread.run_sync(
-        functools.partial(
-            _drafts(app).set_draft_task,
-            record.id,
-            owner,
-            expected=record.task_id,
-            task_id=task.id,
-            now=time.time(),
-        )
-    )
-    if won:
+    if await app.drafts.set_task(record.id, owner, expected=record.task_id, task_id=task.id):
         return task
     # A concurrent gen_video won: withdraw ours and answer with the draft's render.
-    await anyio.to_thread.run_sync(app.service.cancel, owner, task.id)
+    await app.tasks.cancel(owner, task.id)
     latest = await _load(app, owner, record.id)
     current = await _task(app, owner, latest.task_id)
     return current or task
@@ -345,7 +320,7 @@ async def render(app: AppState, owner: str, record: DraftRecord) -> Task:
 @router.post("/gen_video")
 async def gen_video(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = params.parse(params.DraftRef, await read_json(request))
     record = await _load(app, owner, body.draft_url)
     task = await render(app, owner, record)
@@ -355,22 +330,22 @@ async def gen_video(request: Request) -> Response:
 @router.post("/gen_video_status")
 async def gen_video_status(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = params.parse(params.DraftRef, await read_json(request))
     record = await _load(app, owner, body.draft_url)
     task = await _task(app, owner, record.task_id)
     if task is None:
         raise errors.NotFound("指定的草稿URL没有对应的视频生成任务", param="draft_url")
-    view = capcut_mate.status_view(task, app.service.links(task), body.draft_url)
+    view = capcut_mate.status_view(task, app.tasks.links(task), body.draft_url)
     return JSONResponse(view)
 
 
 @router.get("/gen_video_active_count")
 async def gen_video_active_count(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     query = TaskFilter(statuses=tuple(ACTIVE), model="timeline")
-    count = await anyio.to_thread.run_sync(app.service.count_tasks, owner, query)
+    count = await app.tasks.count_tasks(owner, query)
     return JSONResponse(capcut_mate.ok(count=count))
 
 
@@ -404,7 +379,7 @@ async def import_jianying(request: Request) -> Response:
     """A JianYing draft folder (a zip upload in ``file``, or ``{"path": ...}`` under an asset
     root) becomes a draft and is rendered at once; what cannot be rendered is in ``warnings``."""
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     draft_id = new_draft_id()
     dest: Path | None = None
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
@@ -437,7 +412,7 @@ async def import_jianying(request: Request) -> Response:
             warnings=imported.warnings,
         )
         record = DraftRecord(draft_id, owner, content.model_dump(mode="json"), now, now)
-        await anyio.to_thread.run_sync(_drafts(app).create_draft, record)
+        await app.drafts.create(record)
         task = await render(app, owner, record)
     except BaseException:
         if dest is not None:  # an unpacked zip that did not become a task is garbage
@@ -457,7 +432,7 @@ async def import_jianying(request: Request) -> Response:
 
 def _helper(name: str, model: type[params.M], reshape: Callable[[Any], dict[str, Any]]) -> None:
     async def run(request: Request) -> Response:
-        state(request).auth.owner(request)
+        await state(request).auth.owner(request)
         body = params.parse(model, await read_json(request))
         return JSONResponse(capcut_mate.ok(**reshape(body)))
 
@@ -476,7 +451,7 @@ _helper("str_to_list", helpers.StrToList, helpers.str_to_list)
 async def audio_timelines(request: Request) -> Response:
     """Durations are probed from the files (fetched with the asset guard)."""
     app = state(request)
-    app.auth.owner(request)
+    await app.auth.owner(request)
     body = params.parse(helpers.AudioTimelines, await read_json(request))
     durations = []
     scratch = app.settings.scratch_dir / ("audio_timelines_" + new_draft_id())
@@ -484,10 +459,10 @@ async def audio_timelines(request: Request) -> Response:
         for i, link in enumerate(body.links):
             param = f"links[{i}]"
             await anyio.to_thread.run_sync(
-                functools.partial(assets.check_source, link, app.service.asset_policy, param=param)
+                functools.partial(assets.check_source, link, app.tasks.asset_policy, param=param)
             )
             path = await anyio.to_thread.run_sync(
-                assets.fetch, link, app.service.asset_policy, scratch, threading.Event()
+                assets.fetch, link, app.tasks.asset_policy, scratch, threading.Event()
             )
             info = await anyio.to_thread.run_sync(probe.probe, path)
             if not info.has_audio or info.duration <= 0:

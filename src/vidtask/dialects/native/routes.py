@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import Query, Request, Response
 from starlette.responses import JSONResponse
 
-from vidtask.core import errors
 from vidtask.core.task import Status
 from vidtask.dialects import native
 from vidtask.store.base import TaskFilter
@@ -54,7 +52,7 @@ _CREATE_SCHEMA = {
 @router.post("/v1/tasks", status_code=201, openapi_extra=_CREATE_SCHEMA)
 async def create_task(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = await read_json(request)
     task, created = await Intake(app, request).submit(owner, body, native.parse_create)
     return task_response(request, task, native.view, 201 if created else 200)
@@ -63,7 +61,7 @@ async def create_task(request: Request) -> Response:
 @router.get("/v1/tasks/{task_id}", openapi_extra=TASK_ID_PARAM)
 async def get_task(request: Request) -> Response:
     app = state(request)
-    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    task = await app.tasks.get(await app.auth.owner(request), request.path_params["task_id"])
     if "wait" in request.query_params:
         task = await wait_for_change(request, task)
     return task_response(request, task, native.view)
@@ -90,7 +88,7 @@ async def list_tasks(
     ),
 ) -> JSONResponse:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     query = TaskFilter(
         tuple(status),
         model,
@@ -101,11 +99,11 @@ async def list_tasks(
         order,
         id_prefix=id_prefix,
     )
-    page = app.service.list_tasks(owner, query)
+    page = await app.tasks.list_tasks(owner, query)
     return JSONResponse(
         {
             "object": "list",
-            "data": [native.view(t, app.service.links(t)) for t in page.items],
+            "data": [native.view(t, app.tasks.links(t)) for t in page.items],
             "has_more": page.has_more,
             "next_cursor": page.next_cursor,
         }
@@ -115,40 +113,29 @@ async def list_tasks(
 @router.post("/v1/tasks/{task_id}/cancel")
 async def cancel_task(task_id: str, request: Request) -> Response:
     app = state(request)
-    task = await anyio.to_thread.run_sync(app.service.cancel, app.auth.owner(request), task_id)
+    task = await app.tasks.cancel(await app.auth.owner(request), task_id)
     return task_response(request, task, native.view)
 
 
 @router.delete("/v1/tasks/{task_id}")
 async def delete_task(task_id: str, request: Request) -> JSONResponse:
     app = state(request)
-    await anyio.to_thread.run_sync(app.service.delete, app.auth.owner(request), task_id)
+    await app.tasks.delete(await app.auth.owner(request), task_id)
     return JSONResponse({"id": task_id, "object": "task.deleted", "deleted": True})
 
 
 @router.get("/v1/models")
 async def list_models(request: Request) -> JSONResponse:
     app = state(request)
-    app.auth.owner(request)
-    return JSONResponse(
-        {
-            "object": "list",
-            "data": [
-                {"id": name, "object": "model", "description": backend.description}
-                for name, backend in app.service.backends.items()
-            ]
-            + [  # names clients may use for them (exact, or a shell-style pattern)
-                {"id": alias, "object": "model", "description": f"alias of {model}"}
-                | {"alias_of": model}
-                for alias, model in app.service.router.served_aliases().items()
-            ],
-        }
-    )
+    await app.auth.owner(request)
+    data = [
+        {"id": m.id, "object": "model", "description": m.description}
+        | ({} if m.alias_of is None else {"alias_of": m.alias_of})
+        for m in app.tasks.models()
+    ]
+    return JSONResponse({"object": "list", "data": data})
 
 
 @router.get("/v1/schemas/{model}.json")
 async def model_schema(model: str, request: Request) -> JSONResponse:
-    backend = state(request).service.backends.get(model)
-    if backend is None:
-        raise errors.NotFound(f"no model {model!r}", param="model")
-    return JSONResponse(backend.input_schema())
+    return JSONResponse(state(request).tasks.input_schema(model))

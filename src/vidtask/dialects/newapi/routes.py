@@ -43,7 +43,7 @@ _CREATE_SCHEMA = {
 @router.post("/v1/video/generations", openapi_extra=_CREATE_SCHEMA)
 async def create_generation(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     body = await read_json(request)
     # A timeline's field paths are under `timeline` here, not the native `input`.
     fields = {"input": "timeline"} if isinstance(body, dict) and "timeline" in body else None
@@ -54,5 +54,5 @@ async def create_generation(request: Request) -> Response:
 @router.get("/v1/video/generations/{task_id}", openapi_extra=TASK_ID_PARAM)
 async def get_generation(request: Request) -> Response:
     app = state(request)
-    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    task = await app.tasks.get(await app.auth.owner(request), request.path_params["task_id"])
     return task_response(request, task, newapi.view)

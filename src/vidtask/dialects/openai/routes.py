@@ -7,7 +7,6 @@ import functools
 import mimetypes
 from typing import Any, Literal
 
-import anyio
 from fastapi import Query, Request, Response
 from starlette.responses import FileResponse, JSONResponse
 
@@ -97,7 +96,7 @@ def _reference(intake: Intake, body: Any) -> Any:
 )
 async def create_video(request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     intake = Intake(app, request)
     body = await read_form_or_json(request, intake, file_fields={"input_reference"})
     task, _ = await intake.submit(
@@ -113,7 +112,7 @@ async def create_video(request: Request) -> Response:
 )
 async def retrieve_video(request: Request) -> Response:
     app = state(request)
-    task = app.service.get(app.auth.owner(request), request.path_params["video_id"])
+    task = await app.tasks.get(await app.auth.owner(request), request.path_params["video_id"])
     return _video(request, task)
 
 
@@ -125,9 +124,9 @@ async def list_videos(
     order: Literal["asc", "desc"] = Query("desc"),
 ) -> JSONResponse:
     app = state(request)
-    owner = app.auth.owner(request)
-    page = app.service.list_tasks(owner, TaskFilter(after=after, limit=limit, order=order))
-    links = [app.service.links(task) for task in page.items]
+    owner = await app.auth.owner(request)
+    page = await app.tasks.list_tasks(owner, TaskFilter(after=after, limit=limit, order=order))
+    links = [app.tasks.links(task) for task in page.items]
     return JSONResponse(openai.list_view(page.items, links, page.has_more))
 
 
@@ -136,7 +135,7 @@ async def list_videos(
 )
 async def delete_video(video_id: str, request: Request) -> JSONResponse:
     app = state(request)
-    await anyio.to_thread.run_sync(app.service.delete, app.auth.owner(request), video_id)
+    await app.tasks.delete(await app.auth.owner(request), video_id)
     return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
 
 
@@ -147,8 +146,8 @@ async def delete_video(video_id: str, request: Request) -> JSONResponse:
 )
 async def remix_video(video_id: str, request: Request) -> Response:
     app = state(request)
-    owner = app.auth.owner(request)
-    source = app.service.get(owner, video_id)
+    owner = await app.auth.owner(request)
+    source = await app.tasks.get(owner, video_id)
     body = await read_json(request)
     parse = functools.partial(openai.parse_remix, source=source)
     task, _ = await Intake(app, request).submit(owner, body, parse)
@@ -170,23 +169,18 @@ async def download_content(
 ) -> Response:
     """The video (MP4), its thumbnail or its spritesheet; supports HTTP Range."""
     app = state(request)
-    task = app.service.get(app.auth.owner(request), video_id)
+    task = await app.tasks.get(await app.auth.owner(request), video_id)
     if task.status is not Status.COMPLETED:
         raise errors.NotFound(
             f"video {video_id} is {task.status.value}; its content exists once it is completed",
             param="video_id",
         )
     name = (task.result or {}).get(variant)
-    found = (
-        downloads.artifact_response(app.service.artifacts, task.id, name, request, _media_type)
-        if isinstance(name, str)
-        else None
-    )
-    if found is None:
+    if not isinstance(name, str) or (found := await app.tasks.file(task.id, name)) is None:
         raise errors.NotFound(
             f"video {video_id} has no {variant}; it was rendered without one", param="variant"
         )
-    return found
+    return downloads.artifact_response(found, name, request, _media_type)
 
 
 def _media_type(file_name: str) -> str:

@@ -69,7 +69,7 @@ def _inline_images(intake: Intake, body: Any) -> Any:
 )
 async def gen_video(request: Request) -> JSONResponse:
     app = state(request)
-    owner = app.auth.owner(request)
+    owner = await app.auth.owner(request)
     intake = Intake(app, request)
     body = _inline_images(intake, await read_json(request))
     task, _ = await intake.submit(owner, body, scenext.parse_create, fields=_FIELDS)
@@ -83,5 +83,5 @@ async def gen_video(request: Request) -> JSONResponse:
 )
 async def get_status(request: Request) -> Response:
     app = state(request)
-    task = app.service.get(app.auth.owner(request), request.path_params["task_id"])
+    task = await app.tasks.get(await app.auth.owner(request), request.path_params["task_id"])
     return task_response(request, task, scenext.view)

@@ -1,33 +1,52 @@
-"""The task service: what every API dialect, the CLI and MCP call. Dialects never touch the store.
+"""The task service: validation, the one create path (`submit`: every dialect's, capcut-mate's
+render and MCP's tools), reads, cancel and delete, signed links, models and files.
 
-`submit` is the one create path: every dialect's, capcut-mate's render and MCP's tools.
-
-Blocking (it may resolve DNS while validating URLs): async callers run `submit` in a thread.
+Synchronous and blocking (it may resolve DNS while validating URLs): async callers use it
+through `vidtask.service.aio.AsyncTaskService`, which runs each call where the store engine's
+`vidtask.service.runner.Runner` says.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from vidtask.backends.base import Backend
 from vidtask.core import errors, routing
 from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.render import assets
-from vidtask.storage.base import ArtifactStore
+from vidtask.service import derived
+from vidtask.storage.base import ArtifactInfo, ArtifactStore
 from vidtask.storage.signing import UrlSigner
 from vidtask.store.base import Page, TaskFilter, TaskStore
 from vidtask.webhooks import targets
 
-__all__ = ["LAST_FRAME", "TaskService", "request_hash"]
+__all__ = ["Artifact", "Model", "TaskService", "request_hash"]
 
-#: The file name of a video's last frame, made on first fetch next to the video
-#: (`vidtask.api.derived`).
-LAST_FRAME = "last_frame.png"
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A model clients may name: a backend, or an alias of one."""
+
+    id: str
+    description: str
+    alias_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A stored file, as a reader gets it: a file on this machine (``path``), or the ``info``
+    (size, time) of one whose bytes come from ``read_range(start, stop)``."""
+
+    path: Path | None
+    info: ArtifactInfo | None
+    read_range: Callable[[int, int | None], Iterator[bytes]]
 
 
 def request_hash(payload: Mapping[str, Any]) -> str:
@@ -152,8 +171,51 @@ class TaskService:
         video = result.get("video")
         last_frame = None
         if task.status is Status.COMPLETED and isinstance(video, str) and "/" in video:
-            last_frame = url(f"{video.rsplit('/', 1)[0]}/{LAST_FRAME}")
+            last_frame = url(f"{video.rsplit('/', 1)[0]}/{derived.LAST_FRAME}")
         return Links(url(video), url(result.get("cover")), previews, last_frame)
+
+    def link_expiry(self) -> int:
+        """When the links signed now expire (a cached view is good until they change)."""
+        return self.signer.expiry(self.clock())
+
+    def models(self) -> list[Model]:
+        """The backends, then the names clients may use for them (exact, or a shell-style
+        pattern)."""
+        found = [Model(name, backend.description) for name, backend in self.backends.items()]
+        for alias, model in self.router.served_aliases().items():
+            found.append(Model(alias, f"alias of {model}", model))
+        return found
+
+    def input_schema(self, model: str) -> dict[str, Any]:
+        backend = self.backends.get(model)
+        if backend is None:
+            raise errors.NotFound(f"no model {model!r}", param="model")
+        return backend.input_schema()
+
+    def check_link(self, task_id: str, name: str, exp: int, sig: str) -> None:
+        """`NotFound` unless ``exp`` and ``sig`` are a valid, unexpired link to the file."""
+        if not self.signer.verify(task_id, name, exp, sig, self.clock()):
+            raise errors.NotFound(
+                "this link is invalid or has expired; fetch the task for a new one"
+            )
+
+    def artifact(self, task_id: str, name: str) -> Artifact | None:
+        """A file of the task, or None if it does not exist."""
+        artifacts = self.artifacts
+        path = artifacts.local_path(task_id, name)
+        read_range = functools.partial(artifacts.read_range, task_id, name)
+        if path is not None:
+            return Artifact(path, None, read_range)
+        info = artifacts.stat(task_id, name)
+        return None if info is None else Artifact(None, info, read_range)
+
+    def make_derived(self, task_id: str, name: str) -> bool:
+        """Make a derived file (a video's last frame) on first fetch; whether it exists now."""
+        return derived.materialize(self.artifacts, task_id, name)
+
+    def local_path(self, task_id: str, name: str) -> Path | None:
+        """Where a file of the task is on this machine (None: not here, or not a file)."""
+        return self.artifacts.local_path(task_id, name)
 
     def _replay(self, owner: str, spec: TaskSpec) -> Task | None:
         task = self.store.get_by_idempotency_key(owner, spec.idempotency_key or "")

@@ -17,10 +17,12 @@ from pathlib import Path
 import av
 
 from vidtask.core import errors
-from vidtask.service import LAST_FRAME
 from vidtask.storage.base import ArtifactStore
 
-__all__ = ["is_derived", "last_frame_png", "materialize"]
+__all__ = ["LAST_FRAME", "is_derived", "last_frame_png", "materialize"]
+
+#: The file name of a video's last frame, made on first fetch next to the video.
+LAST_FRAME = "last_frame.png"
 
 #: Decode only this final stretch of the video (keyframes are at most a few seconds apart).
 _TAIL_S = 5.0

@@ -1,0 +1,67 @@
+"""Where the service's blocking calls run: the loop/thread boundary, decided here once, per store
+engine, so no route, stream or tool decides it for itself.
+
+A door of the service (`vidtask.service.aio`, `keys`, `hooks`, `drafts`) says of each call
+whether it only reads or may write; the engine's `Runner` says where that runs:
+
+- SQLite, in WAL mode, answers a read from a local file in microseconds and a reader never
+  waits on a writer, so a read runs inline on the event loop (a hop to a worker thread would
+  cost more than the query). A write may wait for the database's one write lock, so it runs in
+  a worker thread.
+- PostgreSQL answers over the network: every call runs in a worker thread, so no round trip
+  blocks the event loop; at most as many at once as the store's pool has connections (more
+  would only wait there for one, and contend for the interpreter meanwhile).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from vidtask.settings import Settings
+
+__all__ = ["POSTGRES_THREADS", "Runner", "for_settings"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: `vidtask.store.postgres.PostgresStore`'s pool size.
+POSTGRES_THREADS = 10
+
+
+class Runner:
+    """Runs the service's blocking calls for async callers; one per app (its thread limit
+    belongs to one event loop)."""
+
+    def __init__(self, *, inline_reads: bool, threads: int | None = None) -> None:
+        #: Whether a read runs on the event loop itself.
+        self.inline_reads = inline_reads
+        #: At most this many calls in worker threads at once (None: anyio's default limit).
+        self.threads = threads
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def read(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """A call that only reads the store (or the artifacts)."""
+        if self.inline_reads:
+            return call(*args, **kwargs)
+        return await self._in_thread(functools.partial(call, *args, **kwargs))
+
+    async def write(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """A call that may write, wait for a lock, or resolve a host name: never on the loop."""
+        return await self._in_thread(functools.partial(call, *args, **kwargs))
+
+    async def _in_thread(self, call: Callable[[], T]) -> T:
+        if self.threads is not None and self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(call, limiter=self._limiter)
+
+
+def for_settings(settings: Settings) -> Runner:
+    """The runner of the store engine ``settings`` pick (`vidtask.stores` opens the store)."""
+    if settings.postgres_url:
+        return Runner(inline_reads=False, threads=POSTGRES_THREADS)
+    return Runner(inline_reads=True)
