@@ -99,6 +99,7 @@ ALLOWED: dict[str, set[str]] = {
         "stores",
         "settings",
         "mcp_server",
+        "providers",
     },
     # The composition root of `vidtask mcp` on the local store.
     "composition": {

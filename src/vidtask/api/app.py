@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from vidtask import __version__, stores
-from vidtask.api import asset_uploads, events, files, openapi, ops, webhooks
+from vidtask.api import asset_uploads, events, files, openapi, ops, relay_callbacks, webhooks
 from vidtask.api.limits import BodyLimit
 from vidtask.backends import registry
 from vidtask.core import errors
@@ -23,6 +23,7 @@ from vidtask.dialects.registry import DIALECTS
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import http as mcp_http
+from vidtask.providers import callbacks
 from vidtask.service import runner as run_policy
 from vidtask.service.aio import AsyncTaskService
 from vidtask.service.drafts import Drafts
@@ -169,7 +170,21 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         service=service,
     )
     # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
-    dispatcher = None if settings.postgres_url else EmbeddedDispatcher(settings, store)
+    callback_secret = signing.derive_secret(secret, "relay-callbacks")
+
+    def relay_callback(task_id: str) -> str | None:
+        """Providers that call back get a signed per-task URL, when the server has a public
+        address (VIDTASK_PUBLIC_URL) they can reach."""
+        if settings.public_url is None:
+            return None
+        return callbacks.callback_url(settings.base_url, callback_secret, task_id)
+
+    dispatcher = (
+        None
+        if settings.postgres_url
+        else EmbeddedDispatcher(settings, store, relay_callback=relay_callback)
+    )
+    relay = dispatcher.relay if dispatcher is not None else None
     poller = stores.change_source(store, feed)
     mcp = mcp_http.endpoint(settings, tasks, app_state.auth)
 
@@ -205,6 +220,9 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app.router.routes += [dialect.routes() for dialect in DIALECTS.all]
     for module in (events, webhooks, files, asset_uploads, ops):
         app.include_router(module.router)
+    app.include_router(
+        relay_callbacks.router(callback_secret, relay.poke if relay else lambda task_id: None)
+    )
     openapi.install(app, DIALECTS.flows())
     app.router.routes.append(mcp.route)  # streamable HTTP
     app.add_middleware(

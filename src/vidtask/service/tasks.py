@@ -37,6 +37,8 @@ class Model:
     id: str
     description: str
     alias_of: str | None = None
+    #: The providers that generate it, in the order they are tried (a relayed model).
+    providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,10 @@ class TaskService:
     def models(self) -> list[Model]:
         """The backends, then the names clients may use for them (exact, or a shell-style
         pattern)."""
-        found = [Model(name, backend.description) for name, backend in self.backends.items()]
+        found = [
+            Model(name, backend.description, providers=tuple(getattr(backend, "providers", ())))
+            for name, backend in self.backends.items()
+        ]
         for alias, model in self.router.served_aliases().items():
             found.append(Model(alias, f"alias of {model}", model))
         return found

@@ -131,6 +131,7 @@ async def list_models(request: Request) -> JSONResponse:
     data = [
         {"id": m.id, "object": "model", "description": m.description}
         | ({} if m.alias_of is None else {"alias_of": m.alias_of})
+        | ({"providers": list(m.providers)} if m.providers else {})
         for m in app.tasks.models()
     ]
     return JSONResponse({"object": "list", "data": data})
