@@ -126,6 +126,7 @@ ALLOWED: dict[str, set[str]] = {
         "composition",
         "settings",
         "logs",
+        "providers",
     },
     "__main__": {"cli"},
 }

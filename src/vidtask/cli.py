@@ -52,6 +52,12 @@ webhooks_app = typer.Typer(help="Webhook endpoints of your key, and the delivery
 app.add_typer(webhooks_app, name="webhooks")
 db_app = typer.Typer(help="The database schema (SQLite or PostgreSQL).", **_TYPER)
 app.add_typer(db_app, name="db")
+providers_app = typer.Typer(
+    help="Upstream providers that generate videos ([[providers]] in the config).",
+    invoke_without_command=True,
+    **_TYPER,
+)
+app.add_typer(providers_app, name="providers")
 console = Console()
 err = Console(stderr=True)
 
@@ -518,6 +524,88 @@ def keys_revoke(key_id: str) -> None:
             "A server started now serves anonymously, and only on loopback.",
             highlight=False,
         )
+
+
+@providers_app.callback()
+def providers_list(
+    ctx: typer.Context, url: str = URL, api_key: str | None = KEY, as_json: bool = JSON
+) -> None:
+    """List the providers, their models, and (from a running server) tasks in flight and
+    parked keys."""
+    if ctx.invoked_subcommand is not None:
+        return
+    configured = _settings().providers
+    live: dict[str, dict[str, Any]] = {}
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        answer = httpx.get(url.rstrip("/") + "/v1/providers", headers=headers, timeout=5)
+        if answer.is_success:
+            live = {row["name"]: row for row in answer.json()["data"]}
+    except httpx.HTTPError:
+        pass  # no server: the configuration alone
+    if as_json:
+        rows = [
+            {"name": p.name, "kind": p.kind, "base_url": p.base_url, "models": p.models,
+             "keys": p.api_key_env, **{k: live.get(p.name, {}).get(k)
+                                       for k in ("in_flight", "parked_keys")}}
+            for p in configured
+        ]  # fmt: skip
+        console.print_json(data=rows)
+        return
+    if not configured:
+        console.print("no providers configured: see [[providers]] in docs/providers.md")
+        return
+    table = Table("name", "kind", "models (client -> provider)", "keys", "in flight", "parked")
+    for provider in configured:
+        row = live.get(provider.name, {})
+        parked = row.get("parked_keys")
+        table.add_row(
+            provider.name,
+            f"{provider.kind}\n{provider.base_url}",
+            "\n".join(f"{name} -> {model}" for name, model in provider.models.items()),
+            "\n".join(provider.api_key_env),
+            "-"
+            if row.get("in_flight") is None
+            else f"{row['in_flight']}/{provider.max_concurrency}",
+            "-"
+            if parked is None
+            else "\n".join(f"{k['key']}: {k['reason']}" for k in parked) or "none",
+        )
+    console.print(table)
+    if not live:
+        err.print(f"(no live numbers: no server answered at {url})", highlight=False)
+
+
+@providers_app.command("check")
+def providers_check(name: str) -> None:
+    """Make one authenticated read call to provider NAME with each of its keys and say whether
+    it works."""
+    from vidtask.providers import KINDS
+    from vidtask.providers.client import ProviderClient
+
+    found = {p.name: p for p in _settings().providers}
+    if name not in found:
+        known = ", ".join(found) or "none configured"
+        _fail(errors.NotFound(f"no provider {name!r} (providers: {known})"))
+    provider = found[name]
+
+    async def check() -> list[tuple[str, str | None]]:
+        async with httpx.AsyncClient(timeout=15, trust_env=False) as http:
+            return await ProviderClient(provider, KINDS[provider.kind], http).check()
+
+    results = asyncio.run(check())
+    for label, problem in results:
+        mark = "[green]ok[/green]" if problem is None else f"[red]refused[/red]: {escape(problem)}"
+        console.print(f"{name} {label}: {mark}", highlight=False)
+    if any(problem is not None for _, problem in results):
+        raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        _fail(ValueError(describe_settings_error(exc)))
 
 
 def _local_keys() -> Keys:

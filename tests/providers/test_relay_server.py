@@ -4,6 +4,8 @@ the model list, and keys that never show."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +139,33 @@ def test_the_key_never_reaches_the_log_or_a_task(server: Server, tmp_path: Path)
     with httpx.Client(base_url=server.url, timeout=30) as client:
         listed = client.get("/v1/tasks", params={"limit": 100}).text
     assert KEY not in listed
+
+
+def vidtask(server: Server, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vidtask", *args],
+        env={**server.env, "COLUMNS": "200", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_providers_command_lists_config_and_live_numbers(server: Server) -> None:
+    shown = vidtask(server, "providers", "--url", server.url)
+    assert shown.returncode == 0, shown.stderr
+    assert "seedance" in shown.stdout and f"{MODEL} -> doubao-seedance" in shown.stdout
+    assert "RELAY_SERVER_ARK_KEY" in shown.stdout and "/50" in shown.stdout
+    assert KEY not in shown.stdout + shown.stderr
+    rows = json.loads(vidtask(server, "providers", "--url", server.url, "--json").stdout)
+    assert rows[0]["parked_keys"] == [] and rows[0]["in_flight"] is not None
+
+
+def test_providers_check_says_whether_each_key_works(server: Server) -> None:
+    good = vidtask(server, "providers", "check", "seedance")
+    assert good.returncode == 0 and "RELAY_SERVER_ARK_KEY: ok" in good.stdout, good.stdout
+    bad = vidtask(server, "providers", "check", "seedance", RELAY_SERVER_ARK_KEY="sk-wrong-key")
+    assert bad.returncode == 1 and "refused" in bad.stdout and "401" in bad.stdout, bad.stdout
+    assert "sk-wrong-key" not in bad.stdout + bad.stderr
+    missing = vidtask(server, "providers", "check", "nope")
+    assert missing.returncode == 1 and "no provider 'nope'" in missing.stderr

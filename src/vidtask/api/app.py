@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from vidtask import __version__, stores
-from vidtask.api import asset_uploads, events, files, openapi, ops, relay_callbacks, webhooks
+from vidtask.api import asset_uploads, events, files, openapi, ops, relays, webhooks
 from vidtask.api.limits import BodyLimit
 from vidtask.backends import registry
 from vidtask.core import errors
@@ -30,7 +30,7 @@ from vidtask.service.drafts import Drafts
 from vidtask.service.hooks import Webhooks
 from vidtask.service.keys import AsyncKeys, Keys
 from vidtask.service.tasks import TaskService
-from vidtask.settings import Settings
+from vidtask.settings import ProviderSettings, Settings
 from vidtask.storage import open_artifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
 from vidtask.store.base import TaskStore
@@ -221,7 +221,11 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     for module in (events, webhooks, files, asset_uploads, ops):
         app.include_router(module.router)
     app.include_router(
-        relay_callbacks.router(callback_secret, relay.poke if relay else lambda task_id: None)
+        relays.router(
+            callback_secret,
+            relay.poke if relay else lambda task_id: None,
+            lambda: relay.status() if relay else [_provider_row(p) for p in settings.providers],
+        )
     )
     openapi.install(app, DIALECTS.flows())
     app.router.routes.append(mcp.route)  # streamable HTTP
@@ -232,3 +236,15 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         larger={asset_uploads.PATH: settings.max_asset_bytes},
     )
     return app
+
+
+def _provider_row(provider: ProviderSettings) -> dict[str, Any]:
+    """A provider as configured, for a process that does not follow its tasks."""
+    return {
+        "name": provider.name,
+        "kind": provider.kind,
+        "models": provider.models,
+        "max_concurrency": provider.max_concurrency,
+        "in_flight": None,
+        "parked_keys": None,
+    }

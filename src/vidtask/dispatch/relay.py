@@ -154,6 +154,28 @@ class RelayPoller:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def status(self) -> list[dict[str, Any]]:
+        """Each provider: its models, tasks in flight and parked keys (by variable name)."""
+        now = time.monotonic()
+        rows = []
+        for name, provider in self.providers.items():
+            client = self._clients.get(name)
+            parked = client.keys.parked() if client is not None else []
+            rows.append(
+                {
+                    "name": name,
+                    "kind": provider.kind,
+                    "models": provider.models,
+                    "max_concurrency": provider.max_concurrency,
+                    "in_flight": self.in_flight[name],
+                    "parked_keys": [
+                        {"key": p.label, "reason": p.reason, "seconds_left": round(p.until - now)}
+                        for p in parked
+                    ],
+                }
+            )
+        return rows
+
     def poke(self, task_id: str) -> None:
         """A provider called back about ``task_id``: poll it now (the callback is only a hint)."""
         loop = self._loop
