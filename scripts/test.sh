@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 .venv/bin/ruff check src tests bench examples
-.venv/bin/mypy src
+.venv/bin/ruff format --check src tests bench examples
+.venv/bin/mypy src tests
 exec .venv/bin/python -m pytest "$@"

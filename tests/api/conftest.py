@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +22,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def color_timeline(length: float = 1.0, **output: object) -> dict:
+def color_timeline(length: float = 1.0, **output: object) -> dict[str, Any]:
     return {
         "output": {"width": 320, "height": 180, "fps": 25, **output},
         "tracks": [

@@ -24,7 +24,11 @@ def test_bad_last_event_id_names_the_header(client: TestClient) -> None:
 
 def test_long_poll_parameters_are_checked(client: TestClient) -> None:
     task = client.post("/v1/tasks", json={"input": color_timeline()}).json()
-    for params, name in (({"wait": "soon"}, "wait"), ({"wait": 1, "version": "v2"}, "version")):
+    cases: tuple[tuple[dict[str, str | int], str], ...] = (
+        ({"wait": "soon"}, "wait"),
+        ({"wait": 1, "version": "v2"}, "version"),
+    )
+    for params, name in cases:
         response = client.get(f"/v1/tasks/{task['id']}", params=params)
         assert response.status_code == 400
         assert response.json()["error"]["param"] == name

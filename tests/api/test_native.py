@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from vidtask.service.keys import new_key
 from vidtask.settings import Settings
 
 
-def submit(client: TestClient, body: dict, **headers: str):  # type: ignore[no-untyped-def]
+def submit(client: TestClient, body: dict[str, Any], **headers: str) -> Any:  # httpx or httpx2
     return client.post("/v1/tasks", json=body, headers=headers)
 
 

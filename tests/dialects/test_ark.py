@@ -436,7 +436,7 @@ def test_succeeded_task_has_a_real_last_frame_png(client: TestClient) -> None:
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     picture = Image.open(io.BytesIO(png.content))
     assert picture.format == "PNG" and picture.size == (854, 480)
-    with av.open(io.BytesIO(video.content)) as container:
+    with av.open(io.BytesIO(video.content), mode="r") as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     last = np.asarray(picture.convert("RGB"), dtype=np.int16)
     assert np.abs(last - frames[-1].astype(np.int16)).mean() < 2.0

@@ -229,7 +229,7 @@ async def create_mcp(url: str, headers: dict[str, str]) -> list[Run]:
                     run.answer = text(result)
                 else:
                     run.answer = result.structured_content
-                    run.task_id = str(result.structured_content["task_id"])  # type: ignore[index]
+                    run.task_id = str(result.structured_content["task_id"])
                 runs.append(run)
     return runs
 

@@ -255,7 +255,7 @@ def test_data_url_reference_and_bad_images(client: TestClient) -> None:
         "/v1/videos", json={"prompt": "x", **SMALL, "input_reference": {"image_url": data_url}}
     )
     assert ok.status_code == 200, ok.text
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         (
             {"files": {"input_reference": ("a.png", b"not an image", "image/png")}},
             "input_reference",
@@ -369,7 +369,7 @@ def test_content_variants_after_a_real_render(client: TestClient) -> None:
     assert done["status"] == "completed" and done["progress"] == 100, done
     content = client.get(f"/v1/videos/{video['id']}/content")
     assert content.status_code == 200 and content.headers["content-type"] == "video/mp4"
-    with av.open(io.BytesIO(content.content)) as container:
+    with av.open(io.BytesIO(content.content), mode="r") as container:
         stream = container.streams.video[0]
         assert (stream.codec_context.width, stream.codec_context.height) == (160, 90)
         assert float(container.duration or 0) / av.time_base == pytest.approx(1.0, abs=0.15)

@@ -118,7 +118,7 @@ def test_remix_then_delete(sdk: openai.OpenAI) -> None:
     remix = sdk.videos.remix(source.id, prompt="Remixed")
     assert remix.remixed_from_video_id == source.id and remix.prompt == "Remixed"
     finished = sdk.videos.poll(remix.id, poll_interval_ms=POLL_MS)
-    assert finished.status == "completed" and finished.size == "160x90"
+    assert finished.status == "completed" and finished.size == SMALL["size"]
     deleted = sdk.videos.delete(source.id)
     assert (deleted.id, deleted.object, deleted.deleted) == (source.id, "video.deleted", True)
     with pytest.raises(openai.NotFoundError) as caught:

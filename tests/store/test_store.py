@@ -31,7 +31,7 @@ def claim(store: TaskStore, worker: str = "w1", now: float = 200.0) -> Task:
     return task
 
 
-def test_schema_is_migrated_in_wal_mode_with_indexes(sqlite_store: TaskStore) -> None:
+def test_schema_is_migrated_in_wal_mode_with_indexes(sqlite_store: SQLiteStore) -> None:
     store = sqlite_store
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -40,7 +40,7 @@ def test_schema_is_migrated_in_wal_mode_with_indexes(sqlite_store: TaskStore) ->
     SQLiteStore(store.path)  # migrating twice is a no-op
 
 
-def test_list_query_uses_an_index(sqlite_store: TaskStore) -> None:
+def test_list_query_uses_an_index(sqlite_store: SQLiteStore) -> None:
     store = sqlite_store
     plan = (
         store._conn()
@@ -107,6 +107,7 @@ def test_progress_never_decreases_and_extends_lease(store: TaskStore) -> None:
         assert current is not None and current.progress == expected
         versions.append(current.version)
     assert versions == sorted(set(versions))  # strictly increasing
+    assert current is not None
     assert current.lease_expires_at == 215 and current.stage == "rendering"
 
 
