@@ -87,6 +87,11 @@ def test_a_callback_makes_the_relay_poll_at_once_and_sse_follows_to_the_end(
     stages = [s["stage"] for s in seen]
     assert "upstream_queued" in stages or "upstream_running" in stages, stages
     assert final["result"]["metadata"]["width"] == 320
+    upstream = final["upstream"]
+    assert upstream["provider"] == "seedance" and upstream["progress"] == "estimated"
+    assert upstream["task_id"] in ark.tasks
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress)  # never goes down
 
 
 def test_a_forged_callback_is_refused_and_changes_nothing(

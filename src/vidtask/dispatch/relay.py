@@ -398,7 +398,14 @@ class RelayPoller:
                     clear = {"upstream": None}
                     await self._store(self.store.checkpoint, fence, self.clock(), clear)
                 continue
-            saved = {"upstream": {"provider": name, "id": upstream_id, "at": self.clock()}}
+            progress = "provider" if client.upstream.reports_progress else "estimated"
+            upstream = {
+                "provider": name,
+                "id": upstream_id,
+                "at": self.clock(),
+                "progress": progress,
+            }
+            saved = {"upstream": upstream}
             if not await self._store(self.store.checkpoint, fence, self.clock(), saved):
                 return None, None, None
             log.info("submitted to %s as %s", name, upstream_id, extra=fence_extra(fence))

@@ -32,6 +32,7 @@ _RESOLUTIONS = (480, 720, 1080)
 class Ark:
     kind = "ark"
     can_cancel = True  # a queued task; a running one cannot be stopped
+    reports_progress = False
     calls_back = True
 
     def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call:

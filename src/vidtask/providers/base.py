@@ -92,6 +92,8 @@ class UpstreamKind(Protocol):
     kind: str
     #: Whether the documentation offers a way to stop a task that has not started.
     can_cancel: bool
+    #: Whether status answers carry the provider's own progress (else it is estimated).
+    reports_progress: bool
     #: Whether the provider calls back (``callback_url``) on status changes.
     calls_back: bool
 

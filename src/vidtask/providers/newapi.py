@@ -28,6 +28,7 @@ PATH = "/video/generations"
 class NewAPI:
     kind = "newapi"
     can_cancel = False  # no cancel or delete is documented
+    reports_progress = False
     calls_back = False
 
     def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call:

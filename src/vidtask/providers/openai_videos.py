@@ -31,6 +31,7 @@ class OpenAIVideos:
     kind = "openai_videos"
     #: DELETE removes a completed or failed video only; nothing stops a queued one.
     can_cancel = False
+    reports_progress = True
     calls_back = False
 
     def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call:

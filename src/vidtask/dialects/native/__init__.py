@@ -54,7 +54,7 @@ def view(task: Task, links: Links) -> dict[str, Any]:
             "metadata": task.result.get("metadata", {}),
             "warnings": task.warnings,
         }
-    return {
+    view = {
         "id": task.id,
         "object": "task",
         "model": task.model,
@@ -76,6 +76,16 @@ def view(task: Task, links: Links) -> dict[str, Any]:
         "completed_at": iso(task.completed_at),
         "updated_at": iso(task.updated_at),
     }
+    upstream = (task.external_ref.get("checkpoint") or {}).get("upstream")
+    if isinstance(upstream, dict) and upstream.get("id"):
+        # A relayed task: who generates it, their id for it, and whether `progress` is theirs
+        # or estimated here from the time it has been running.
+        view["upstream"] = {
+            "provider": upstream.get("provider"),
+            "task_id": upstream.get("id"),
+            "progress": upstream.get("progress", "estimated"),
+        }
+    return view
 
 
 def error_view(exc: errors.VidtaskError) -> tuple[int, dict[str, Any]]:
