@@ -5,18 +5,25 @@
    (flat means the per-task cost is small).
 2. **Mirror throughput.** A large result downloaded through the relay's path (SSRF guard, size
    and time limits) against a plain streaming download of the same URL, alternated.
+3. **Completion latency.** Through a real `vidtask serve`: from the moment the simulator
+   finishes an upstream task to the moment an SSE client of `/v1/events` sees the task
+   ``completed`` (the video downloaded, probed and its stills cut on the way), with provider
+   callbacks and without them (polling only).
 
 Usage: python bench/relay.py [--tasks 5000] [--poll 5] [--seconds 20] [--mirror-mb 200]
+       [--latency-tasks 40]
 (run from the repository root: the simulators live in tests/simulators).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +34,7 @@ from pathlib import Path
 import httpx
 import imageio_ffmpeg
 import psutil
+from httpx_sse import connect_sse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -41,6 +49,7 @@ from vidtask.storage.local import LocalArtifacts  # noqa: E402
 from vidtask.store.sqlite import SQLiteStore  # noqa: E402
 
 KEY = "sk-bench"
+SUBMIT_EVERY_S = 0.25
 MODEL = "seedance-bench"
 LOOPBACK = AssetPolicy(roots=(), allow_networks=("127.0.0.0/8",), timeout_s=600,
                        max_bytes=4 * 1024**3)  # fmt: skip
@@ -200,15 +209,94 @@ def mirror_throughput(megabytes: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def latency(count: int, *, callbacks: bool, poll: float) -> list[float]:
+    """Seconds from upstream completion to the SSE ``task.completed`` event, per task."""
+    data = Path(tempfile.mkdtemp(prefix="vidtask-latency-bench-"))
+    port = free_port()
+    with ArkSimulator(keys=[KEY], queue_s=0.3, run_s=3.0) as sim:
+        provider = {
+            "name": "sim", "kind": "ark", "base_url": sim.base_url, "api_key_env": "BENCH_ARK_KEY",
+            "models": {MODEL: "doubao-seedance-1-0-pro-250528"}, "poll_interval_s": poll,
+        }  # fmt: skip
+        env = {
+            **os.environ,
+            "VIDTASK_DATA_DIR": str(data), "VIDTASK_PORT": str(port), "VIDTASK_WORKERS": "1",
+            "VIDTASK_PROVIDERS": json.dumps([provider]), "BENCH_ARK_KEY": KEY,
+            "VIDTASK_ASSET_ALLOW_NETWORKS": "127.0.0.0/8", "VIDTASK_LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        if callbacks:
+            env["VIDTASK_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-m", "vidtask", "serve"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        seen: dict[str, float] = {}
+        try:
+            for _ in range(300):
+                try:
+                    httpx.get(base + "/healthz")
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            ready = threading.Event()
+
+            def listen() -> None:
+                with (
+                    httpx.Client(base_url=base, timeout=None) as client,
+                    connect_sse(client, "GET", "/v1/events") as source,
+                ):
+                    ready.set()
+                    for event in source.iter_sse():
+                        if event.event == "task.completed":
+                            seen[json.loads(event.data)["id"]] = time.time()
+                            if len(seen) == count:
+                                return
+
+            listener = threading.Thread(target=listen, daemon=True)
+            listener.start()
+            ready.wait(10)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                ids = []
+                for n in range(count):  # a steady stream, not one burst finishing at once
+                    body = {"model": MODEL, "input": {"prompt": f"latency {n}"}}
+                    ids.append(client.post("/v1/tasks", json=body).json()["id"])
+                    time.sleep(SUBMIT_EVERY_S)
+                listener.join(120)
+                delays = []
+                for task_id in ids:
+                    task = client.get(f"/v1/tasks/{task_id}").json()
+                    upstream = sim.task(task["upstream"]["task_id"])
+                    assert upstream.finished_at is not None and task_id in seen, task
+                    delays.append(seen[task_id] - upstream.finished_at)
+            return delays
+        finally:
+            server.terminate()
+            server.wait()
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def completion_latency(count: int) -> None:
+    print(
+        f"\ncompletion -> SSE client, {count} tasks each, one submitted every "
+        f"{SUBMIT_EVERY_S} s (upstream runs 3.3 s)"
+    )
+    print(f"{'mode':<28} {'p50 s':>6} {'p99 s':>6} {'max s':>6}")
+    for name, callbacks, poll in (("callbacks (poll every 30 s)", True, 30.0),
+                                  ("polling every 2 s", False, 2.0)):  # fmt: skip
+        delays = sorted(latency(count, callbacks=callbacks, poll=poll))
+        p99 = delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))]
+        print(f"{name:<28} {statistics.median(delays):>6.2f} {p99:>6.2f} {delays[-1]:>6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=5000)
     parser.add_argument("--poll", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--mirror-mb", type=int, default=200)
+    parser.add_argument("--latency-tasks", type=int, default=40)
     args = parser.parse_args()
     scale(args.tasks, args.poll, args.seconds)
     mirror_throughput(args.mirror_mb)
+    completion_latency(args.latency_tasks)
 
 
 if __name__ == "__main__":

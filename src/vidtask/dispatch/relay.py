@@ -37,6 +37,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,6 +79,8 @@ ESTIMATE_CAP = 95.0
 #: Connections to one provider at most, in pools of `POOL_SIZE`.
 MAX_CONNECTIONS = 256
 POOL_SIZE = 4
+#: Results downloaded and adopted (probe, stills) at once.
+MEDIA_THREADS = 4
 #: Why a provider was skipped: it follows as many tasks as it may.
 _FULL = "at its max_concurrency"
 #: Longest wait between polls of a task whose provider keeps failing.
@@ -133,6 +136,7 @@ class RelayPoller:
         self._lost: set[str] = set()
         self._cancelled: set[str] = set()
         self._claimed_at: dict[str, float] = {}
+        self._media_pool = ThreadPoolExecutor(MEDIA_THREADS, thread_name_prefix="relay-media")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -228,6 +232,7 @@ class RelayPoller:
             if running:
                 await asyncio.wait(running, timeout=10)
             watch.cancel()
+            self._media_pool.shutdown(wait=False, cancel_futures=True)
 
     async def _watch_leases(self) -> None:
         """Every second, notice cancels asked for the tasks followed here; three times per
@@ -563,7 +568,7 @@ class RelayPoller:
         except errors.VidtaskError as exc:
             return errors.UpstreamError(f"the result could not be downloaded: {exc.message}")
         try:
-            result = await asyncio.to_thread(mirror.adopt, video, workdir / "stills", cancel)
+            result = await self._media(mirror.adopt, video, workdir / "stills", cancel)
         except errors.VidtaskError as exc:
             return errors.UpstreamError(f"the downloaded result is not a usable video: {exc}")
         if state.last_frame_url:
@@ -586,9 +591,7 @@ class RelayPoller:
             with attempt:
                 if with_key:
                     return await self._download_with_key(client, url, dest)
-                return await asyncio.to_thread(
-                    mirror.fetch_result, url, self.asset_policy, dest, cancel
-                )
+                return await self._media(mirror.fetch_result, url, self.asset_policy, dest, cancel)
         raise AssertionError("unreachable")
 
     async def _download_with_key(self, client: ProviderClient, path: str, dest: Path) -> Path:
@@ -615,6 +618,11 @@ class RelayPoller:
             await response.aclose()
         part.replace(dest)
         return dest
+
+    async def _media(self, call: Callable[..., T], *args: Any) -> T:
+        """Downloads and ffmpeg runs, on their own threads: a burst of finished tasks must not
+        keep the store calls (leases, progress, results) of the others waiting."""
+        return await asyncio.get_running_loop().run_in_executor(self._media_pool, call, *args)
 
     async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A store call off the loop, retried while the store is away (then `StoreUnavailable`)."""
