@@ -79,6 +79,12 @@ def submit(store: SQLiteStore, prompt: str = "a cat playing the piano") -> Task:
     return task
 
 
+def current(store: SQLiteStore, task_id: str) -> Task:
+    task = store.get(task_id)
+    assert task is not None
+    return task
+
+
 def settled(store: SQLiteStore, task_id: str, timeout: float = 30) -> Task:
     deadline = time.monotonic() + timeout
     while True:
@@ -289,3 +295,41 @@ def test_check_tells_working_and_refused_keys_apart(
         (first, ok), (second, refused) = asyncio.run(check())
     assert (first, ok, second) == ("RELAY_KEY_1", None, "RELAY_KEY_2")
     assert refused is not None and "401" in refused and SPARE not in refused
+
+
+def test_newapi_happy_path_keeps_the_documented_url(
+    keys: None, store: SQLiteStore, tmp_path: Path
+) -> None:
+    with NewAPISimulator(keys=[KEY], queue_s=0.05, run_s=0.2) as newapi:
+        relay = poller(store, tmp_path, provider("relay", "newapi", newapi.base_url))
+        relay.start()
+        try:
+            task = settled(store, submit(store).id)
+        finally:
+            relay.stop()
+        assert task.status is Status.COMPLETED, task.error
+        assert newapi.creates_total == 1
+        assert (task.result or {})["metadata"]["width"] == 320
+
+
+def test_max_concurrency_holds_and_the_rest_wait_their_turn(
+    keys: None, store: SQLiteStore, tmp_path: Path
+) -> None:
+    with ArkSimulator(keys=[KEY], queue_s=0.05, run_s=0.6) as ark:
+        relay = poller(
+            store, tmp_path, provider("seedance", "ark", ark.base_url, max_concurrency=2)
+        )
+        relay.start()
+        try:
+            ids = [submit(store, f"task {n}").id for n in range(5)]
+            most = 0
+            deadline = time.monotonic() + 60
+            while not all(current(store, i).terminal for i in ids):
+                assert time.monotonic() < deadline
+                running = [t for t in ark.tasks.values() if t.phase.value in ("queued", "running")]
+                most = max(most, len(running))
+                time.sleep(0.02)
+        finally:
+            relay.stop()
+        assert most <= 2 and ark.creates_total == 5
+        assert all(current(store, i).status is Status.COMPLETED for i in ids)

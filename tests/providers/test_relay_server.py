@@ -21,6 +21,7 @@ from tests.simulators import ArkSimulator
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 KEY = "sk-relay-server-secret"
+ACTIVE = ("queued", "in_progress")
 MODEL = "seedance-relay"
 #: Long enough that only a callback explains a quick finish.
 POLL_S = 60
@@ -121,7 +122,7 @@ def test_cancel_through_the_api_stops_the_queued_upstream_task(
             time.sleep(0.1)
         assert client.post(f"/v1/tasks/{task_id}/cancel").status_code in (200, 202)
         deadline = time.monotonic() + 20
-        while (task := client.get(f"/v1/tasks/{task_id}").json())["status"] == "in_progress":
+        while (task := client.get(f"/v1/tasks/{task_id}").json())["status"] in ACTIVE:
             assert time.monotonic() < deadline
             time.sleep(0.1)
     assert task["status"] == "cancelled"
@@ -174,3 +175,16 @@ def test_providers_check_says_whether_each_key_works(server: Server) -> None:
     assert "sk-wrong-key" not in bad.stdout + bad.stderr
     missing = vidtask(server, "providers", "check", "nope")
     assert missing.returncode == 1 and "no provider 'nope'" in missing.stderr
+
+
+def test_early_and_duplicate_callbacks_are_harmless(server: Server, ark: ArkSimulator) -> None:
+    ark.script("[early]", callback_before_create=True, callback_copies=3)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        before = ark.creates_total
+        task_id = submit(client, "[early] callbacks first")
+        deadline = time.monotonic() + 30
+        while (task := client.get(f"/v1/tasks/{task_id}").json())["status"] in ACTIVE:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert task["status"] == "completed", task["error"]
+    assert ark.creates_total == before + 1

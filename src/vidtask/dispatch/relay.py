@@ -127,7 +127,8 @@ class RelayPoller:
             stopping=self.stopping,
             clock=clock,
         )
-        self.in_flight: dict[str, int] = dict.fromkeys(self.providers, 0)
+        #: Task id -> the provider it holds a place at (from claim to the end).
+        self._holding: dict[str, str] = {}
         self._durations: dict[str, deque[float]] = {}
         self._clients: dict[str, ProviderClient] = {}
         self._wakers: dict[str, asyncio.Event] = {}
@@ -158,10 +159,19 @@ class RelayPoller:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    @property
+    def in_flight(self) -> dict[str, int]:
+        """Tasks followed (or being submitted) per provider."""
+        counts = dict.fromkeys(self.providers, 0)
+        for name in self._holding.values():
+            counts[name] += 1
+        return counts
+
     def status(self) -> list[dict[str, Any]]:
         """Each provider: its models, tasks in flight and parked keys (by variable name)."""
         now = time.monotonic()
         rows = []
+        in_flight = self.in_flight
         for name, provider in self.providers.items():
             client = self._clients.get(name)
             parked = client.keys.parked() if client is not None else []
@@ -171,7 +181,7 @@ class RelayPoller:
                     "kind": provider.kind,
                     "models": provider.models,
                     "max_concurrency": provider.max_concurrency,
-                    "in_flight": self.in_flight[name],
+                    "in_flight": in_flight[name],
                     "parked_keys": [
                         {"key": p.label, "reason": p.reason, "seconds_left": round(p.until - now)}
                         for p in parked
@@ -261,7 +271,8 @@ class RelayPoller:
                 log.warning("relay leases not renewed (%s); retrying", exc)
 
     def _models_with_room(self) -> tuple[str, ...]:
-        room = {n for n, p in self.providers.items() if self.in_flight[n] < p.max_concurrency}
+        in_flight = self.in_flight
+        room = {n for n, p in self.providers.items() if in_flight[n] < p.max_concurrency}
         return tuple(m for m, names in self.models.items() if room.intersection(names))
 
     async def _claim(self, models: tuple[str, ...]) -> Task | None:
@@ -279,12 +290,10 @@ class RelayPoller:
         self._wakers[task.id] = asyncio.Event()
         self._claimed_at[task.id] = self.clock()
         workdir = self.scratch_dir / task.id / str(task.attempt)
-        holding: str | None = None
+        self._hold(task)
         try:
             provider, upstream_id, problem = await self._upstream(task, fence)
             if provider is not None and upstream_id is not None:
-                holding = provider.name
-                self.in_flight[holding] += 1
                 outcome = await self._poll(task, fence, provider, upstream_id, workdir)
             else:
                 outcome = problem
@@ -303,8 +312,7 @@ class RelayPoller:
         except Exception:
             log.exception("relay crashed", extra=extra)
         finally:
-            if holding is not None:
-                self.in_flight[holding] -= 1
+            self._holding.pop(task.id, None)
             self._wakers.pop(task.id, None)
             self._claimed_at.pop(task.id, None)
             self._poked.pop(task.id, None)
@@ -313,6 +321,19 @@ class RelayPoller:
             shutil.rmtree(workdir, ignore_errors=True)
 
     # --- submit ------------------------------------------------------------------------
+
+    def _hold(self, task: Task) -> None:
+        """Take a place at the task's provider at once (before any await, so the claim loop
+        sees it): the saved one, else the first of its model with room."""
+        saved = (task.external_ref.get("checkpoint") or {}).get("upstream")
+        if isinstance(saved, dict) and saved.get("provider") in self.providers:
+            self._holding[task.id] = str(saved["provider"])
+            return
+        in_flight = self.in_flight
+        for name in self.models.get(task.model, []):
+            if in_flight[name] < self.providers[name].max_concurrency:
+                self._holding[task.id] = name
+                return
 
     async def _upstream(
         self, task: Task, fence: Fence
@@ -381,9 +402,11 @@ class RelayPoller:
         problems: list[str] = []
         for name in names:
             client = self._clients[name]
-            if self.in_flight[name] >= client.settings.max_concurrency:
+            moving = self._holding.get(task.id) != name
+            if moving and self.in_flight[name] >= client.settings.max_concurrency:
                 problems.append(f"{name}: {_FULL}")
                 continue
+            self._holding[task.id] = name
             mark = {"upstream": {"provider": name}}
             if not await self._store(self.store.checkpoint, fence, self.clock(), mark):
                 return None, None, None  # the lease is gone
