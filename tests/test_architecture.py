@@ -340,6 +340,18 @@ def test_every_setting_is_documented() -> None:
         assert field.description, f"Settings.{name} has no description"
 
 
+def test_only_storage_names_an_artifact_store_implementation() -> None:
+    """Everything else takes the `ArtifactStore` protocol, so a backend is one module and one
+    branch of `storage.open_artifacts` (docs/architecture.md)."""
+    implementations = {"vidtask.storage.local", "vidtask.storage.memory"}
+    for path in sorted(SRC.rglob("*.py")):
+        if path.relative_to(SRC).parts[0] == "storage":
+            continue
+        for module, line in imported_modules(SRC, path):
+            named = any(module == i or module.startswith(i + ".") for i in implementations)
+            assert not named, f"{path.relative_to(SRC)}:{line} imports {module}"
+
+
 #: What the pure part of a dialect (its package, and the pieces the packages share) may import
 #: of vidtask: the rules, the other pure parts, and the store's value types.
 PURE_DIALECT_IMPORTS = ("vidtask.core.", "vidtask.dialects.", "vidtask.store.base.")
