@@ -20,6 +20,7 @@ from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.dialects.registry import DIALECTS
+from vidtask.dispatch import relay as relay_poller
 from vidtask.dispatch.embedded import EmbeddedDispatcher
 from vidtask.events.feed import ChangeFeed
 from vidtask.mcp_server import http as mcp_http
@@ -170,19 +171,12 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         service=service,
     )
     # With PostgreSQL, `vidtask worker` processes run the tasks; with SQLite, this server does.
-    callback_secret = signing.derive_secret(secret, "relay-callbacks")
-
-    def relay_callback(task_id: str) -> str | None:
-        """Providers that call back get a signed per-task URL, when the server has a public
-        address (VIDTASK_PUBLIC_URL) they can reach."""
-        if settings.public_url is None:
-            return None
-        return callbacks.callback_url(settings.base_url, callback_secret, task_id)
-
     dispatcher = (
         None
         if settings.postgres_url
-        else EmbeddedDispatcher(settings, store, relay_callback=relay_callback)
+        else EmbeddedDispatcher(
+            settings, store, relay_callback=callbacks.callback_urls(settings.public_url, secret)
+        )
     )
     relay = dispatcher.relay if dispatcher is not None else None
     poller = stores.change_source(store, feed)
@@ -222,8 +216,8 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(
         relays.router(
-            callback_secret,
-            relay.poke if relay else lambda task_id: None,
+            secret,
+            relay.poke if relay else relay_poller.poke_over_postgres(settings.postgres_url or ""),
             lambda: relay.status() if relay else [_provider_row(p) for p in settings.providers],
         )
     )

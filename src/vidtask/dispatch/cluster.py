@@ -30,8 +30,10 @@ from vidtask.dispatch import jobs
 from vidtask.dispatch.reaper import Reaper
 from vidtask.dispatch.relay import RELAY_LEASE_FACTOR, RelayPoller
 from vidtask.dispatch.worker import Worker, retry_store
+from vidtask.providers import callbacks
 from vidtask.settings import Settings
 from vidtask.storage import leftovers, open_artifacts
+from vidtask.storage.signing import load_or_create_secret
 from vidtask.store import migrate
 from vidtask.store.postgres import PostgresStore
 
@@ -95,6 +97,10 @@ class ClusterWorker:
                 providers=settings.providers,
                 asset_policy=registry.asset_policy(settings),
                 lease_ttl=RELAY_LEASE_FACTOR * settings.lease_ttl_s,
+                callback_url=callbacks.callback_urls(
+                    settings.public_url,
+                    settings.secret or load_or_create_secret(settings.data_dir / "secret.key"),
+                ),
             )
             if relay
             else None
@@ -123,6 +129,7 @@ class ClusterWorker:
             housekeeping = asyncio.create_task(self._housekeeping())
             if self.relay is not None:
                 self.relay.start()
+                self.relay.listen_postgres(self.settings.postgres_url or "")
             log.info(
                 "worker ready",
                 extra={"worker": self.worker_id, "models": list(self.backends)},

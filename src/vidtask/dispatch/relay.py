@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 
 import certifi
 import httpx
+import psycopg
 from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
 from vidtask.backends import mirror
@@ -60,7 +61,11 @@ from vidtask.settings import ProviderSettings
 from vidtask.storage.base import ArtifactStore
 from vidtask.store.base import Fence, TaskStore
 
-__all__ = ["RELAY_LEASE_FACTOR", "RelayPoller"]
+__all__ = ["POKE_CHANNEL", "RELAY_LEASE_FACTOR", "RelayPoller", "poke_over_postgres"]
+
+#: In the cluster mode an API process that gets a provider callback tells the workers' pollers
+#: on this LISTEN/NOTIFY channel (the payload is the task id).
+POKE_CHANNEL = "vidtask_relay_poke"
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +194,24 @@ class RelayPoller:
                 }
             )
         return rows
+
+    def listen_postgres(self, conninfo: str) -> None:
+        """Take pokes from API processes (`poke_over_postgres`), until `stop`."""
+        threading.Thread(
+            target=self._listen, args=(conninfo,), name="relay-pokes", daemon=True
+        ).start()
+
+    def _listen(self, conninfo: str) -> None:
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {POKE_CHANNEL}")
+                    while not self.stopping.is_set():
+                        for notice in conn.notifies(timeout=1.0):
+                            self.poke(notice.payload)
+            except psycopg.Error as exc:  # the database went away: listen again shortly
+                log.warning("relay pokes not received (%s); retrying", exc)
+                self.stopping.wait(1.0)
 
     def poke(self, task_id: str) -> None:
         """A provider called back about ``task_id``: poll it now (the callback is only a hint)."""
@@ -659,6 +682,20 @@ class RelayPoller:
                     raise StoreUnavailable(str(exc)) from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+
+def poke_over_postgres(conninfo: str) -> Callable[[str], None]:
+    """What an API process in the cluster mode does with a provider callback: tell whichever
+    worker follows the task to poll it now."""
+
+    def poke(task_id: str) -> None:
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute("SELECT pg_notify(%s, %s)", (POKE_CHANNEL, task_id))
+        except psycopg.Error as exc:  # a hint lost: the task is polled on its interval
+            log.warning("relay poke not sent (%s)", exc, extra={"task_id": task_id})
+
+    return poke
 
 
 @functools.cache
