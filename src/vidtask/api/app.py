@@ -200,9 +200,9 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app.state.vidtask = app_state
     app.state.dispatcher = dispatcher
     web_errors.install(app, DIALECTS.shape_at)
-    # Each dialect is one route of the app (its routes behind its URL prefixes), tried first:
-    # status polls are the hot path.
-    app.router.routes += [dialect.routes() for dialect in DIALECTS.all]
+    # Each dialect is one route of the app (its routes behind its URL prefixes), tried first,
+    # before FastAPI's own /openapi.json and /docs: status polls are the hot path.
+    app.router.routes[:0] = [dialect.routes() for dialect in DIALECTS.all]
     for module in (events, webhooks, files, asset_uploads, ops):
         app.include_router(module.router)
     openapi.install(app, DIALECTS.flows())
