@@ -147,7 +147,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
 
     hooks = stores.webhook_store(store)
     outbox = build_outbox(settings, store, service, hooks, task_secret)
-    runner = run_policy.for_settings(settings)
+    runner = run_policy.for_settings(settings, store)
     feed = ChangeFeed()
     feed.add_listener(lambda _changes: outbox.wake())
     tasks = AsyncTaskService(service, runner, feed)
@@ -179,10 +179,12 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         outbox.start()
         if start_workers and dispatcher is not None:
             dispatcher.start()
-        app_state.ready = True
-        log.info("vidtask ready", extra={"url": settings.base_url, "workers": settings.workers})
         try:
-            async with mcp.running():
+            async with runner.serving(), mcp.running():
+                app_state.ready = True
+                log.info(
+                    "vidtask ready", extra={"url": settings.base_url, "workers": settings.workers}
+                )
                 yield
         finally:
             app_state.ready = False

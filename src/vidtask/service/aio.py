@@ -17,7 +17,7 @@ from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
 from vidtask.events.feed import ChangeFeed
 from vidtask.render.assets import AssetPolicy
-from vidtask.service import derived
+from vidtask.service import derived, tasks
 from vidtask.service.runner import Runner
 from vidtask.service.tasks import Artifact, Model, TaskService
 from vidtask.store.base import Change, Page, TaskFilter
@@ -63,11 +63,12 @@ class AsyncTaskService:
         return await self._run.write(self._service.submit, owner, spec)
 
     async def get(self, owner: str, task_id: str) -> Task:
-        return await self._run.read(self._service.get, owner, task_id)
+        """The task, or `NotFound` (unknown, another key's, or deleted)."""
+        return tasks.found(await self.find(owner, task_id), task_id)
 
     async def find(self, owner: str, task_id: str) -> Task | None:
         """The task, or None (unknown, another key's, or deleted)."""
-        return await self._run.read(self._service.store.get, task_id, owner)
+        return await self._run.task(self._service.store.get, task_id, owner)
 
     async def list_tasks(self, owner: str, query: TaskFilter) -> Page:
         return await self._run.read(self._service.list_tasks, owner, query)

@@ -9,6 +9,10 @@ differences:
 - workers claim a task through its job (``claim_task``), not by scanning the queue;
 - every write that makes a new task version first takes the event-log lock (see migration 0001),
   so the log's order is commit order.
+
+An API process also reads tasks for the status GET (the hot path) through `AsyncReads`: its own
+async pool, awaited on the event loop, so that read neither blocks the loop nor pays a hop to
+a worker thread.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from vidtask.core.task import Task
 from vidtask.store import sql, tasks
@@ -31,6 +35,7 @@ from vidtask.store.connector import Params
 
 __all__ = [
     "EVENTS_CHANNEL",
+    "AsyncReads",
     "POOL_TIMEOUT_S",
     "OnQueued",
     "PostgresConnector",
@@ -200,6 +205,75 @@ class PostgresStore(tasks.SQLTaskStore[PostgresConnector]):
             ]
             self._queued(s, found)
         return found
+
+
+class AsyncReads:
+    """`PostgresStore.get` awaited on the event loop, over an `AsyncConnectionPool` of this
+    process (the `AsyncTaskReads` of `store.base`). It shares the store's decoded tasks.
+
+    The pool belongs to the event loop that opens it: `open` and `close` it in the app's
+    lifespan (a closed pool cannot be reopened, so each `open` makes a new one)."""
+
+    def __init__(self, store: PostgresStore, *, max_size: int = 10) -> None:
+        self.store = store
+        self.max_size = max_size
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]] | None = None
+        self._version_sql = _native(store.version_sql)
+        self._task_sql = _native(store.task_sql)
+
+    @property
+    def is_open(self) -> bool:
+        return self._pool is not None
+
+    async def open(self) -> None:
+        pool = AsyncConnectionPool(
+            self.store.conninfo,
+            connection_class=psycopg.AsyncConnection[DictRow],
+            min_size=1,
+            max_size=self.max_size,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            name="vidtask-reads",
+            timeout=POOL_TIMEOUT_S,
+        )
+        await pool.open(wait=True, timeout=POOL_TIMEOUT_S)
+        self._pool = pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def get(self, task_id: str, owner: str | None = None) -> Task | None:
+        """As `PostgresStore.get`. A connection the server dropped goes back broken, so the pool
+        replaces it, and the read is tried again at once (as `PostgresConnector._alive` does,
+        without its extra round trip on every checkout)."""
+        assert self._pool is not None, "AsyncReads.open() was not awaited"
+        deadline = time.monotonic() + POOL_TIMEOUT_S
+        while True:
+            # getconn/putconn, not ``connection()``: in autocommit mode there is no transaction
+            # to end, and its context costs the hot path a few microseconds.
+            conn = await self._pool.getconn(timeout=max(0.0, deadline - time.monotonic()))
+            try:
+                return await self._get(conn, task_id, owner)
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+            finally:
+                await self._pool.putconn(conn)
+
+    async def _get(
+        self, conn: psycopg.AsyncConnection[DictRow], task_id: str, owner: str | None
+    ) -> Task | None:
+        params = {"id": task_id}
+        found = await (await conn.execute(self._version_sql, params)).fetchone()
+        if not tasks.visible(found, owner):
+            return None
+        task = self.store.reuse(task_id, found)
+        if task is None:
+            row = await (await conn.execute(self._task_sql, params)).fetchone()
+            task = self.store.remember(row)
+        return task
 
 
 def _filter(owner: str, query: TaskFilter) -> tuple[list[str], dict[str, Any]]:
