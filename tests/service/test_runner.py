@@ -4,6 +4,8 @@ read of a serving process, awaited over an async pool."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
 from pathlib import Path
 
@@ -63,14 +65,22 @@ def test_postgres_task_reads_await_the_database_on_the_loop(tmp_path: Path, pg_u
         seen.append(where())
         return store.get(task_id, owner)
 
+    async def read(task_id: str, owner: str | None) -> Task | None:
+        return await policy.task(task_id, owner, functools.partial(get, task_id, owner))
+
     async def main() -> list[Task | None]:
         async with policy.serving():
             found = [
-                await policy.task(get, task.id, "key_a"),
-                await policy.task(get, task.id, "key_b"),
-                await policy.task(get, "vt_unknown", None),
+                await read(task.id, "key_a"),
+                await read(task.id, "key_b"),
+                await read("vt_unknown", None),
             ]
-        found.append(await policy.task(get, task.id, "key_a"))
+            # Reads asked for together are read in one statement, each with its own answer.
+            together = await asyncio.gather(
+                *(read(i, o) for i in (task.id, "vt_unknown") for o in ("key_a", None))
+            )
+            assert together == [task, task, None, None]
+        found.append(await read(task.id, "key_a"))
         return found
 
     try:

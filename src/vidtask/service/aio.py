@@ -7,6 +7,7 @@ the store or the artifacts.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -64,11 +65,13 @@ class AsyncTaskService:
 
     async def get(self, owner: str, task_id: str) -> Task:
         """The task, or `NotFound` (unknown, another key's, or deleted)."""
-        return tasks.found(await self.find(owner, task_id), task_id)
+        read = functools.partial(self._service.get, owner, task_id)
+        return tasks.found(await self._run.task(task_id, owner, read), task_id)
 
     async def find(self, owner: str, task_id: str) -> Task | None:
         """The task, or None (unknown, another key's, or deleted)."""
-        return await self._run.task(self._service.store.get, task_id, owner)
+        read = functools.partial(self._service.store.get, task_id, owner)
+        return await self._run.task(task_id, owner, read)
 
     async def list_tasks(self, owner: str, query: TaskFilter) -> Page:
         return await self._run.read(self._service.list_tasks, owner, query)

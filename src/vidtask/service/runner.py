@@ -73,13 +73,13 @@ class Runner:
             await self.task_reads.close()
 
     async def task(
-        self, get: Callable[[str, str | None], Task | None], task_id: str, owner: str | None
+        self, task_id: str, owner: str | None, read: Callable[[], Task | None]
     ) -> Task | None:
-        """``get(task_id, owner)``, the store's task read: awaited over the engine's task
-        reads while they are open, else a `read`."""
+        """A task read by id, the status GET's hot path: awaited over the engine's task reads
+        while they are open, else ``read()`` (the same read through the service) as a `read`."""
         if self.task_reads is not None and self.task_reads.is_open:
             return await self.task_reads.get(task_id, owner)
-        return await self.read(get, task_id, owner)
+        return await self.read(read)
 
     async def read(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """A call that only reads the store (or the artifacts)."""
