@@ -4,7 +4,7 @@ The constant route is mounted twice: first in the route list (``/bench/first``) 
 (``/bench/last``). Starlette tries routes in order, so the last one pays for every failed match
 before it; the first one is the honest anchor.
 
-Usage: python bench/status_app.py DATA_DIR PORT
+Usage: python bench/status_app.py DATA_DIR PORT [DATABASE_URL]
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ CONSTANT = b'{"id":"vt_constant","object":"task","status":"completed","progress"
 
 def main() -> None:
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
-    app = create_app(Settings(data_dir=data_dir, port=port, workers=0, log_level="WARNING"))
+    database_url = sys.argv[3] if len(sys.argv) > 3 else None
+    settings = Settings(
+        data_dir=data_dir, port=port, workers=0, log_level="WARNING", database_url=database_url
+    )
+    app = create_app(settings)
 
     async def constant() -> Response:
         return Response(CONSTANT, media_type="application/json")

@@ -149,7 +149,7 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
 
     hooks = stores.webhook_store(store)
     outbox = build_outbox(settings, store, service, hooks, task_secret)
-    runner = run_policy.for_settings(settings)
+    runner = run_policy.for_settings(settings, store)
     feed = ChangeFeed()
     feed.add_listener(lambda _changes: outbox.wake())
     tasks = AsyncTaskService(service, runner, feed)
@@ -188,10 +188,12 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         outbox.start()
         if start_workers and dispatcher is not None:
             dispatcher.start()
-        app_state.ready = True
-        log.info("vidtask ready", extra={"url": settings.base_url, "workers": settings.workers})
         try:
-            async with mcp.running():
+            async with runner.serving(), mcp.running():
+                app_state.ready = True
+                log.info(
+                    "vidtask ready", extra={"url": settings.base_url, "workers": settings.workers}
+                )
                 yield
         finally:
             app_state.ready = False
@@ -209,9 +211,9 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
     app.state.vidtask = app_state
     app.state.dispatcher = dispatcher
     web_errors.install(app, DIALECTS.shape_at)
-    # Each dialect is one route of the app (its routes behind its URL prefixes), tried first:
-    # status polls are the hot path.
-    app.router.routes += [dialect.routes() for dialect in DIALECTS.all]
+    # Each dialect is one route of the app (its routes behind its URL prefixes), tried first,
+    # before FastAPI's own /openapi.json and /docs: status polls are the hot path.
+    app.router.routes[:0] = [dialect.routes() for dialect in DIALECTS.all]
     for module in (events, webhooks, files, asset_uploads, ops):
         app.include_router(module.router)
     app.include_router(

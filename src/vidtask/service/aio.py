@@ -7,6 +7,7 @@ the store or the artifacts.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -17,7 +18,7 @@ from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
 from vidtask.events.feed import ChangeFeed
 from vidtask.render.assets import AssetPolicy
-from vidtask.service import derived
+from vidtask.service import derived, tasks
 from vidtask.service.runner import Runner
 from vidtask.service.tasks import Artifact, Model, TaskService
 from vidtask.store.base import Change, Page, TaskFilter
@@ -63,11 +64,14 @@ class AsyncTaskService:
         return await self._run.write(self._service.submit, owner, spec)
 
     async def get(self, owner: str, task_id: str) -> Task:
-        return await self._run.read(self._service.get, owner, task_id)
+        """The task, or `NotFound` (unknown, another key's, or deleted)."""
+        read = functools.partial(self._service.get, owner, task_id)
+        return tasks.found(await self._run.task(task_id, owner, read), task_id)
 
     async def find(self, owner: str, task_id: str) -> Task | None:
         """The task, or None (unknown, another key's, or deleted)."""
-        return await self._run.read(self._service.store.get, task_id, owner)
+        read = functools.partial(self._service.store.get, task_id, owner)
+        return await self._run.task(task_id, owner, read)
 
     async def list_tasks(self, owner: str, query: TaskFilter) -> Page:
         return await self._run.read(self._service.list_tasks, owner, query)

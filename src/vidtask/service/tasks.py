@@ -27,7 +27,7 @@ from vidtask.storage.signing import UrlSigner
 from vidtask.store.base import Page, TaskFilter, TaskStore
 from vidtask.webhooks import targets
 
-__all__ = ["Artifact", "Model", "TaskService", "request_hash"]
+__all__ = ["Artifact", "Model", "TaskService", "found", "request_hash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,13 @@ def request_hash(payload: Mapping[str, Any]) -> str:
     """Stable hash of a request body, to tell an idempotent replay from a different request."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def found(task: Task | None, task_id: str) -> Task:
+    """The task a read found, or `NotFound` (unknown, another key's, or deleted)."""
+    if task is None:
+        raise errors.NotFound(f"no task with id {task_id!r}", param="task_id")
+    return task
 
 
 class TaskService:
@@ -115,10 +122,7 @@ class TaskService:
         return task, created
 
     def get(self, owner: str, task_id: str) -> Task:
-        task = self.store.get(task_id, owner)
-        if task is None:
-            raise errors.NotFound(f"no task with id {task_id!r}", param="task_id")
-        return task
+        return found(self.store.get(task_id, owner), task_id)
 
     def list_tasks(self, owner: str, query: TaskFilter) -> Page:
         return self.store.list_tasks(owner, query)

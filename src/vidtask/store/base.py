@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from vidtask.core.task import Status, Task
 
-__all__ = ["ApiKey", "Change", "Fence", "Page", "TaskFilter", "TaskStore"]
+__all__ = ["ApiKey", "AsyncTaskReads", "Change", "Fence", "Page", "TaskFilter", "TaskStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,21 @@ class Change:
     model: str
     version: int
     status: Status
+
+
+class AsyncTaskReads(Protocol):
+    """A store's `TaskStore.get` awaited on the event loop, over connections of that loop (what
+    a networked engine offers the status GET, the hot path). Usable between `open` and
+    `close`, both awaited on the loop that serves."""
+
+    @property
+    def is_open(self) -> bool: ...
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def get(self, task_id: str, owner: str | None = None) -> Task | None: ...
 
 
 class TaskStore(Protocol):

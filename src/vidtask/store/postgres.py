@@ -9,10 +9,15 @@ differences:
 - workers claim a task through its job (``claim_task``), not by scanning the queue;
 - every write that makes a new task version first takes the event-log lock (see migration 0001),
   so the log's order is commit order.
+
+An API process also reads tasks for the status GET (the hot path) through `AsyncReads`: its own
+async pool, awaited on the event loop, so that read neither blocks the loop nor pays a hop to
+a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,9 +25,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from vidtask.core.task import Task
 from vidtask.store import sql, tasks
@@ -31,6 +36,7 @@ from vidtask.store.connector import Params
 
 __all__ = [
     "EVENTS_CHANNEL",
+    "AsyncReads",
     "POOL_TIMEOUT_S",
     "OnQueued",
     "PostgresConnector",
@@ -200,6 +206,111 @@ class PostgresStore(tasks.SQLTaskStore[PostgresConnector]):
             ]
             self._queued(s, found)
         return found
+
+
+class AsyncReads:
+    """`PostgresStore.get` awaited on the event loop, over an `AsyncConnectionPool` of this
+    process (the `AsyncTaskReads` of `store.base`). It shares the store's decoded tasks.
+
+    The versions asked for in one turn of the loop are read in one statement: under load, many
+    status polls arrive together, and a round trip costs far more than a row. The pool belongs
+    to the event loop that opens it: `open` and `close` it in the app's lifespan (a closed pool
+    cannot be reopened, so each `open` makes a new one)."""
+
+    def __init__(self, store: PostgresStore, *, max_size: int = 10) -> None:
+        self.store = store
+        self.max_size = max_size
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]] | None = None
+        self._versions_sql = _native(store.queries["task_versions"])
+        self._task_sql = _native(store.task_sql)
+        #: The version reads asked for in this turn of the loop, by task id.
+        self._batch: dict[str, asyncio.Future[DictRow | None]] | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    @property
+    def is_open(self) -> bool:
+        return self._pool is not None
+
+    async def open(self) -> None:
+        pool = AsyncConnectionPool(
+            self.store.conninfo,
+            connection_class=psycopg.AsyncConnection[DictRow],
+            min_size=1,
+            max_size=self.max_size,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            name="vidtask-reads",
+            timeout=POOL_TIMEOUT_S,
+        )
+        await pool.open(wait=True, timeout=POOL_TIMEOUT_S)
+        self._pool = pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def get(self, task_id: str, owner: str | None = None) -> Task | None:
+        """As `PostgresStore.get`."""
+        found = await self._version(task_id)
+        if not tasks.visible(found, owner):
+            return None
+        task = self.store.reuse(task_id, found)
+        if task is None:
+            rows = await self._all(self._task_sql, {"id": task_id})
+            task = self.store.remember(rows[0] if rows else None)
+        return task
+
+    def _version(self, task_id: str) -> asyncio.Future[DictRow | None]:
+        """The task's `task_versions` row, read with the others asked for in this turn."""
+        if self._batch is None:
+            self._batch = {}
+            asyncio.get_running_loop().call_soon(self._flush)
+        found = self._batch.get(task_id)
+        if found is None:
+            found = self._batch[task_id] = asyncio.get_running_loop().create_future()
+        return found
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch or {}, None
+        flushing = asyncio.ensure_future(self._read_versions(batch))
+        self._flushing.add(flushing)  # a task nothing references may be collected
+        flushing.add_done_callback(self._flushing.discard)
+
+    async def _read_versions(self, batch: dict[str, asyncio.Future[DictRow | None]]) -> None:
+        try:
+            rows = await self._all(self._versions_sql, {"ids": list(batch)})
+        except Exception as exc:  # each waiting read raises it
+            for waiting in batch.values():
+                if not waiting.done():
+                    waiting.set_exception(exc)
+            return
+        except asyncio.CancelledError:
+            for waiting in batch.values():
+                waiting.cancel()
+            raise
+        by_id = {row["id"]: row for row in rows}
+        for task_id, waiting in batch.items():
+            if not waiting.done():
+                waiting.set_result(by_id.get(task_id))
+
+    async def _all(self, statement: str, params: Params) -> list[DictRow]:
+        """The rows of one statement. A connection the server dropped goes back broken, so the
+        pool replaces it, and the read is tried again at once (as `PostgresConnector._alive`
+        does, without its extra round trip on every checkout)."""
+        assert self._pool is not None, "AsyncReads.open() was not awaited"
+        deadline = time.monotonic() + POOL_TIMEOUT_S
+        while True:
+            # getconn/putconn, not ``connection()``: in autocommit mode there is no transaction
+            # to end, and its context costs the hot path a few microseconds.
+            conn = await self._pool.getconn(timeout=max(0.0, deadline - time.monotonic()))
+            try:
+                return await (await conn.execute(statement, params)).fetchall()
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+            finally:
+                await self._pool.putconn(conn)
 
 
 def _filter(owner: str, query: TaskFilter) -> tuple[list[str], dict[str, Any]]:

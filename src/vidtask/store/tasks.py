@@ -11,12 +11,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from typing_extensions import TypeIs
+
 from vidtask.core.task import MOVES, Status, Task
 from vidtask.store import rows, sql
 from vidtask.store.base import ApiKey, Change, Fence, Page, TaskFilter
 from vidtask.store.connector import Connector, Session
 
-__all__ = ["OnQueued", "SQLTaskStore", "task_filter"]
+__all__ = ["OnQueued", "SQLTaskStore", "task_filter", "visible"]
 
 #: Called inside the transaction that made these tasks ``queued``, with its driver connection.
 OnQueued = Callable[[Any, list[Task]], None]
@@ -37,8 +39,9 @@ class SQLTaskStore(Generic[C]):
         self.queries = db.queries
         self._recent: dict[str, Task] = {}
         self._recent_lock = threading.Lock()
-        self._version_sql = db.queries["task_version"]
-        self._task_sql = db.queries["task"]
+        #: A task's version and owner, then the whole row (`get`).
+        self.version_sql = db.queries["task_version"]
+        self.task_sql = db.queries["task"]
 
     def close(self) -> None:
         self.db.close()
@@ -59,27 +62,31 @@ class SQLTaskStore(Generic[C]):
     def get(self, task_id: str, owner: str | None = None) -> Task | None:
         params = {"id": task_id}
         with self.db.read() as s:
-            found = s.one(self._version_sql, params)
-            if found is None:
+            found = s.one(self.version_sql, params)
+            if not visible(found, owner):
                 return None
-            found_owner = found["owner"]
-            if owner is not None and found_owner != owner:
-                return None
-            cached = self._recent.get(task_id)
-            if (
-                cached is not None
-                and cached.version == found["version"]
-                and cached.owner == found_owner
-            ):
-                return cached
-            row = s.one(self._task_sql, params)
+            task = self.reuse(task_id, found)
+            if task is None:
+                task = self.remember(s.one(self.task_sql, params))
+        return task
+
+    # `get` in three steps, shared with an engine's awaitable reads (`store.postgres.AsyncReads`).
+    def reuse(self, task_id: str, found: rows.Row) -> Task | None:
+        """The decoded task, if it is the version (and owner) ``found`` in `version_sql`."""
+        cached = self._recent.get(task_id)
+        if cached is None or cached.version != found["version"] or cached.owner != found["owner"]:
+            return None
+        return cached
+
+    def remember(self, row: rows.Row | None) -> Task | None:
+        """The task of a `task_sql` row, kept for `reuse`."""
         if row is None:
             return None
         task = self._task(row)
         with self._recent_lock:
             if len(self._recent) >= _RECENT_MAX:
                 self._recent.clear()
-            self._recent[task_id] = task
+            self._recent[task.id] = task
         return task
 
     def get_by_idempotency_key(self, owner: str, key: str) -> Task | None:
@@ -410,6 +417,11 @@ def _prefix_upper_bound(prefix: str) -> str | None:
     if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters (not valid in UTF-8)
         following = 0xE000
     return stem[:-1] + chr(following)
+
+
+def visible(found: rows.Row | None, owner: str | None) -> TypeIs[rows.Row]:
+    """Whether the row of `SQLTaskStore.version_sql` is a task ``owner`` (None: anyone) sees."""
+    return found is not None and (owner is None or found["owner"] == owner)
 
 
 def _like_escape(text: str) -> str:

@@ -11,12 +11,14 @@ is under (`ShapeAt`, built from the mounted dialects).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
@@ -92,7 +94,7 @@ def route_class(shape_at: ShapeAt) -> type[APIRoute]:
 
     class DialectRoute(APIRoute):
         def get_route_handler(self) -> _Handler:
-            handler = super().get_route_handler()
+            handler = _request_only(self) or super().get_route_handler()
             shape = shape_at(self.path)
 
             async def handle(request: Request) -> Response:
@@ -108,6 +110,42 @@ def route_class(shape_at: ShapeAt) -> type[APIRoute]:
             return handle
 
     return DialectRoute
+
+
+def _request_only(route: APIRoute) -> _Handler | None:
+    """The endpoint itself, when it is a coroutine function taking the request alone and
+    returning a `Response`.
+
+    FastAPI's handler would read no body, solve one dependency (the request), call it and pass
+    its `Response` through: the same answer, at the cost of a few microseconds that the status
+    polls (the hot path, `bench/status_get.py`) feel. Such endpoints read their path parameters
+    from ``request.path_params`` and declare them for OpenAPI by hand
+    (`vidtask.web.tasks.TASK_ID_PARAM`). What is skipped besides is FastAPI's own OpenTelemetry
+    spans around the dependencies and the endpoint, which vidtask never configures."""
+    dependant = route.dependant
+    takes = (
+        dependant.path_params,
+        dependant.query_params,
+        dependant.header_params,
+        dependant.cookie_params,
+        dependant.body_params,
+        dependant.dependencies,
+        route.dependencies,
+        dependant.response_param_name,
+        dependant.background_tasks_param_name,
+        dependant.websocket_param_name,
+        dependant.http_connection_param_name,
+        dependant.security_scopes_param_name,
+    )
+    if dependant.request_param_name is None or any(takes):
+        return None
+    if not inspect.iscoroutinefunction(route.endpoint):
+        return None
+    returns = get_typed_return_annotation(route.endpoint)
+    if not (isinstance(returns, type) and issubclass(returns, Response)):
+        return None
+    endpoint: _Handler = route.endpoint
+    return endpoint
 
 
 def install(app: FastAPI, shape_at: ShapeAt) -> None:

@@ -14,8 +14,8 @@ from vidtask.web.state import state
 
 __all__ = ["TASK_ID_PARAM", "poll_interval", "task_response"]
 
-#: The hot path: taking only `Request` skips FastAPI's parameter solving (DESIGN.md measures
-#: the difference); the path parameter is declared for OpenAPI by hand.
+#: The hot path: an endpoint taking only `Request` is called without FastAPI's parameter solving
+#: (`vidtask.web.errors.route_class`); the path parameter is declared for OpenAPI by hand.
 TASK_ID_PARAM = {
     "parameters": [
         {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -50,3 +50,6 @@ SELECT * FROM tasks t WHERE status = 'queued' AND updated_at < :before
     AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
         WHERE j.status IN ('todo', 'doing') AND j.args->>'task_id' = t.id)
 FOR UPDATE SKIP LOCKED
+
+-- name: id_in
+id = ANY(:ids)

@@ -26,6 +26,11 @@ SELECT version, owner FROM tasks WHERE id = :id
 -- name: task
 SELECT * FROM tasks WHERE id = :id
 
+-- name: task_versions
+-- The same for the tasks asked for in one turn of an API process's event loop, in one
+-- statement (`postgres.AsyncReads`); :ids is the engine's array (`Connector.array`).
+SELECT id, version, owner FROM tasks WHERE {id_in}
+
 -- name: owned_task
 SELECT * FROM tasks WHERE id = :id AND owner = :owner
 

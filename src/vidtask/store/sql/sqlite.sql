@@ -34,3 +34,6 @@ rowid
 -- name: draft_task_is_expected
 -- (fragment) NULL-safe equality.
 task_id IS :expected
+
+-- name: id_in
+id IN (SELECT value FROM json_each(:ids))
