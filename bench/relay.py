@@ -195,14 +195,8 @@ def mirror_throughput(megabytes: int) -> None:
             for _ in range(3):
                 for name, run in (("plain", plain), ("relay", relayed)):
                     for old in (folder / "plain.mp4", folder / "relayed.mp4"):
-<<<<<<< HEAD
                         # not timed: replacing a 200 MB file costs its deletion
                         old.unlink(missing_ok=True)
-=======
-                        old.unlink(
-                            missing_ok=True
-                        )  # not timed: replacing a 200 MB file costs its deletion
->>>>>>> hotpath
                     started = time.perf_counter()
                     run()
                     best[name] = min(best[name], time.perf_counter() - started)
