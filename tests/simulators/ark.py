@@ -222,13 +222,7 @@ class ArkSimulator(Simulator):
         return response
 
     async def _get(self, request: Request) -> Response:
-        key = await self.gate(request, Op.GET)
-        if isinstance(key, Response):
-            return key
-        task = self.lookup(request.path_params["task_id"])
-        if task is None:
-            return self._not_found(request.path_params["task_id"])
-        return JSONResponse(self.read(task))
+        return await self.answer_status(request, request.path_params["task_id"])
 
     async def _list(self, request: Request) -> Response:
         key = await self.gate(request, Op.LIST)
@@ -271,7 +265,7 @@ class ArkSimulator(Simulator):
             return key
         task = self.lookup(request.path_params["task_id"])
         if task is None:
-            return self._not_found(request.path_params["task_id"])
+            return self.not_found(request.path_params["task_id"])
         if task.phase is Phase.QUEUED:
             self.cancel(task)
         elif task.phase in (Phase.RUNNING, Phase.CANCELLED):
@@ -284,7 +278,7 @@ class ArkSimulator(Simulator):
             self.forget(task)
         return JSONResponse({})
 
-    def _not_found(self, task_id: str) -> Response:
+    def not_found(self, task_id: str) -> Response:
         return self.refuse(Refusal.NOT_FOUND, f"the task {task_id} does not exist", param="id")
 
     def _new_id(self) -> str:

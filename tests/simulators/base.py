@@ -399,6 +399,18 @@ class Simulator:
         if delivery is not None and task.script.callback_before_create:
             await delivery
 
+    def not_found(self, task_id: str) -> Response:
+        """The provider's answer about a task id it does not know."""
+        raise NotImplementedError
+
+    async def answer_status(self, request: Request, task_id: str) -> Response:
+        """A status read: the faults and the key, then the task as the status call shows it."""
+        key = await self.gate(request, Op.GET)
+        if isinstance(key, Response):
+            return key
+        task = self.lookup(task_id)
+        return self.not_found(task_id) if task is None else JSONResponse(self.read(task))
+
     def lookup(self, task_id: str) -> SimTask | None:
         """The task brought up to date, or None if unknown, deleted or forgotten."""
         task = self.tasks.get(task_id)

@@ -123,15 +123,10 @@ class NewAPISimulator(Simulator):
         return response
 
     async def _get(self, request: Request) -> Response:
-        key = await self.gate(request, Op.GET)
-        if isinstance(key, Response):
-            return key
-        task = self.lookup(request.path_params["task_id"])
-        if task is None:
-            return self.refuse(
-                Refusal.NOT_FOUND, "task does not exist", param=request.path_params["task_id"]
-            )
-        return JSONResponse(self.read(task))
+        return await self.answer_status(request, request.path_params["task_id"])
+
+    def not_found(self, task_id: str) -> Response:
+        return self.refuse(Refusal.NOT_FOUND, "task does not exist", param=task_id)
 
     def _new_id(self) -> str:
         # Shaped like the documented example, "abcd1234efgh".

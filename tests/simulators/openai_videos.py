@@ -154,13 +154,7 @@ class OpenAIVideosSimulator(Simulator):
         return response
 
     async def _get(self, request: Request) -> Response:
-        key = await self.gate(request, Op.GET)
-        if isinstance(key, Response):
-            return key
-        task = self.lookup(request.path_params["video_id"])
-        if task is None:
-            return self._not_found(request.path_params["video_id"])
-        return JSONResponse(self.read(task))
+        return await self.answer_status(request, request.path_params["video_id"])
 
     async def _list(self, request: Request) -> Response:
         key = await self.gate(request, Op.LIST)
@@ -198,7 +192,7 @@ class OpenAIVideosSimulator(Simulator):
             return key
         task = self.lookup(request.path_params["video_id"])
         if task is None:
-            return self._not_found(request.path_params["video_id"])
+            return self.not_found(request.path_params["video_id"])
         if task.phase in (Phase.QUEUED, Phase.RUNNING):
             if self.delete_unfinished == "refuse":
                 return self.refuse(
@@ -217,7 +211,7 @@ class OpenAIVideosSimulator(Simulator):
         video_id = request.path_params["video_id"]
         task = self.lookup(video_id)
         if task is None:
-            return self._not_found(video_id)
+            return self.not_found(video_id)
         variant = request.query_params.get("variant", "video")
         files = {
             "video": (self.media.video, "video/mp4"),
@@ -236,7 +230,7 @@ class OpenAIVideosSimulator(Simulator):
             request, task, data, media_type, not_found=lambda: self._no_content(video_id)
         )
 
-    def _not_found(self, video_id: str) -> Response:
+    def not_found(self, video_id: str) -> Response:
         return self.refuse(Refusal.NOT_FOUND, f"video {video_id} not found", param="video_id")
 
     def _no_content(self, video_id: str) -> Response:

@@ -19,6 +19,7 @@ from vidtask.providers.base import (
     UpstreamState,
     default_refusal,
     error_fields,
+    first_id,
 )
 
 __all__ = ["Ark"]
@@ -62,9 +63,7 @@ class Ark:
         return Call("POST", TASKS, json=body)
 
     def created_id(self, body: Any) -> str:
-        if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
-            return str(body["id"])
-        raise ValueError("the create response has no task id")
+        return first_id(body, "id")
 
     def status(self, upstream_id: str) -> Call:
         return Call("GET", f"{TASKS}/{upstream_id}")

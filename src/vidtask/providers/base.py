@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 from vidtask.core.upstream import Phase
 
-__all__ = ["Call", "RelayInput", "Refusal", "Trouble", "UpstreamKind", "UpstreamState"]
+__all__ = [
+    "Call",
+    "Refusal",
+    "RelayInput",
+    "Trouble",
+    "UpstreamKind",
+    "UpstreamState",
+    "first_id",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +127,16 @@ class UpstreamKind(Protocol):
     def refusal(self, status_code: int, body: Any) -> Refusal:
         """What a non-2xx answer means, with the provider's message (never a key)."""
         ...
+
+
+def first_id(body: Any, *keys: str) -> str:
+    """The first non-empty string among ``keys`` of a create answer (the upstream task id), or
+    `ValueError`."""
+    if isinstance(body, dict):
+        for key in keys:
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])
+    raise ValueError(f"the create answer has no {' or '.join(keys)}")
 
 
 def error_fields(body: Any) -> tuple[str, str]:

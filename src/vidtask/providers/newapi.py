@@ -18,6 +18,7 @@ from vidtask.providers.base import (
     UpstreamState,
     default_refusal,
     error_fields,
+    first_id,
 )
 
 __all__ = ["NewAPI"]
@@ -44,11 +45,7 @@ class NewAPI:
         return Call("POST", PATH, json=body)
 
     def created_id(self, body: Any) -> str:
-        if isinstance(body, dict):
-            for key in ("task_id", "id"):
-                if isinstance(body.get(key), str) and body[key]:
-                    return str(body[key])
-        raise ValueError("the create response has no task_id")
+        return first_id(body, "task_id", "id")
 
     def status(self, upstream_id: str) -> Call:
         return Call("GET", f"{PATH}/{upstream_id}")

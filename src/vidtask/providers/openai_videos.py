@@ -19,6 +19,7 @@ from vidtask.providers.base import (
     UpstreamState,
     default_refusal,
     error_fields,
+    first_id,
 )
 
 __all__ = ["OpenAIVideos"]
@@ -46,9 +47,7 @@ class OpenAIVideos:
         return Call("POST", "/videos", json=body)
 
     def created_id(self, body: Any) -> str:
-        if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
-            return str(body["id"])
-        raise ValueError("the create response has no video id")
+        return first_id(body, "id")
 
     def status(self, upstream_id: str) -> Call:
         return Call("GET", f"/videos/{upstream_id}")
