@@ -2,8 +2,9 @@
 every create path of every dialect, against a live server with real workers.
 
 A shipped bug (New API answered `sora-2` with `input.output: unknown field`) got through because
-no test sent every model name to every dialect. A relayed model (`RELAYED`, served by the Ark
-simulator on loopback) goes the same way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
+no test sent every model name to every dialect. A relayed model of each upstream kind
+(`RELAYED`: Ark, OpenAI videos, New API, each served by its simulator on loopback) goes the same
+way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
 kind of model the name resolves to, whether the request must be accepted (then the task must
 complete, and carry a warning exactly when the name is an alias of the `slides` template model)
 or refused with a 400 in that dialect's error shape, naming the field and the reason.
@@ -26,14 +27,22 @@ import pytest
 
 from tests.integration.conftest import Server
 from tests.mcp_server.conftest import PROJECT, http_client, new_key, text
-from tests.simulators import ArkSimulator
+from tests.simulators import ArkSimulator, NewAPISimulator, OpenAIVideosSimulator
+from tests.simulators.base import Simulator
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-RELAYED = "seedance-relay"
+#: A relayed model per upstream kind: model name -> (kind, simulator, the provider's model).
+RELAYED: dict[str, tuple[str, type[Simulator], str]] = {
+    "seedance-relay": ("ark", ArkSimulator, "doubao-seedance-1-0-pro-250528"),
+    "sora-relay": ("openai_videos", OpenAIVideosSimulator, "sora-2"),
+    "newapi-relay": ("newapi", NewAPISimulator, "veo-3"),
+}
+#: What a relayed model name resolves to, for `EXPECTED`.
+RELAY = "relayed"
 SLIDES_ALIASES = ("sora-2", "sora-2-pro", "sora-2-*", "doubao-seedance-*", "doubao-seaweed-*")
 #: What `GET /v1/models` lists, in its order: local models, relayed models, served aliases.
-LISTED = ("timeline", "slides", RELAYED, *SLIDES_ALIASES)
+LISTED = ("timeline", "slides", *RELAYED, *SLIDES_ALIASES)
 PATTERN_INSTANCE = "doubao-seedance-1-0-pro-250528"
 UNKNOWN = "no-such-model"
 MODELS = (*LISTED, PATTERN_INSTANCE, UNKNOWN)
@@ -42,7 +51,7 @@ MODELS = (*LISTED, PATTERN_INSTANCE, UNKNOWN)
 SERVED_BY: dict[str, str | None] = {
     "timeline": "timeline",
     "slides": "slides",
-    RELAYED: RELAYED,
+    **{name: name for name in RELAYED},
     **dict.fromkeys((*SLIDES_ALIASES, PATTERN_INSTANCE), "slides"),
     UNKNOWN: None,
 }
@@ -70,31 +79,31 @@ EXPECTED: dict[str, dict[str | None, Outcome]] = {
     "native-prompt": {
         "slides": ACCEPT,
         "timeline": Refuse("input.prompt", "unknown field"),
-        RELAYED: Refuse("input.fps", "unknown field"),
+        RELAY: Refuse("input.fps", "unknown field"),
         None: UNKNOWN_MODEL,
     },
     "native-timeline": {
         "slides": Refuse("input.output", "unknown field"),
         "timeline": ACCEPT,
-        RELAYED: Refuse("input.output", "unknown field"),
+        RELAY: Refuse("input.output", "unknown field"),
         None: UNKNOWN_MODEL,
     },
     # Prompt-style dialects: slides makes cards, timeline a title card, a provider a video.
-    "newapi-prompt": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
+    "newapi-prompt": {"slides": ACCEPT, "timeline": ACCEPT, RELAY: ACCEPT, None: UNKNOWN_MODEL},
     "newapi-timeline": {
         "slides": Refuse("timeline", "takes a prompt, not a timeline"),
         "timeline": ACCEPT,
-        RELAYED: Refuse("timeline", "takes a prompt, not a timeline"),
+        RELAY: Refuse("timeline", "takes a prompt, not a timeline"),
         None: UNKNOWN_MODEL,
     },
-    "openai": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
-    "ark": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
-    "scenext": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
-    "mcp-prompt": {"slides": ACCEPT, "timeline": ACCEPT, RELAYED: ACCEPT, None: UNKNOWN_MODEL},
+    "openai": {"slides": ACCEPT, "timeline": ACCEPT, RELAY: ACCEPT, None: UNKNOWN_MODEL},
+    "ark": {"slides": ACCEPT, "timeline": ACCEPT, RELAY: ACCEPT, None: UNKNOWN_MODEL},
+    "scenext": {"slides": ACCEPT, "timeline": ACCEPT, RELAY: ACCEPT, None: UNKNOWN_MODEL},
+    "mcp-prompt": {"slides": ACCEPT, "timeline": ACCEPT, RELAY: ACCEPT, None: UNKNOWN_MODEL},
     "mcp-timeline": {
         "slides": Refuse("model", "does not take a timeline"),
         "timeline": ACCEPT,
-        RELAYED: Refuse("model", "does not take a timeline"),
+        RELAY: Refuse("model", "does not take a timeline"),
         None: UNKNOWN_MODEL,
     },
 }
@@ -117,7 +126,7 @@ def timeline() -> dict[str, Any]:
 
 def seconds(model: str) -> int:
     """1 s keeps the local renders short; Seedance's shortest video is 2 s."""
-    return 2 if model == RELAYED else 1
+    return 2 if model in RELAYED else 1
 
 
 def slides_input() -> dict[str, Any]:
@@ -263,20 +272,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     shutil.copytree(PROJECT / "examples" / "assets", assets)
     data = base / "data"
     headers = {"Authorization": f"Bearer {new_key(data, 'every-model')}"}
-    ark = ArkSimulator(keys=[RELAY_KEY], queue_s=0.1, run_s=0.5).start()
-    provider = {
-        "name": "seedance",
-        "kind": "ark",
-        "base_url": ark.base_url,
-        "api_key_env": "EVERY_MODEL_ARK_KEY",
-        "models": {RELAYED: "doubao-seedance-1-0-pro-250528"},
-        "poll_interval_s": 0.5,
-    }
+    simulators: list[Simulator] = []
+    providers = []
+    for name, (kind, make, upstream_model) in RELAYED.items():
+        simulators.append(make(keys=[RELAY_KEY], queue_s=0.1, run_s=0.5).start())
+        providers.append(
+            {
+                "name": kind.replace("_", "-"),
+                "kind": kind,
+                "base_url": simulators[-1].base_url,
+                "api_key_env": "EVERY_MODEL_RELAY_KEY",
+                "models": {name: upstream_model},
+                "poll_interval_s": 0.5,
+            }
+        )
     server = Server(
         data,
         assets,
-        VIDTASK_PROVIDERS=json.dumps([provider]),
-        EVERY_MODEL_ARK_KEY=RELAY_KEY,
+        VIDTASK_PROVIDERS=json.dumps(providers),
+        EVERY_MODEL_RELAY_KEY=RELAY_KEY,
         VIDTASK_ASSET_ALLOW_NETWORKS="127.0.0.0/8",
     )
     try:
@@ -295,7 +309,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World({(r.model, r.route): r for r in runs}, models)
     finally:
         server.stop()
-        ark.stop()
+        for running in simulators:
+            running.stop()
 
 
 def test_the_table_covers_every_listed_model(world: World) -> None:
@@ -409,7 +424,8 @@ def test_create(world: World, model: str, route: str) -> None:
     run = world.runs[(model, route)]
     if run.status is not None:
         assert run.status < 500, f"server error: {describe(run)}"
-    expected = EXPECTED[route][SERVED_BY[model]]
+    served = SERVED_BY[model]
+    expected = EXPECTED[route][RELAY if served in RELAYED else served]
     if isinstance(expected, Refuse):
         check_refused(run, expected)
     else:

@@ -141,7 +141,7 @@ def test_upstream_failures_end_the_task_with_a_clear_error(
     words: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("vidtask.dispatch.relay.DOWNLOAD_TRIES", 2)
+    monkeypatch.setattr("vidtask.dispatch.relay_results.DOWNLOAD_TRIES", 2)
     ark.script("", outcome, bad_downloads=None)
     relay = poller(store, tmp_path, provider("seedance", "ark", ark.base_url))
     relay.start()

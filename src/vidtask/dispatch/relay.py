@@ -25,38 +25,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import itertools
 import logging
-import math
 import random
 import shutil
-import ssl
 import statistics
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import certifi
-import httpx
 import psycopg
-from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
-from vidtask.backends import mirror
 from vidtask.backends.base import RunResult
 from vidtask.backends.mirror import AssetPolicy
 from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.core.upstream import Phase
+from vidtask.dispatch.relay_results import ResultKeeper
 from vidtask.dispatch.retry import STORE_ERRORS, StoreUnavailable
 from vidtask.dispatch.settle import Settler, fence_extra
 from vidtask.providers import KINDS
 from vidtask.providers.base import RelayInput, UpstreamState
-from vidtask.providers.client import ProviderClient, Refused, Retryable
+from vidtask.providers.client import (
+    POOL_SIZE,
+    ProviderClient,
+    Refused,
+    Retryable,
+    connection_pools,
+)
 from vidtask.settings import ProviderSettings
 from vidtask.storage.base import ArtifactStore
 from vidtask.store.base import Fence, TaskStore
@@ -75,17 +74,12 @@ T = TypeVar("T")
 #: so a stalled store or a slow provider does not cost it.
 RELAY_LEASE_FACTOR = 4
 LEASE_S = 60.0
-#: Tries of a result download before the task fails.
-DOWNLOAD_TRIES = 4
 #: Until a model has finished tasks to go by, a generation is expected to take this long.
 TYPICAL_S = 60.0
 #: Estimated progress stops here until the provider says the task is done.
 ESTIMATE_CAP = 95.0
-#: Connections to one provider at most, in pools of `POOL_SIZE`.
+#: Connections to one provider at most.
 MAX_CONNECTIONS = 256
-POOL_SIZE = 4
-#: Results downloaded and adopted (probe, stills) at once.
-MEDIA_THREADS = 4
 #: Why a provider was skipped: it follows as many tasks as it may.
 _FULL = "at its max_concurrency"
 #: Longest wait between polls of a task whose provider keeps failing.
@@ -117,7 +111,6 @@ class RelayPoller:
         for provider in self.providers.values():
             for model in provider.models:
                 self.models.setdefault(model, []).append(provider.name)
-        self.asset_policy = asset_policy
         self.callback_url = callback_url
         self.lease_ttl = lease_ttl
         self.claim_every_s = claim_every_s
@@ -142,7 +135,7 @@ class RelayPoller:
         self._lost: set[str] = set()
         self._cancelled: set[str] = set()
         self._claimed_at: dict[str, float] = {}
-        self._media_pool = ThreadPoolExecutor(MEDIA_THREADS, thread_name_prefix="relay-media")
+        self.keeper = ResultKeeper(artifacts, asset_policy)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -241,10 +234,9 @@ class RelayPoller:
         self._loop = asyncio.get_running_loop()
         async with contextlib.AsyncExitStack() as stack:
             for name, settings in self.providers.items():
-                connections = min(MAX_CONNECTIONS, settings.max_concurrency)
                 pools = [
-                    await stack.enter_async_context(_pool(POOL_SIZE))
-                    for _ in range(math.ceil(connections / POOL_SIZE))
+                    await stack.enter_async_context(pool)
+                    for pool in connection_pools(min(MAX_CONNECTIONS, settings.max_concurrency))
                 ]
                 self._clients[name] = ProviderClient(
                     settings, KINDS[settings.kind], pools, connections_per_client=POOL_SIZE
@@ -265,7 +257,7 @@ class RelayPoller:
             if running:
                 await asyncio.wait(running, timeout=10)
             watch.cancel()
-            self._media_pool.shutdown(wait=False, cancel_futures=True)
+            self.keeper.close()
 
     async def _watch_leases(self) -> None:
         """Every second, notice cancels asked for the tasks followed here; three times per
@@ -606,69 +598,7 @@ class RelayPoller:
         await self._store(
             self.store.checkpoint, fence, self.clock(), {"upstream_video_url": state.video_url}
         )
-        workdir.mkdir(parents=True, exist_ok=True)
-        cancel = threading.Event()
-        try:
-            video = await self._download(client, state.video_url, state.video_needs_key,
-                                         workdir / "video.mp4", cancel)  # fmt: skip
-        except errors.VidtaskError as exc:
-            return errors.UpstreamError(f"the result could not be downloaded: {exc.message}")
-        try:
-            result = await self._media(mirror.adopt, video, workdir / "stills", cancel)
-        except errors.VidtaskError as exc:
-            return errors.UpstreamError(f"the downloaded result is not a usable video: {exc}")
-        if state.last_frame_url:
-            try:
-                frame = await self._download(client, state.last_frame_url, False,
-                                             workdir / "last_frame.png", cancel)  # fmt: skip
-                await asyncio.to_thread(self.settler.artifacts.save, task.id, task.attempt, [frame])
-            except errors.VidtaskError as exc:
-                result.warnings.append(f"the provider's last frame was not kept: {exc.message}")
-        return result
-
-    async def _download(
-        self, client: ProviderClient, url: str, with_key: bool, dest: Path, cancel: threading.Event
-    ) -> Path:
-        retrying = AsyncRetrying(
-            wait=wait_random_exponential(1, 30), stop=stop_after_attempt(DOWNLOAD_TRIES),
-            reraise=True,
-        )  # fmt: skip
-        async for attempt in retrying:
-            with attempt:
-                if with_key:
-                    return await self._download_with_key(client, url, dest)
-                return await self._media(mirror.fetch_result, url, self.asset_policy, dest, cancel)
-        raise AssertionError("unreachable")
-
-    async def _download_with_key(self, client: ProviderClient, path: str, dest: Path) -> Path:
-        """The provider's own result endpoint, with its key, streamed to ``dest``."""
-        limit = self.asset_policy.max_bytes
-        part = dest.with_name(dest.name + ".part")
-        try:
-            response = await client.open_result(path)
-        except httpx.HTTPError as exc:
-            raise errors.AssetFetchFailed(f"{client.name}: download failed: {exc}") from None
-        try:
-            if response.status_code >= 400:
-                raise errors.AssetFetchFailed(f"{client.name}: HTTP {response.status_code}")
-            received = 0
-            with part.open("wb") as out:
-                async for chunk in response.aiter_bytes(1 << 16):
-                    received += len(chunk)
-                    if received > limit:
-                        raise errors.AssetTooLarge(f"larger than the {limit} byte limit")
-                    out.write(chunk)
-        except httpx.HTTPError as exc:
-            raise errors.AssetFetchFailed(f"{client.name}: download failed: {exc}") from None
-        finally:
-            await response.aclose()
-        part.replace(dest)
-        return dest
-
-    async def _media(self, call: Callable[..., T], *args: Any) -> T:
-        """Downloads and ffmpeg runs, on their own threads: a burst of finished tasks must not
-        keep the store calls (leases, progress, results) of the others waiting."""
-        return await asyncio.get_running_loop().run_in_executor(self._media_pool, call, *args)
+        return await self.keeper.keep(task, client, state, workdir)
 
     async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A store call off the loop, retried while the store is away (then `StoreUnavailable`)."""
@@ -696,16 +626,3 @@ def poke_over_postgres(conninfo: str) -> Callable[[str], None]:
             log.warning("relay poke not sent (%s)", exc, extra={"task_id": task_id})
 
     return poke
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every pool (each would load the CA bundle again)."""
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-def _pool(size: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    # A request waits for a connection in the client's own queue, never times out there.
-    timeout = httpx.Timeout(30, pool=None)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, verify=_tls())

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import itertools
+import math
+import ssl
 import time
 from collections.abc import Sequence
 from typing import Any
 
+import certifi
 import httpx
 from aiolimiter import AsyncLimiter
 from tenacity import (
@@ -30,7 +34,7 @@ from vidtask.providers.base import Call, Refusal, Trouble, UpstreamKind
 from vidtask.providers.keys import Key, KeyPool
 from vidtask.settings import ProviderSettings
 
-__all__ = ["ProviderClient", "Refused", "Retryable"]
+__all__ = ["POOL_SIZE", "ProviderClient", "Refused", "Retryable", "connection_pools"]
 
 
 class Refused(Exception):
@@ -201,3 +205,26 @@ def _retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+#: Connections in one pool: httpcore's pool costs time in proportion to its connections on
+#: every request it assigns, so a provider gets several small pools.
+POOL_SIZE = 4
+
+
+def connection_pools(connections: int) -> list[httpx.AsyncClient]:
+    """Clients for ``connections`` connections at most, in pools of `POOL_SIZE` (open each)."""
+    return [_pool(POOL_SIZE) for _ in range(math.ceil(connections / POOL_SIZE))]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every pool (each would load the CA bundle again)."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _pool(size: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    # A request waits for a connection in the client's own queue, never times out there.
+    timeout = httpx.Timeout(30, pool=None)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, verify=_tls())
