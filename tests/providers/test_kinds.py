@@ -148,3 +148,17 @@ def test_callback_tokens_are_per_task_and_checked() -> None:
     assert not callbacks.valid_token("secret", "vt_other", token)
     assert not callbacks.valid_token("other-secret", "vt_abc", token)
     assert not callbacks.valid_token("secret", "vt_abc", token[:-1] + "A")
+
+
+def test_openai_gets_the_nearest_listed_size_of_the_same_orientation() -> None:
+    def size(width: int, height: int) -> object:
+        body = (
+            KINDS["openai_videos"]
+            .create("sora-2", RelayInput("p", width=width, height=height), None)
+            .json
+        )
+        return None if body is None else body["size"]
+
+    assert size(320, 180) == "1280x720"
+    assert size(1080, 1920) == "1024x1792"
+    assert size(1920, 1080) == "1792x1024"

@@ -8,6 +8,7 @@ follows it (https://docs.litellm.ai/docs/videos). docs/providers.md has the mapp
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from vidtask.core.upstream import phase_of
@@ -24,8 +25,21 @@ from vidtask.providers.base import (
 
 __all__ = ["OpenAIVideos"]
 
-#: The ``seconds`` values the API reference lists.
+#: The ``seconds`` values and the sizes the API reference lists.
 _SECONDS = (4, 8, 12)
+_SIZES = ((720, 1280), (1280, 720), (1024, 1792), (1792, 1024))
+
+
+def _nearest_size(width: int, height: int) -> str:
+    """The listed size of the same orientation whose area is nearest (``WxH``)."""
+    portrait = height > width
+
+    def distance(size: tuple[int, int]) -> tuple[bool, float]:
+        w, h = size
+        return (h > w) != portrait, abs(math.log((w * h) / (width * height)))
+
+    w, h = min(_SIZES, key=distance)
+    return f"{w}x{h}"
 
 
 class OpenAIVideos:
@@ -41,7 +55,7 @@ class OpenAIVideos:
         if seconds is not None:  # the API takes "4", "8" or "12": the nearest
             body["seconds"] = str(min(_SECONDS, key=lambda n: (abs(n - seconds), n)))
         if request.width and request.height:
-            body["size"] = f"{request.width}x{request.height}"
+            body["size"] = _nearest_size(request.width, request.height)
         if request.first_frame:
             body["input_reference"] = {"image_url": request.first_frame}
         return Call("POST", "/videos", json=body)
