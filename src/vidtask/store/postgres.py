@@ -51,6 +51,8 @@ OnQueued = Callable[[psycopg.Connection[Any], list[Task]], None]
 
 #: How long a caller waits for a working connection before ``PoolTimeout``.
 POOL_TIMEOUT_S = 30.0
+#: Status-version reads out at once in an API process; asks made meanwhile join the next one.
+MAX_BATCHES_IN_FLIGHT = 2
 _EVENT_LOCK = 7146235001  # the advisory lock the event trigger takes (migration 0001)
 
 #: The statements in psycopg's parameter style (a few dozen named ones, and the list filters).
@@ -262,10 +264,13 @@ class AsyncReads:
         return task
 
     def _version(self, task_id: str) -> asyncio.Future[DictRow | None]:
-        """The task's `task_versions` row, read with the others asked for in this turn."""
+        """The task's `task_versions` row, read with the others asked for meanwhile: while
+        `MAX_BATCHES_IN_FLIGHT` statements are out, new asks wait for the next one (so under
+        load each round trip answers many polls; an idle server answers at once)."""
         if self._batch is None:
             self._batch = {}
-            asyncio.get_running_loop().call_soon(self._flush)
+            if len(self._flushing) < MAX_BATCHES_IN_FLIGHT:
+                asyncio.get_running_loop().call_soon(self._flush)
         found = self._batch.get(task_id)
         if found is None:
             found = self._batch[task_id] = asyncio.get_running_loop().create_future()
@@ -275,7 +280,12 @@ class AsyncReads:
         batch, self._batch = self._batch or {}, None
         flushing = asyncio.ensure_future(self._read_versions(batch))
         self._flushing.add(flushing)  # a task nothing references may be collected
-        flushing.add_done_callback(self._flushing.discard)
+        flushing.add_done_callback(self._flushed)
+
+    def _flushed(self, done: asyncio.Task[None]) -> None:
+        self._flushing.discard(done)
+        if self._batch and len(self._flushing) < MAX_BATCHES_IN_FLIGHT:
+            self._flush()  # the asks that waited for this round trip
 
     async def _read_versions(self, batch: dict[str, asyncio.Future[DictRow | None]]) -> None:
         try:
