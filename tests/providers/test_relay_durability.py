@@ -71,8 +71,15 @@ def test_server_killed_mid_poll_and_mid_completion(tmp_path: Path, ark: ArkSimul
                 created = client.post("/v1/tasks", json=body)
                 assert created.status_code == 201, created.text
                 ids.append(created.json()["id"])
-        # Mid-poll: every task is submitted upstream, none has finished there.
-        until(lambda: ark.creates_total == TASKS, 30, "every task is submitted")
+        # Mid-poll: every task is submitted upstream and its upstream id saved (the native view
+        # shows it), none has finished there.
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            until(
+                lambda: all("upstream" in t for t in statuses(client, ids).values()),
+                30,
+                "every task is submitted and its upstream id saved",
+            )
+        assert ark.creates_total == TASKS
         server.kill()
         server = relay_server(data, ark).start()
         # Mid-completion: kill again as soon as the first task has its video.
