@@ -1,0 +1,307 @@
+"""The dashboard in a real browser (Debian's Chromium through Playwright) against a real server
+with two API keys: sign in, submit a timeline and watch it render, play the video, cancel,
+field-path errors, escaping, and one key never seeing another's tasks.
+
+Every page is checked for Content-Security-Policy violations and script errors, and
+screenshotted to ``test-artifacts/dashboard/``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.dashboard.browser import Watched, chromium, start_server
+from tests.integration.conftest import Server
+from tests.integration.timelines import long_render, tiny
+
+pytestmark = pytest.mark.slow
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def slow(video_s: float) -> dict[str, Any]:
+    """`long_render` at 720p: several seconds of real rendering per ten seconds of video here."""
+    timeline = long_render(video_s)
+    timeline["output"].update(width=1280, height=720)
+    return timeline
+
+
+class Rig:
+    def __init__(self, server: Server, keys: list[str], browser: Browser) -> None:
+        self.server = server
+        self.url = server.url
+        self.alice, self.bob = keys
+        self.browser = browser
+
+    def api(self, key: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+        )
+
+    def submit(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self.api(key) as client:
+            response = client.post("/v1/tasks", json=body)
+        assert response.status_code == 201, response.text
+        task: dict[str, Any] = response.json()
+        return task
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Rig]:
+    server, keys = start_server(tmp_path_factory.mktemp("dashboard"), keyed=True)
+    try:
+        yield Rig(server, keys, browser)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def context(rig: Rig) -> Iterator[BrowserContext]:
+    context = rig.browser.new_context(base_url=rig.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+def signed_in(context: BrowserContext, key: str) -> Watched:
+    """A page whose browser already holds ``key``, as after signing in once."""
+    context.add_init_script(f"localStorage.setItem('vidtask.api_key', {json.dumps(key)})")
+    return Watched(context.new_page())
+
+
+def assert_clean(watched: Watched) -> None:
+    """No CSP violation, no script error, no dialog (an injected ``alert`` would be one)."""
+    problems = [p for p in watched.problems if "Failed to load resource" not in p]
+    assert problems == []
+    assert watched.dialogs == []
+
+
+def status_of(page: Page) -> str:
+    return page.locator("#task-status .tag").inner_text().strip()
+
+
+def test_sign_in_then_the_task_list_updates_live(rig: Rig, context: BrowserContext) -> None:
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    watched.shot("sign-in")
+    page.get_by_label("API key").fill("not-a-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("refused")
+
+    page.get_by_label("API key").fill(rig.alice)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    # A task made elsewhere appears and finishes in the open list, with no reload.
+    task = rig.submit(rig.alice, {"model": "timeline", "input": tiny()})
+    row = page.locator(f"#task-{task['id']}")
+    expect(row).to_be_visible()
+    expect(row).to_have_attribute("data-status", "completed", timeout=60_000)
+    expect(row.locator("img")).to_be_visible()
+    watched.shot("tasks")
+    assert_clean(watched)
+
+
+def test_submit_a_timeline_watch_it_render_and_play_it(rig: Rig, context: BrowserContext) -> None:
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto("/#/new")
+    page.get_by_label("JSON input").check()
+    page.locator("#input-json").fill(json.dumps(slow(40), indent=2))
+    expect(page.locator("#validation")).to_have_text("Valid for timeline.")
+    watched.shot("new-task")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url("**/#/tasks/*")
+
+    seen: list[float] = []
+    previews_while_running = 0
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = status_of(page)
+        if status == "completed":
+            break
+        if status == "in progress":
+            seen.append(float(page.locator("#task-progress").inner_text().strip(" %")))
+            previews_while_running = max(
+                previews_while_running, page.locator("img.preview").count()
+            )
+        time.sleep(0.2)
+    assert status_of(page) == "completed"
+    moving = sorted(set(v for v in seen if 0 < v < 100))
+    assert len(moving) >= 2, f"the progress bar never moved: {seen}"
+    assert seen == sorted(seen), "progress went backwards"
+    assert previews_while_running >= 1, "no preview frame appeared while it rendered"
+
+    player = page.locator("#player")
+    expect(player).to_be_visible()
+    page.evaluate("document.getElementById('player').play()")
+    page.wait_for_function("document.getElementById('player').currentTime > 0.5", timeout=20_000)
+    expect(page.locator("#metadata")).to_contain_text("width")
+    assert page.locator("#events li").count() >= 3
+    expect(page.locator("#dialect-view")).to_contain_text('"id"')
+    page.get_by_label("Dialect").select_option("openai")
+    expect(page.locator("#dialect-view")).to_contain_text('"object": "video"')
+    watched.shot("task")
+    assert_clean(watched)
+
+
+def test_cancel_a_running_task(rig: Rig, context: BrowserContext) -> None:
+    task = rig.submit(rig.alice, {"model": "timeline", "input": slow(300)})
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto(f"/#/tasks/{task['id']}")
+    expect(page.locator("#task-status")).to_have_text("in progress", timeout=60_000)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#task-status")).to_have_text("cancelled", timeout=60_000)
+    expect(page.get_by_role("button", name="Delete")).to_be_visible()
+    assert_clean(watched)
+
+
+def test_a_bad_timeline_shows_the_servers_field_path(rig: Rig, context: BrowserContext) -> None:
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto("/#/new")
+    page.get_by_label("JSON input").check()
+    bad = tiny()
+    bad["tracks"][0]["clips"][0]["length"] = -1
+    page.locator("#input-json").fill(json.dumps(bad))
+    expect(page.locator("#error-param")).to_have_text("input.tracks[0].clips[0].length")
+    expect(page.locator("#input-json")).to_have_attribute("aria-invalid", "true")
+    page.locator("#input-json").fill('{"tracks": [')
+    expect(page.locator("#validation")).to_contain_text("not valid JSON")
+    watched.shot("new-task-error")
+    assert_clean(watched)
+
+
+def test_a_prompt_of_markup_stays_text(rig: Rig, context: BrowserContext) -> None:
+    task = rig.submit(rig.alice, {"model": "slides", "input": {"prompt": XSS}})
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto(f"/#/tasks/{task['id']}")
+    expect(page.locator("#task-input")).to_contain_text(XSS)
+    page.get_by_label("Dialect").select_option("openai")
+    expect(page.locator("#dialect-view")).to_contain_text(XSS)
+    assert page.locator("img[src='x']").count() == 0
+    assert_clean(watched)
+
+
+def test_another_keys_task_is_not_visible(rig: Rig, context: BrowserContext) -> None:
+    theirs = rig.submit(rig.bob, {"model": "timeline", "input": tiny("#aa0000")})
+    mine = rig.submit(rig.alice, {"model": "timeline", "input": tiny("#00aa00")})
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto("/")
+    expect(page.locator(f"#task-{mine['id']}")).to_be_visible()
+    assert page.locator(f"#task-{theirs['id']}").count() == 0
+    page.goto(f"/#/tasks/{theirs['id']}")
+    expect(page.get_by_role("alert")).to_contain_text(theirs["id"])
+    assert page.locator("#task-title").count() == 0
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A webhook endpoint on loopback that takes every delivery."""
+
+    bodies: list[bytes] = []
+
+    def do_POST(self) -> None:
+        self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_webhook_endpoints_and_their_test_delivery(rig: Rig, context: BrowserContext) -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_port}/hook"
+    try:
+        watched = signed_in(context, rig.alice)
+        page = watched.page
+        page.goto("/#/webhooks")
+        page.get_by_label("URL").fill(url)
+        page.get_by_role("button", name="Add endpoint").click()
+        expect(page.locator("#endpoint-secret")).to_contain_text("whsec_")
+        page.get_by_role("button", name=f"send a test event to {url}").click()
+        expect(page.locator("#delivery-log")).to_contain_text("webhook.test")
+        deadline = time.monotonic() + 30
+        while not Receiver.bodies and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert b"webhook.test" in Receiver.bodies[0]
+        page.reload()
+        expect(page.locator("#delivery-log")).to_contain_text("delivered")
+        page.locator("#delivery-log button.link").first.click()
+        expect(page.locator("#delivery-log .attempts")).to_contain_text("204")
+        watched.shot("webhooks")
+        assert_clean(watched)
+    finally:
+        receiver.shutdown()
+
+
+def test_phone_width_has_no_sideways_scrolling(rig: Rig) -> None:
+    context = rig.browser.new_context(base_url=rig.url, viewport={"width": 390, "height": 844})
+    try:
+        rig.submit(rig.alice, {"model": "timeline", "input": tiny()})
+        watched = signed_in(context, rig.alice)
+        page = watched.page
+        for address, name in (("/", "tasks-phone"), ("/#/new", "new-task-phone")):
+            page.goto(address)
+            expect(page.locator("main h1")).to_be_visible()
+            wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 0, f"{address} scrolls sideways by {wide}px at phone width"
+            watched.shot(name)
+        assert_clean(watched)
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_every_page(rig: Rig, context: BrowserContext) -> None:
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    for _ in range(3):  # brand, Tasks, New task
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="New task")).to_be_visible()
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+             .filter(el => el.type !== 'hidden' && !el.labels?.length
+                     && !el.getAttribute('aria-label'))
+             .map(el => el.id || el.name)"""
+    )
+    assert unlabelled == []
+
+
+def test_without_keys_on_loopback_it_opens_directly(tmp_path: Path, browser: Browser) -> None:
+    server, _ = start_server(tmp_path, keyed=False)
+    page = browser.new_page(base_url=server.url)
+    try:
+        watched = Watched(page)
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+        assert page.get_by_role("button", name="Sign out").count() == 0
+        assert_clean(watched)
+    finally:
+        page.close()
+        server.stop()
