@@ -121,6 +121,34 @@ def test_sign_in_then_the_task_list_updates_live(rig: Rig, context: BrowserConte
     assert_clean(watched)
 
 
+def test_a_thousand_tasks_changing_at_once_are_drawn_in_batches(
+    rig: Rig, context: BrowserContext
+) -> None:
+    """A thousand tasks made and cancelled in a burst: every row arrives and settles, drawn
+    in far fewer frames than there were events."""
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    made = []
+    with rig.api(rig.alice) as client:
+        for _ in range(1000):
+            made.append(client.post("/v1/tasks", json={"model": "timeline", "input": tiny()}))
+        for response in made:
+            client.post(f"/v1/tasks/{response.json()['id']}/cancel")
+    settled = "#task-rows tr[data-status=cancelled], #task-rows tr[data-status=completed]"
+    mine = {r.json()["id"] for r in made}
+    page.wait_for_function(
+        f"() => document.querySelectorAll({json.dumps(settled)}).length >= 1000",
+        timeout=120_000,
+    )
+    shown = set(page.eval_on_selector_all("#task-rows tr", "rows => rows.map(r => r.id.slice(5))"))
+    assert mine <= shown
+    draws = int(page.locator("#task-rows").get_attribute("data-draws") or 0)
+    assert 0 < draws < 1000, f"{draws} draws for 2,000 events: not batched per frame"
+    assert_clean(watched)
+
+
 def test_submit_a_timeline_watch_it_render_and_play_it(rig: Rig, context: BrowserContext) -> None:
     watched = signed_in(context, rig.alice)
     page = watched.page
@@ -154,7 +182,9 @@ def test_submit_a_timeline_watch_it_render_and_play_it(rig: Rig, context: Browse
     player = page.locator("#player")
     expect(player).to_be_visible()
     page.evaluate("document.getElementById('player').play()")
-    page.wait_for_function("document.getElementById('player').currentTime > 0.5", timeout=20_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').currentTime > 0.5", timeout=20_000
+    )
     expect(page.locator("#metadata")).to_contain_text("width")
     assert page.locator("#events li").count() >= 3
     expect(page.locator("#dialect-view")).to_contain_text('"id"')

@@ -75,6 +75,7 @@ export async function render(root, { params }, signal) {
   let scheduled = false;
   const draw = () => {
     scheduled = false;
+    body.dataset.draws = Number(body.dataset.draws || 0) + 1;
     for (const task of pending.values()) {
       const old = rows.get(task.id);
       if (old) {
