@@ -123,7 +123,8 @@ def serve(
         application = api_app.create_app(settings)
     except errors.VidtaskError as exc:
         _fail(exc)
-    err.print(f"dashboard: {settings.base_url}/", highlight=False, soft_wrap=True)
+    # On stdout: stderr carries the logs, JSON lines when it is not a terminal.
+    console.print(f"dashboard: {settings.base_url}/", highlight=False, soft_wrap=True)
     uvicorn.run(
         application,
         host=settings.host,
