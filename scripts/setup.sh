@@ -2,7 +2,9 @@
 # Install vidtask into ./.venv. Usage: scripts/setup.sh [EXTRAS], e.g. scripts/setup.sh test
 # Also installs, with apt-get when missing, Debian's CJK font (fonts-noto-cjk), so Chinese,
 # Japanese and Korean text renders instead of being refused, and espeak-ng, which narrates
-# slides videos (without it they are silent).
+# slides videos (without it they are silent). With the test extra it also installs Debian's
+# chromium, which the dashboard's Playwright tests drive (Playwright's own browsers are never
+# downloaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,10 @@ have_cjk_font() {
 missing=()
 have_cjk_font || missing+=(fonts-noto-cjk)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+wants_test=0
+[[ ",${1:-}," == *,test,* ]] && wants_test=1
+have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
+[ "$wants_test" = 1 ] && ! have_chromium && missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""
@@ -36,6 +42,8 @@ if [ ${#missing[@]} -gt 0 ]; then
             "install fonts-noto-cjk or set VIDTASK_FONT_PATH" >&2
         command -v espeak-ng >/dev/null 2>&1 || echo "warning: espeak-ng not found; slides" \
             "videos will be silent until you install it" >&2
+        [ "$wants_test" = 1 ] && ! have_chromium && echo "warning: chromium not found; the" \
+            "dashboard's browser tests need it" >&2
     fi
 fi
 

@@ -56,6 +56,8 @@ ALLOWED: dict[str, set[str]] = {
     # One package per API shape: the package pure, its `routes` on `web`; capcut-mate's routes
     # edit `capcut` drafts and probe audio with `render`.
     "dialects": {"core", "store", "web", "capcut", "render"},
+    # The web dashboard: serves its page, static files and examples; the page uses the API.
+    "dashboard": {"core", "settings", "web"},
     # Workers.
     "dispatch": {
         "core",
@@ -100,6 +102,7 @@ ALLOWED: dict[str, set[str]] = {
         "settings",
         "mcp_server",
         "providers",
+        "dashboard",
     },
     # The composition root of `vidtask mcp` on the local store.
     "composition": {
@@ -379,7 +382,13 @@ def test_every_mounted_dialect_is_one_package_with_its_pure_parts_in_it() -> Non
     for dialect in DIALECTS.all:
         package = f"vidtask.dialects.{dialect.name}"
         assert (SRC / "dialects" / dialect.name / "routes.py").is_file(), package
-        parts = (dialect.parse, dialect.view, dialect.error_view, dialect.payload)
+        parts = (
+            dialect.parse,
+            dialect.view,
+            dialect.status_view,
+            dialect.error_view,
+            dialect.payload,
+        )
         for part in parts:
             if part is not None:
                 assert part.__module__ == package, f"{dialect.name}: {part} is not in {package}"
@@ -387,7 +396,7 @@ def test_every_mounted_dialect_is_one_package_with_its_pure_parts_in_it() -> Non
 
 #: The units above the service: routes, SSE, MCP. They reach tasks, keys, webhooks and drafts
 #: only through the service, and the store only for its value types.
-DOOR_USERS = ("api", "web", "dialects", "mcp_server")
+DOOR_USERS = ("api", "web", "dialects", "dashboard", "mcp_server")
 #: What they may import of the store: filters, pages and records, never a store.
 STORE_VALUES = {
     "vidtask.store.base.Page",

@@ -123,6 +123,8 @@ def serve(
         application = api_app.create_app(settings)
     except errors.VidtaskError as exc:
         _fail(exc)
+    # On stdout: stderr carries the logs, JSON lines when it is not a terminal.
+    console.print(f"dashboard: {settings.base_url}/", highlight=False, soft_wrap=True)
     uvicorn.run(
         application,
         host=settings.host,
@@ -649,6 +651,7 @@ def demo(
         if task.status != "completed" or task.result is None:
             _fail(errors.RenderFailed(f"the demo task {task.status}: {task.error}"))
         _print_artifacts(settings, task)
+        console.print(f"dashboard: {settings.base_url}/", highlight=False, soft_wrap=True)
         if keep_serving:
             console.print("serving; press Ctrl-C to stop")
             thread.join()

@@ -43,6 +43,7 @@ def test_task_commands_against_a_server(tmp_path: Path, asset_root: Path) -> Non
     server = Server(tmp_path / "data", asset_root).start()
     env = {"VIDTASK_URL": server.url}
     try:
+        assert f"dashboard: {server.url}/\n" in server.log.read_text()  # `serve` says where
         job = tmp_path / "job.json"
         job.write_text(json.dumps(tiny()))
         submitted = runner.invoke(app, ["submit", str(job), "--wait", "--json"], env=env)
@@ -104,6 +105,7 @@ def test_demo_renders_the_bundled_example(tmp_path: Path) -> None:
         r"http://127\.0\.0\.1:\d+/v1/files/vt_\w+/1/video\.mp4\?exp=\d+&sig=\w+", done.stdout
     )
     assert cover.read_bytes()[:3] == b"\xff\xd8\xff"
+    assert re.search(r"^dashboard: http://127\.0\.0\.1:\d+/$", done.stdout, re.MULTILINE)
     with av.open(str(video)) as container:
         assert container.streams.video[0].width == 1280
         assert len(container.streams.audio) == 1

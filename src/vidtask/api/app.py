@@ -1,7 +1,7 @@
 """The app factory, the HTTP app's composition root: opens the store, builds the service and
 its doors (with the store engine's `Runner`), the outbox and the dispatcher from settings,
-once, and mounts the dialects (`vidtask.dialects.registry`), the routes of no dialect and
-``/mcp``. Nothing else touches the store."""
+once, and mounts the dialects (`vidtask.dialects.registry`), the routes of no dialect, the
+dashboard and ``/mcp``. Nothing else touches the store."""
 
 from __future__ import annotations
 
@@ -14,11 +14,21 @@ from typing import Any
 from fastapi import FastAPI
 
 from vidtask import __version__, stores
-from vidtask.api import asset_uploads, events, files, openapi, ops, relays, webhooks
+from vidtask.api import (
+    asset_uploads,
+    events,
+    files,
+    openapi,
+    ops,
+    relays,
+    task_dialects,
+    webhooks,
+)
 from vidtask.api.limits import BodyLimit
 from vidtask.backends import registry
 from vidtask.core import errors
 from vidtask.core.task import Task
+from vidtask.dashboard import routes as dashboard
 from vidtask.dialects.registry import DIALECTS
 from vidtask.dispatch import relay as relay_poller
 from vidtask.dispatch.embedded import EmbeddedDispatcher
@@ -223,6 +233,9 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
             lambda: relay.status() if relay else [_provider_row(p) for p in settings.providers],
         )
     )
+    app.include_router(task_dialects.router(DIALECTS.all))
+    # The dashboard after every API route: `/` is an exact path, shadowing none of them.
+    app.router.routes.extend(dashboard.routes())
     openapi.install(app, DIALECTS.flows())
     app.router.routes.append(mcp.route)  # streamable HTTP
     app.add_middleware(

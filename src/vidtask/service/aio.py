@@ -63,6 +63,10 @@ class AsyncTaskService:
     async def submit(self, owner: str, spec: TaskSpec) -> tuple[Task, bool]:
         return await self._run.write(self._service.submit, owner, spec)
 
+    async def validate(self, owner: str, spec: TaskSpec) -> tuple[str, dict[str, Any]]:
+        """`TaskService.validate`, never on the loop: like a submit, it may resolve hosts."""
+        return await self._run.write(self._service.validate, owner, spec)
+
     async def get(self, owner: str, task_id: str) -> Task:
         """The task, or `NotFound` (unknown, another key's, or deleted)."""
         read = functools.partial(self._service.get, owner, task_id)

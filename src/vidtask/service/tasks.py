@@ -90,9 +90,31 @@ class TaskService:
         #: Sees every task `submit` created (the app counts them for ``/metrics``).
         self.on_created = on_created
 
+    def validate(self, owner: str, spec: TaskSpec) -> tuple[str, dict[str, Any]]:
+        """Every check `submit` makes, without creating a task or looking at the
+        Idempotency-Key: the local model and the normalized input (a dry run for clients)."""
+        checked = self._checked(*self._routed(spec))
+        return checked.model, checked.input
+
     def submit(self, owner: str, spec: TaskSpec) -> tuple[Task, bool]:
         """Validate and enqueue. Returns (task, created); a replayed Idempotency-Key returns
         the original task with created=False, a reused key with another body is a conflict."""
+        spec, backend = self._routed(spec)
+        if spec.idempotency_key is not None:
+            existing = self._replay(owner, spec)
+            if existing is not None:
+                return existing, False
+        spec = self._checked(spec, backend)
+        task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))
+        if not created and task.request_hash != spec.request_hash:
+            raise _key_reused()
+        if created and self.on_created is not None:
+            self.on_created(task)
+        return task, created
+
+    def _routed(self, spec: TaskSpec) -> tuple[TaskSpec, Backend]:
+        """The spec on its local model (`InvalidRequest` naming ``model`` if none), keeping
+        the name the client asked for and any alias warning, and that model's backend."""
         model = self.router.resolve(spec.model)
         if model != spec.model:  # keep the name the client asked for, for its dialect's view
             ref = {"requested_model": spec.model, **spec.external_ref}
@@ -100,11 +122,11 @@ class TaskService:
         warning = _alias_warning(str(spec.external_ref.get("requested_model", model)), model)
         if warning is not None:
             spec = replace(spec, external_ref={**spec.external_ref, "warnings": [warning]})
-        backend = self.backends[model]
-        if spec.idempotency_key is not None:
-            existing = self._replay(owner, spec)
-            if existing is not None:
-                return existing, False
+        return spec, self.backends[model]
+
+    def _checked(self, spec: TaskSpec, backend: Backend) -> TaskSpec:
+        """The spec with its input validated and normalized by the backend (field paths under
+        ``input``), its webhook_url checked, and its attempts set."""
         normalized = _prefixed(backend.validate, spec.input, "input")
         if spec.webhook_url is not None:
             targets.check_url(
@@ -113,13 +135,7 @@ class TaskService:
         # A relayed task that loses its poller resumes polling the same upstream task (nothing
         # is paid twice), so it may be picked up more often than a render is retried.
         attempts = getattr(backend, "max_attempts", None) or self.max_attempts
-        spec = replace(spec, input=normalized, max_attempts=attempts)
-        task, created = self.store.create(Task.create(spec, owner=owner, now=self.clock()))
-        if not created and task.request_hash != spec.request_hash:
-            raise _key_reused()
-        if created and self.on_created is not None:
-            self.on_created(task)
-        return task, created
+        return replace(spec, input=normalized, max_attempts=attempts)
 
     def get(self, owner: str, task_id: str) -> Task:
         return found(self.store.get(task_id, owner), task_id)

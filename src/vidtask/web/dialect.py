@@ -16,10 +16,13 @@ from vidtask.core.task import Links, Task, TaskSpec
 from vidtask.web.errors import ErrorShape, ErrorView, route_class
 from vidtask.web.mount import RouteGroup
 
-__all__ = ["Dialect", "Dialects", "Flow", "Parser", "Payload", "TaskView"]
+__all__ = ["Dialect", "Dialects", "Flow", "Parser", "Payload", "StatusView", "TaskView"]
 
 #: A task and its signed links to the dialect's JSON.
 TaskView = Callable[[Task, Links], dict[str, Any]]
+#: A task and its links to what the dialect's status read answers for it; None where that read
+#: cannot reach the task (capcut-mate reads the status of a draft's render only).
+StatusView = Callable[[Task, Links], dict[str, Any] | None]
 #: (event type, task as of the event, its links) -> the JSON body of a webhook delivery.
 Payload = Callable[[str, Task, Links], dict[str, Any]]
 
@@ -57,6 +60,7 @@ class Dialect:
         tags: list[str],
         parse: Parser | None = None,
         view: TaskView | None = None,
+        status_view: StatusView | None = None,
         route_prefix: str = "",
         payload: Payload | None = None,
         callback_events: frozenset[str] | None = None,
@@ -73,6 +77,9 @@ class Dialect:
         #: create-from-JSON, or no view of a plain task, as capcut-mate's drafts).
         self.parse = parse
         self.view = view
+        #: The body of its status read for a task (``view`` unless it reads status otherwise);
+        #: the dashboard's "how clients see it" shows one per dialect.
+        self.status_view: StatusView | None = status_view or view
         self.error_view = error_view
         #: The body of a callback to a task's own ``webhook_url``; None: the native event.
         self.payload = payload

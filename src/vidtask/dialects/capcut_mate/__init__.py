@@ -18,7 +18,15 @@ from typing import Any
 from vidtask.core import errors, status
 from vidtask.core.task import Links, Status, Task
 
-__all__ = ["PREFIX", "error_view", "error_view_at", "ok", "status_error_view", "status_view"]
+__all__ = [
+    "PREFIX",
+    "draft_status_view",
+    "error_view",
+    "error_view_at",
+    "ok",
+    "status_error_view",
+    "status_view",
+]
 
 #: Where capcut-mate's calls are: ``<PREFIX>/<call>``.
 PREFIX = "/openapi/capcut-mate/v1"
@@ -110,6 +118,13 @@ def status_view(task: Task, links: Links, draft_url: str) -> dict[str, Any]:
         "started_at": _iso(task.started_at),
         "completed_at": _iso(task.completed_at),
     }
+
+
+def draft_status_view(task: Task, links: Links) -> dict[str, Any] | None:
+    """`status_view` of a task rendered from a draft, with the draft_url it was made from (what
+    ``gen_video_status`` echoes); None for any other task, which capcut-mate cannot ask about."""
+    draft_url = task.external_ref.get("draft_url")
+    return status_view(task, links, draft_url) if isinstance(draft_url, str) else None
 
 
 def _iso(ts: float | None) -> str | None:

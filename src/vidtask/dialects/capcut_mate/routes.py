@@ -47,6 +47,7 @@ DIALECT = Dialect(
     prefixes=(capcut_mate.PREFIX + "/",),
     error_view=capcut_mate.error_view,
     error_view_at=capcut_mate.error_view_at,
+    status_view=capcut_mate.draft_status_view,
     challenge=False,
     tags=["capcut-mate"],
     route_prefix=capcut_mate.PREFIX,

@@ -58,6 +58,21 @@ async def create_task(request: Request) -> Response:
     return task_response(request, task, native.view, 201 if created else 200)
 
 
+@router.post("/v1/tasks/validate", openapi_extra=_CREATE_SCHEMA)
+async def validate_task(request: Request) -> JSONResponse:
+    """A dry run of ``POST /v1/tasks``: the same checks and errors, but no task is made and an
+    Idempotency-Key is neither read nor used up, so a form can check a body as it is edited."""
+    app = state(request)
+    owner = await app.auth.owner(request)
+    body = await read_json(request)
+    # No key, so nothing is replayed or reserved; the body's hash only matters with one.
+    spec = native.parse_create(body, router=app.tasks.routing, idempotency_key=None, body_hash="")
+    model, normalized = await app.tasks.validate(owner, spec)
+    return JSONResponse(
+        {"object": "validation", "valid": True, "model": model, "input": normalized}
+    )
+
+
 @router.get("/v1/tasks/{task_id}", openapi_extra=TASK_ID_PARAM)
 async def get_task(request: Request) -> Response:
     app = state(request)
