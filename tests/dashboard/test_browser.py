@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.dashboard.browser import Watched, chromium, start_server
+from tests.dashboard.browser import PROJECT, Watched, chromium, start_server
 from tests.integration.conftest import Server
 from tests.integration.timelines import long_render, tiny
 
@@ -222,6 +222,26 @@ def test_a_bad_timeline_shows_the_servers_field_path(rig: Rig, context: BrowserC
     assert_clean(watched)
 
 
+def test_start_from_an_example_and_upload_media(rig: Rig, context: BrowserContext) -> None:
+    watched = signed_in(context, rig.alice)
+    page = watched.page
+    page.goto("/#/new")
+    options = page.locator("#example option").all_inner_texts()
+    slides = next(o for o in options if "slides" in o.lower())
+    page.get_by_label("Example").select_option(label=slides)
+    expect(page.locator("#model")).to_have_value("slides")
+    expect(page.locator("#validation")).to_have_text("Valid for slides.")
+    page.get_by_label("File").set_input_files(str(PROJECT / "examples" / "assets" / "image.png"))
+    expect(page.locator("#uploads")).to_contain_text("uploads/")
+    path = page.locator("#uploads code").inner_text()
+    with rig.api(rig.alice) as client:
+        timeline = tiny()
+        timeline["tracks"][0]["clips"][0]["asset"] = {"type": "image", "src": path}
+        checked = client.post("/v1/tasks/validate", json={"input": timeline})
+    assert checked.status_code == 200, checked.text
+    assert_clean(watched)
+
+
 def test_a_prompt_of_markup_stays_text(rig: Rig, context: BrowserContext) -> None:
     task = rig.submit(rig.alice, {"model": "slides", "input": {"prompt": XSS}})
     watched = signed_in(context, rig.alice)
@@ -275,9 +295,9 @@ def test_webhook_endpoints_and_their_test_delivery(rig: Rig, context: BrowserCon
         page.get_by_role("button", name=f"send a test event to {url}").click()
         expect(page.locator("#delivery-log")).to_contain_text("webhook.test")
         deadline = time.monotonic() + 30
-        while not Receiver.bodies and time.monotonic() < deadline:
+        while not any(b"webhook.test" in b for b in Receiver.bodies):
+            assert time.monotonic() < deadline, "the test event never arrived"
             time.sleep(0.1)
-        assert b"webhook.test" in Receiver.bodies[0]
         page.reload()
         expect(page.locator("#delivery-log")).to_contain_text("delivered")
         page.locator("#delivery-log button.link").first.click()
@@ -286,10 +306,14 @@ def test_webhook_endpoints_and_their_test_delivery(rig: Rig, context: BrowserCon
         assert_clean(watched)
     finally:
         receiver.shutdown()
+        receiver.server_close()
 
 
 def test_phone_width_has_no_sideways_scrolling(rig: Rig) -> None:
-    context = rig.browser.new_context(base_url=rig.url, viewport={"width": 390, "height": 844})
+    """At a phone's width (and in the dark scheme, for the screenshots) nothing overflows."""
+    context = rig.browser.new_context(
+        base_url=rig.url, viewport={"width": 390, "height": 844}, color_scheme="dark"
+    )
     try:
         rig.submit(rig.alice, {"model": "timeline", "input": tiny()})
         watched = signed_in(context, rig.alice)

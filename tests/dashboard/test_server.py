@@ -290,6 +290,20 @@ def test_dialects_of_an_unknown_or_another_keys_task_is_a_native_404(
         assert missing.json()["error"]["param"] == "task_id"
 
 
+def test_input_is_a_create_body_that_runs_the_task_again(client: TestClient) -> None:
+    alice, bob = keyed(client)
+    own = {"X-API-Key": alice}
+    asked = {"model": "sora-2", "input": {"prompt": "a fox"}, "priority": 3}
+    first = client.post("/v1/tasks", json=asked, headers=own).json()
+    body = client.get(f"/v1/tasks/{first['id']}/input", headers=own).json()
+    assert body["model"] == "sora-2"  # as the client named it, not the local model it maps to
+    assert body["input"]["prompt"] == "a fox" and body["priority"] == 3
+    again = client.post("/v1/tasks", json=body, headers=own)
+    assert again.status_code == 201 and again.json()["id"] != first["id"]
+    missing = client.get(f"/v1/tasks/{first['id']}/input", headers={"X-API-Key": bob})
+    assert missing.status_code == 404 and missing.json()["error"]["param"] == "task_id"
+
+
 # --- keys ----------------------------------------------------------------------------------
 
 
@@ -304,6 +318,7 @@ def test_json_routes_need_a_key_and_the_page_does_not(client: TestClient) -> Non
         ("get", "/dashboard/examples.json", None),
         ("post", "/v1/tasks/validate", {"input": color_timeline()}),
         ("get", f"/v1/tasks/{task_id}/dialects", None),
+        ("get", f"/v1/tasks/{task_id}/input", None),
     ]
     for method, path, body in calls:
         refused = client.request(method, path, json=body)

@@ -15,7 +15,7 @@ from vidtask.core.routing import ModelRouter
 from vidtask.core.task import Links, Task, TaskSpec
 from vidtask.dialects.timestamps import iso
 
-__all__ = ["CreateTask", "error_view", "event_payload", "parse_create", "view"]
+__all__ = ["CreateTask", "create_body", "error_view", "event_payload", "parse_create", "view"]
 
 
 class CreateTask(BaseModel):
@@ -42,6 +42,18 @@ def parse_create(
         idempotency_key=idempotency_key,
         request_hash=body_hash,
     )
+
+
+def create_body(task: Task) -> dict[str, Any]:
+    """A ``POST /v1/tasks`` body that asks for ``task`` again."""
+    body: dict[str, Any] = {
+        "model": task.external_ref.get("requested_model", task.model),
+        "input": task.input,
+        "priority": task.priority,
+    }
+    if task.webhook_url is not None:
+        body["webhook_url"] = task.webhook_url
+    return body
 
 
 def view(task: Task, links: Links) -> dict[str, Any]:

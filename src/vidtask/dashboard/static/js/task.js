@@ -190,10 +190,15 @@ function drawMedia(section, task) {
       { class: "cover" },
       result.cover_url ? h("img", { src: result.cover_url, alt: "cover", class: "cover-image" }) : null,
       metadata.length
-        ? h("dl", { class: "facts", id: "metadata" }, metadata.map(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : v)]))
+        ? h("dl", { class: "facts", id: "metadata" }, metadata.map(([k, v]) => [h("dt", {}, k), h("dd", {}, shown(v))]))
         : null,
     ),
   );
+}
+
+function shown(value) {
+  if (value === null || value === undefined) return "—";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
 async function drawDeliveries(box, taskId, signal) {
