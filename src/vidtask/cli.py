@@ -651,7 +651,8 @@ def demo(
         if task.status != "completed" or task.result is None:
             _fail(errors.RenderFailed(f"the demo task {task.status}: {task.error}"))
         _print_artifacts(settings, task)
-        console.print(f"dashboard: {settings.base_url}/", highlight=False, soft_wrap=True)
+        hint = "" if keep_serving else "  (up while this runs: add --serve to keep it)"
+        console.print(f"dashboard: {settings.base_url}/{hint}", highlight=False, soft_wrap=True)
         if keep_serving:
             console.print("serving; press Ctrl-C to stop")
             thread.join()

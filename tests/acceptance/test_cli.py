@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import av
+import httpx
 import psutil
 import pytest
 from typer.testing import CliRunner
@@ -105,7 +106,11 @@ def test_demo_renders_the_bundled_example(tmp_path: Path) -> None:
         r"http://127\.0\.0\.1:\d+/v1/files/vt_\w+/1/video\.mp4\?exp=\d+&sig=\w+", done.stdout
     )
     assert cover.read_bytes()[:3] == b"\xff\xd8\xff"
-    assert re.search(r"^dashboard: http://127\.0\.0\.1:\d+/$", done.stdout, re.MULTILINE)
+    assert re.search(
+        r"^dashboard: http://127\.0\.0\.1:\d+/  \(up while this runs: add --serve to keep it\)$",
+        done.stdout,
+        re.MULTILINE,
+    )
     with av.open(str(video)) as container:
         assert container.streams.video[0].width == 1280
         assert len(container.streams.audio) == 1
@@ -169,3 +174,35 @@ def _job(tmp_path: Path) -> str:
     job = tmp_path / "watched.json"
     job.write_text(json.dumps(tiny()))
     return str(job)
+
+
+def test_demo_serve_keeps_the_dashboard_up(tmp_path: Path) -> None:
+    """README command 1 with ``--serve``: after the render, the printed dashboard answers."""
+    env = {**os.environ, "VIDTASK_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vidtask", "demo", "--serve"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 240
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, "demo --serve exited before printing the dashboard"
+            found = re.match(r"dashboard: (http://127\.0\.0\.1:\d+/)$", line.strip())
+            url = found.group(1) if found else None
+        assert url is not None
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert "/dashboard/static/js/app.js" in page.text
+        tasks = httpx.get(url + "v1/tasks", timeout=10).json()["data"]
+        assert [t["status"] for t in tasks] == ["completed"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)

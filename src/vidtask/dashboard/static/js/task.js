@@ -9,7 +9,7 @@ const TERMINAL = ["completed", "failed", "cancelled"];
 export async function render(root, { id }, signal) {
   const path = `/v1/tasks/${encodeURIComponent(id)}`;
   let task = await api(path, { signal });
-  const summary = h("section", { class: "card", "aria-labelledby": "task-title" });
+  const summary = h("section", { class: "card summary", "aria-labelledby": "task-title" });
   const actions = h("div", { class: "actions", role: "group", "aria-label": "Task actions" });
   const media = h("section", { class: "card", "aria-label": "Result" });
   const previews = h("div", { class: "previews", id: "previews" });
@@ -173,9 +173,9 @@ function drawMedia(section, task) {
     fill(section, h("h2", {}, "Result"), h("p", { class: "muted" }, TERMINAL.includes(task.status) ? "No video." : "Rendering…"));
     return;
   }
-  const shown = `${task.id}/${task.attempt}`;
-  if (section.dataset.video === shown) return; // keep the player playing
-  section.dataset.video = shown;
+  const playing = `${task.id}/${task.attempt}`;
+  if (section.dataset.video === playing) return; // keep the player playing
+  section.dataset.video = playing;
   const metadata = Object.entries(result.metadata || {});
   fill(
     section,
