@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from tests.integration.conftest import Server
 
@@ -82,21 +89,29 @@ class Watched:
     """A page whose console errors, CSP violations and dialogs (an ``alert`` from injected
     markup would be one) are recorded for the test to assert on."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, origin: str) -> None:
         self.page = page
         self.problems: list[str] = []
-        self.dialogs: list[str] = []
+        #: (type, message) of each dialog: the page's own are `confirm`s; an `alert` is not.
+        self.dialogs: list[tuple[str, str]] = []
+        #: Requests to anywhere but the server: the page must work with the network cut off.
+        self.outside: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("dialog", self._dialog)
+        page.on("request", lambda r: self._request(r.url, origin))
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error" or "Content Security Policy" in message.text:
             self.problems.append(message.text)
 
-    def _dialog(self, dialog: object) -> None:
-        self.dialogs.append(getattr(dialog, "message", ""))
-        dialog.accept()  # type: ignore[attr-defined]
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append((dialog.type, dialog.message))
+        dialog.accept()
+
+    def _request(self, url: str, origin: str) -> None:
+        if not url.startswith((origin + "/", "data:", "blob:")):
+            self.outside.append(url)
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)

@@ -79,17 +79,19 @@ def context(rig: Rig) -> Iterator[BrowserContext]:
     context.close()
 
 
-def signed_in(context: BrowserContext, key: str) -> Watched:
+def signed_in(rig: Rig, context: BrowserContext, key: str) -> Watched:
     """A page whose browser already holds ``key``, as after signing in once."""
     context.add_init_script(f"localStorage.setItem('vidtask.api_key', {json.dumps(key)})")
-    return Watched(context.new_page())
+    return Watched(context.new_page(), rig.url)
 
 
 def assert_clean(watched: Watched) -> None:
-    """No CSP violation, no script error, no dialog (an injected ``alert`` would be one)."""
+    """No CSP violation, no script error, no alert (injected markup's would be one), and no
+    request left the server."""
     problems = [p for p in watched.problems if "Failed to load resource" not in p]
     assert problems == []
-    assert watched.dialogs == []
+    assert [d for d in watched.dialogs if d[0] != "confirm"] == []
+    assert watched.outside == []
 
 
 def status_of(page: Page) -> str:
@@ -97,7 +99,7 @@ def status_of(page: Page) -> str:
 
 
 def test_sign_in_then_the_task_list_updates_live(rig: Rig, context: BrowserContext) -> None:
-    watched = Watched(context.new_page())
+    watched = Watched(context.new_page(), rig.url)
     page = watched.page
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -126,7 +128,7 @@ def test_a_thousand_tasks_changing_at_once_are_drawn_in_batches(
 ) -> None:
     """A thousand tasks made and cancelled in a burst: every row arrives and settles, drawn
     in far fewer frames than there were events."""
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/")
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
@@ -150,7 +152,7 @@ def test_a_thousand_tasks_changing_at_once_are_drawn_in_batches(
 
 
 def test_submit_a_timeline_watch_it_render_and_play_it(rig: Rig, context: BrowserContext) -> None:
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/#/new")
     page.get_by_label("JSON input").check()
@@ -196,18 +198,36 @@ def test_submit_a_timeline_watch_it_render_and_play_it(rig: Rig, context: Browse
 
 def test_cancel_a_running_task(rig: Rig, context: BrowserContext) -> None:
     task = rig.submit(rig.alice, {"model": "timeline", "input": slow(300)})
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto(f"/#/tasks/{task['id']}")
     expect(page.locator("#task-status")).to_have_text("in progress", timeout=60_000)
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#task-status")).to_have_text("cancelled", timeout=60_000)
-    expect(page.get_by_role("button", name="Delete")).to_be_visible()
+
+    page.get_by_role("button", name="Run again").click()  # the same input, a new task
+    expect(page.locator("#task-title")).not_to_have_text(task["id"])
+    again = page.locator("#task-title").inner_text()
+    with rig.api(rig.alice) as client:
+        assert client.get(f"/v1/tasks/{again}/input").json()["input"] == task_input(rig, task)
+        client.post(f"/v1/tasks/{again}/cancel")
+
+    page.goto(f"/#/tasks/{task['id']}")
+    page.get_by_role("button", name="Delete").click()  # confirmed in the dialog
+    page.wait_for_url(lambda url: url.endswith("#/"))
+    with rig.api(rig.alice) as client:
+        assert client.get(f"/v1/tasks/{task['id']}").status_code == 404
+    assert ("confirm", f"Delete task {task['id']} and its files?") in watched.dialogs
     assert_clean(watched)
 
 
+def task_input(rig: Rig, task: dict[str, Any]) -> Any:
+    with rig.api(rig.alice) as client:
+        return client.get(f"/v1/tasks/{task['id']}/input").json()["input"]
+
+
 def test_a_bad_timeline_shows_the_servers_field_path(rig: Rig, context: BrowserContext) -> None:
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/#/new")
     page.get_by_label("JSON input").check()
@@ -223,7 +243,7 @@ def test_a_bad_timeline_shows_the_servers_field_path(rig: Rig, context: BrowserC
 
 
 def test_start_from_an_example_and_upload_media(rig: Rig, context: BrowserContext) -> None:
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/#/new")
     options = page.locator("#example option").all_inner_texts()
@@ -244,7 +264,7 @@ def test_start_from_an_example_and_upload_media(rig: Rig, context: BrowserContex
 
 def test_a_prompt_of_markup_stays_text(rig: Rig, context: BrowserContext) -> None:
     task = rig.submit(rig.alice, {"model": "slides", "input": {"prompt": XSS}})
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto(f"/#/tasks/{task['id']}")
     expect(page.locator("#task-input")).to_contain_text(XSS)
@@ -257,7 +277,7 @@ def test_a_prompt_of_markup_stays_text(rig: Rig, context: BrowserContext) -> Non
 def test_another_keys_task_is_not_visible(rig: Rig, context: BrowserContext) -> None:
     theirs = rig.submit(rig.bob, {"model": "timeline", "input": tiny("#aa0000")})
     mine = rig.submit(rig.alice, {"model": "timeline", "input": tiny("#00aa00")})
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/")
     expect(page.locator(f"#task-{mine['id']}")).to_be_visible()
@@ -286,7 +306,7 @@ def test_webhook_endpoints_and_their_test_delivery(rig: Rig, context: BrowserCon
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{receiver.server_port}/hook"
     try:
-        watched = signed_in(context, rig.alice)
+        watched = signed_in(rig, context, rig.alice)
         page = watched.page
         page.goto("/#/webhooks")
         page.get_by_label("URL").fill(url)
@@ -299,9 +319,10 @@ def test_webhook_endpoints_and_their_test_delivery(rig: Rig, context: BrowserCon
             assert time.monotonic() < deadline, "the test event never arrived"
             time.sleep(0.1)
         page.reload()
-        expect(page.locator("#delivery-log")).to_contain_text("delivered")
-        page.locator("#delivery-log button.link").first.click()
-        expect(page.locator("#delivery-log .attempts")).to_contain_text("204")
+        row = page.locator("#delivery-log tr", has_text="webhook.test")
+        expect(row).to_contain_text("delivered")
+        row.locator("button.link").click()  # its attempts
+        expect(row.locator(".attempts")).to_contain_text("204")
         watched.shot("webhooks")
         assert_clean(watched)
     finally:
@@ -316,7 +337,7 @@ def test_phone_width_has_no_sideways_scrolling(rig: Rig) -> None:
     )
     try:
         rig.submit(rig.alice, {"model": "timeline", "input": tiny()})
-        watched = signed_in(context, rig.alice)
+        watched = signed_in(rig, context, rig.alice)
         page = watched.page
         for address, name in (("/", "tasks-phone"), ("/#/new", "new-task-phone")):
             page.goto(address)
@@ -330,7 +351,7 @@ def test_phone_width_has_no_sideways_scrolling(rig: Rig) -> None:
 
 
 def test_keyboard_reaches_every_page(rig: Rig, context: BrowserContext) -> None:
-    watched = signed_in(context, rig.alice)
+    watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/")
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
@@ -351,7 +372,7 @@ def test_without_keys_on_loopback_it_opens_directly(tmp_path: Path, browser: Bro
     server, _ = start_server(tmp_path, keyed=False)
     page = browser.new_page(base_url=server.url)
     try:
-        watched = Watched(page)
+        watched = Watched(page, server.url)
         page.goto("/")
         expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
         assert page.get_by_role("button", name="Sign out").count() == 0
