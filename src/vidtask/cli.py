@@ -123,6 +123,7 @@ def serve(
         application = api_app.create_app(settings)
     except errors.VidtaskError as exc:
         _fail(exc)
+    api_app.freeze_heap()
     uvicorn.run(
         application,
         host=settings.host,
