@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from starlette.responses import Response
 
-from vidtask.api.app import create_app
+from vidtask.api.app import create_app, freeze_heap
 from vidtask.settings import Settings
 
 CONSTANT = b'{"id":"vt_constant","object":"task","status":"completed","progress":100}'
@@ -36,6 +36,7 @@ def main() -> None:
     app.add_api_route("/bench/first", constant, methods=["GET"])
     app.router.routes.insert(0, app.router.routes.pop())
 
+    freeze_heap()  # as `vidtask serve` does
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -125,6 +125,7 @@ def serve(
         _fail(exc)
     # On stdout: stderr carries the logs, JSON lines when it is not a terminal.
     console.print(f"dashboard: {settings.base_url}/", highlight=False, soft_wrap=True)
+    api_app.freeze_heap()
     uvicorn.run(
         application,
         host=settings.host,

@@ -5,6 +5,7 @@ dashboard and ``/mcp``. Nothing else touches the store."""
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -56,7 +57,7 @@ from vidtask.webhooks.outbox import Outbox
 from vidtask.webhooks.relay import Relay
 from vidtask.webhooks.sender import RetryPolicy, Sender
 
-__all__ = ["build_service", "check_bind", "create_app"]
+__all__ = ["build_service", "check_bind", "create_app", "freeze_heap"]
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,17 @@ def create_app(settings: Settings, *, start_workers: bool = True) -> FastAPI:
         larger={asset_uploads.PATH: settings.max_asset_bytes},
     )
     return app
+
+
+def freeze_heap() -> None:
+    """Keep what is alive now (the app just built: modules, routes, schemas, ~160k objects) out
+    of the cyclic garbage collector's full collections, for the life of the process; call it
+    once, before serving. A status poll awaits its database read, so its objects outlive a
+    young collection and pile up in the oldest generation until a full one: without this,
+    each full one walked the whole app again (measured on PostgreSQL: ~0.1 s each, a third of
+    the serving loop's time under status polling, and the p99 latency)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _provider_row(provider: ProviderSettings) -> dict[str, Any]:
