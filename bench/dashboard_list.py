@@ -1,13 +1,13 @@
 """The dashboard's task-list reads with 1,000 and with 100,000 tasks, side by side: the first
-page, a status filter, a model filter, an id search and a page deep in the cursor chain, each as
-requests/s (wrk) against the same server's constant route, then large/small per read.
+page, a status filter, a model filter, an id search (a pasted id start) and page 15 of the
+cursor chain, each as one page of 50 through the SQLite task store, interleaved between the two
+sizes and taken best of several rounds.
 
 The list is keyset-paged on indexes that lead with the key's owner (``tasks_owner_seq``,
 ``tasks_owner_status_seq``, ``tasks_owner_model_seq``, ``tasks_owner_id``), so a read should
-cost the same at any size: the ratio large/small is the number to watch (1.0 = no slower).
+cost the same at any size: the ratio 100k/1k is the number to watch (1.0 = no slower).
 
-Usage: python bench/dashboard_list.py [--large 100000] [--seconds 5] [--connections 20]
-Needs wrk (Debian package `wrk`).
+Usage: python bench/dashboard_list.py [--large 100000] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -15,62 +15,65 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from status_get import fill, server, wrk  # noqa: E402
+from status_get import fill  # noqa: E402
 
+from vidtask.core.task import Status  # noqa: E402
 from vidtask.settings import Settings  # noqa: E402
+from vidtask.store.base import TaskFilter  # noqa: E402
 from vidtask.store.sqlite import SQLiteStore  # noqa: E402
 
+OWNER = "anonymous"
+PAGE = 50
 
-def reads(base: str) -> dict[str, str]:
-    """The list reads the dashboard makes; the deep page is 40 pages (2,000 tasks) down."""
+
+def reads(store: SQLiteStore, ids: list[str]) -> dict[str, TaskFilter]:
+    """The reads the dashboard makes; page 15's cursor is found by walking the chain."""
     cursor = None
-    with httpx.Client(base_url=base) as client:
-        for _ in range(40):
-            params = {"limit": 50} | ({"after": cursor} if cursor else {})
-            cursor = client.get("/v1/tasks", params=params).json()["next_cursor"]
+    for _ in range(14):
+        cursor = store.list_tasks(OWNER, TaskFilter(limit=PAGE, after=cursor)).next_cursor
     return {
-        "first page": "/v1/tasks?limit=50",
-        "status=failed": "/v1/tasks?limit=50&status=failed",
-        "model=timeline": "/v1/tasks?limit=50&model=timeline",
-        "id search": "/v1/tasks?limit=50&id_prefix=vt_",
-        "page 41": f"/v1/tasks?limit=50&after={cursor}",
+        "first page": TaskFilter(limit=PAGE),
+        "status=failed": TaskFilter(statuses=(Status.FAILED,), limit=PAGE),
+        "model=timeline": TaskFilter(model="timeline", limit=PAGE),
+        "id search": TaskFilter(limit=PAGE, id_prefix=ids[len(ids) // 2][:8]),
+        "page 15": TaskFilter(limit=PAGE, after=cursor),
     }
 
 
-def measure(count: int, seconds: int, connections: int) -> dict[str, float]:
-    """Each read's requests/s as a fraction of the constant route, with ``count`` tasks."""
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        store = SQLiteStore(Settings(data_dir=data).database_path)
-        fill(store, count)
-        store.close()
-        with server(data) as base:
-            anchor, _ = wrk(base + "/bench/first", seconds, connections)
-            found = {}
-            for name, path in reads(base).items():
-                rps, p99 = wrk(base + path, seconds, connections)
-                found[name] = rps / anchor
-                print(f"  {count:>7,} tasks  {name:<15} {rps:8.0f} req/s  p99 {p99:6.1f} ms")
-    return found
+def best_ms(call: Callable[[], object], repeat: int = 200) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        call()
+    return (time.perf_counter() - start) / repeat * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--large", type=int, default=100_000)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    small = measure(1_000, args.seconds, args.connections)
-    large = measure(args.large, args.seconds, args.connections)
-    print(f"\nlist read with {args.large:,} tasks vs 1,000 (each as a share of its constant route)")
-    for name in small:
-        print(f"  {name:<15} {large[name] / small[name]:.2f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        sizes = {}
+        for count in (1_000, args.large):
+            store = SQLiteStore(Settings(data_dir=Path(tmp) / str(count)).database_path)
+            sizes[count] = (store, reads(store, fill(store, count)))
+        best: dict[tuple[int, str], float] = {}
+        for _ in range(args.rounds):
+            for count, (store, queries) in sizes.items():
+                for name, query in queries.items():
+                    ms = best_ms(lambda s=store, q=query: s.list_tasks(OWNER, q))
+                    best[count, name] = min(best.get((count, name), ms), ms)
+        print(f"one page of {PAGE} tasks, best of {args.rounds} rounds of 200 reads")
+        print(f"  {'read':<15} {'1,000 tasks':>12} {f'{args.large:,} tasks':>14}  ratio")
+        for name in sizes[1_000][1]:
+            small, large = best[1_000, name], best[args.large, name]
+            print(f"  {name:<15} {small:9.2f} ms {large:11.2f} ms  {large / small:5.2f}x")
 
 
 if __name__ == "__main__":
