@@ -77,7 +77,7 @@ async def validate_task(request: Request) -> JSONResponse:
 async def get_task(request: Request) -> Response:
     app = state(request)
     task = await app.tasks.get(await app.auth.owner(request), request.path_params["task_id"])
-    if "wait" in request.query_params:
+    if request.scope["query_string"] and "wait" in request.query_params:  # a plain poll parses none
         task = await wait_for_change(request, task)
     return task_response(request, task, native.view)
 
