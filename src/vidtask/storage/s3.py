@@ -321,7 +321,8 @@ def make_client(*, path_style: bool = False) -> S3Client:
         # headers newer botocore sends by default.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        max_pool_connections=UPLOAD_THREADS * 4,
+        # Each proxied download holds a connection while it streams.
+        max_pool_connections=32,
     )
     return boto3.session.Session().client("s3", config=config)
 
