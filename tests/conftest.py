@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.s3"]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

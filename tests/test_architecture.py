@@ -346,7 +346,7 @@ def test_every_setting_is_documented() -> None:
 def test_only_storage_names_an_artifact_store_implementation() -> None:
     """Everything else takes the `ArtifactStore` protocol, so a backend is one module and one
     branch of `storage.open_artifacts` (docs/architecture.md)."""
-    implementations = {"vidtask.storage.local", "vidtask.storage.memory"}
+    implementations = {"vidtask.storage.local", "vidtask.storage.memory", "vidtask.storage.s3"}
     for path in sorted(SRC.rglob("*.py")):
         if path.relative_to(SRC).parts[0] == "storage":
             continue

@@ -693,11 +693,16 @@ def _print_artifacts(settings: Settings, task: Task) -> None:
     assert task.result is not None
     result = task.result
     meta = result.metadata
-    folder = settings.artifacts_dir / task.id / str(task.attempt)
     console.print(
         f"[green]done[/green]: {meta['width']}x{meta['height']} {meta['fps']} fps, "
         f"{meta['duration']:.2f} s, {meta['size_bytes'] / 1e6:.1f} MB"
     )
+    root = settings.artifacts_dir
+    if root is None:  # in a bucket: the links are where it is
+        console.print(f"video: {result.video_url}", soft_wrap=True)
+        console.print(f"cover: {result.cover_url}", soft_wrap=True)
+        return
+    folder = root / task.id / str(task.attempt)
     console.print(f"video: {folder / 'video.mp4'}", soft_wrap=True)
     console.print(f"       {result.video_url}", soft_wrap=True)
     console.print(f"cover: {folder / 'cover.jpg'}", soft_wrap=True)

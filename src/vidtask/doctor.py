@@ -6,19 +6,22 @@ Each check returns a `Check`; none raises. The CLI prints them and exits 1 if on
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import imageio_ffmpeg
 import psycopg
 
 from vidtask.core import errors
 from vidtask.render import fonts, narration
 from vidtask.settings import Settings
-from vidtask.storage import space
+from vidtask.storage import open_artifacts, space
 from vidtask.store import migrate
 
 __all__ = ["Check", "run_checks"]
@@ -149,10 +152,12 @@ def _espeak(settings: Settings) -> Iterator[Check]:
 
 
 def _storage(settings: Settings) -> Iterator[Check]:
-    for label, folder in (
-        ("artifacts", settings.artifacts_dir),
-        ("scratch", settings.scratch_dir),
-    ):
+    folders = [("scratch", settings.scratch_dir)]
+    if settings.artifacts_dir is not None:
+        folders.insert(0, ("artifacts", settings.artifacts_dir))
+    else:
+        yield from _bucket(settings)
+    for label, folder in folders:
         problem = _writable(folder)
         yield Check(f"storage ({label})", problem is None, problem or str(folder))
     low = space.low_space(settings.data_dir, settings.min_free_bytes)
@@ -163,7 +168,7 @@ def _storage(settings: Settings) -> Iterator[Check]:
         low or f"{free} free under {settings.data_dir}",
         warning=bool(low),
     )
-    if settings.postgres_url is not None:
+    if settings.postgres_url is not None and settings.artifacts_dir is not None:
         yield Check(
             "shared storage",
             True,
@@ -171,6 +176,72 @@ def _storage(settings: Settings) -> Iterator[Check]:
             "similar) and the same signing secret",
             warning=True,
         )
+    elif settings.postgres_url is not None:
+        yield Check(
+            "shared storage",
+            True,
+            "artifacts are in the bucket; every machine needs the same VIDTASK_SECRET, and "
+            "uploaded inputs and asset roots still need a folder every machine sees",
+            warning=True,
+        )
+
+
+def _bucket(settings: Settings) -> Iterator[Check]:
+    """Write, read, presign (and fetch that URL) and delete one probe object, through the
+    artifact store itself; each step a line, and the first failure ends the round."""
+    where = settings.artifacts_url
+    artifacts = open_artifacts(settings)
+    probe_task = f"vt_doctor-{os.getpid()}-{secrets.token_hex(4)}"
+    body = secrets.token_bytes(64)
+    with tempfile.TemporaryDirectory(prefix="vidtask-doctor-") as scratch:
+        probe = Path(scratch) / "probe.bin"
+        probe.write_bytes(body)
+        try:
+            (name,) = artifacts.save(probe_task, 0, [probe])
+        except OSError as exc:
+            yield Check("artifacts (write)", False, f"{where}: {exc.strerror or exc}")
+            return
+    yield Check("artifacts (write)", True, f"{where}: wrote {probe_task}/{name}")
+    try:
+        try:
+            read = b"".join(artifacts.read_range(probe_task, name))
+        except OSError as exc:
+            yield Check("artifacts (read)", False, f"{where}: {exc.strerror or exc}")
+            return
+        yield Check(
+            "artifacts (read)",
+            read == body,
+            f"read {len(read)} bytes back" + ("" if read == body else ", not what was written"),
+        )
+        yield _presigned(settings, probe_task, name, body)
+    finally:
+        artifacts.delete(probe_task)
+    gone = artifacts.stat(probe_task, name) is None
+    yield Check(
+        "artifacts (delete)",
+        gone,
+        f"deleted {probe_task}/{name}" if gone else f"{probe_task}/{name} is still there",
+    )
+
+
+def _presigned(settings: Settings, task_id: str, name: str, body: bytes) -> Check:
+    """A presigned URL to the probe, fetched. Only a failure with ``artifact_links =
+    presigned`` is an error: with proxy links the bytes go through vidtask."""
+    label, used = "artifacts (presign)", settings.artifact_links == "presigned"
+    signing = open_artifacts(settings.model_copy(update={"artifact_links": "presigned"}))
+    url = signing.url(task_id, name, int(time.time()) + 300)
+    if url is None:
+        return Check(label, False, "the store made no presigned URL", warning=not used)
+    try:
+        got = httpx.get(url, timeout=30)
+    except httpx.HTTPError as exc:
+        return Check(label, False, f"fetching the presigned URL failed: {exc}", warning=not used)
+    host = httpx.URL(url).host
+    if got.status_code != 200 or got.content != body:
+        detail = f"GET of the presigned URL on {host} answered HTTP {got.status_code}"
+        return Check(label, False, detail, warning=not used)
+    mode = "clients fetch from it" if used else "unused: artifact_links = proxy"
+    return Check(label, True, f"fetched a presigned URL from {host} ({mode})")
 
 
 def _writable(folder: Path) -> str | None:

@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 import platformdirs
 from pydantic import (
@@ -38,6 +39,8 @@ __all__ = ["ProviderSettings", "Settings", "default_data_dir", "describe_setting
 
 
 _STORES = ("sqlite:///", "postgresql://", "postgres://")
+#: The longest lifetime of a SigV4 presigned URL.
+_PRESIGN_MAX_S = 7 * 24 * 3600
 
 
 #: The upstream kinds a provider may be (`vidtask.providers` has one module each).
@@ -187,6 +190,24 @@ class Settings(BaseSettings):
         "<data_dir>/secret.key.",
     )
     url_ttl_s: int = Field(24 * 3600, description="Lifetime of signed artifact URLs.")
+    artifacts_url: str | None = Field(
+        None,
+        description="Where the files of finished tasks live: file:///<path>, or "
+        "s3://<bucket>/<prefix> for S3-compatible object storage (endpoint, region and "
+        "credentials from the AWS SDK's environment: AWS_ENDPOINT_URL_S3, AWS_REGION, "
+        "AWS_ACCESS_KEY_ID, ...). Default: <data_dir>/artifacts.",
+    )
+    s3_path_style: bool = Field(
+        False,
+        description="Address the bucket in the path (https://host/bucket/key) rather than the "
+        "host name; most self-hosted S3 servers (MinIO, Ceph) need it.",
+    )
+    artifact_links: Literal["proxy", "presigned"] = Field(
+        "proxy",
+        description="Links clients get to artifacts in a bucket: proxy (vidtask's signed "
+        "/v1/files URLs, streamed from the bucket) or presigned (the bucket's own presigned "
+        "URLs, fetched from storage directly; they expire with url_ttl_s).",
+    )
     event_retention_s: float = Field(
         24 * 3600, gt=0, description="How long task events stay replayable (SSE Last-Event-ID)."
     )
@@ -268,6 +289,30 @@ class Settings(BaseSettings):
             )
         return url
 
+    @field_validator("artifacts_url")
+    @classmethod
+    def _known_artifacts(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        bucket = url.removeprefix("s3://").split("/", 1)[0]
+        if url.startswith("s3://") and bucket:
+            return url
+        if url.startswith("file:///"):
+            return url
+        raise ValueError(
+            f"unsupported artifacts location {url!r}: use file:///<path> or s3://<bucket>/<prefix>"
+        )
+
+    @model_validator(mode="after")
+    def _presignable_ttl(self) -> Settings:
+        # SigV4 presigned URLs last at most 7 days; links expire up to an hour after the TTL.
+        if self.artifact_links == "presigned" and self.url_ttl_s > _PRESIGN_MAX_S - 3600:
+            raise ValueError(
+                f"url_ttl_s: at most {_PRESIGN_MAX_S - 3600} with artifact_links = presigned "
+                "(presigned URLs last at most 7 days)"
+            )
+        return self
+
     @property
     def postgres_url(self) -> str | None:
         """The PostgreSQL URL in the cluster mode, else None."""
@@ -283,8 +328,14 @@ class Settings(BaseSettings):
         return Path(url.removeprefix("sqlite:///"))
 
     @property
-    def artifacts_dir(self) -> Path:
-        return self.data_dir / "artifacts"
+    def artifacts_dir(self) -> Path | None:
+        """The folder of the artifacts on this machine; None when they are in a bucket."""
+        url = self.artifacts_url
+        if url is None:
+            return self.data_dir / "artifacts"
+        if url.startswith("file://"):
+            return Path(unquote(url.removeprefix("file://")))
+        return None
 
     @property
     def scratch_dir(self) -> Path:

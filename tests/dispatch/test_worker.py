@@ -6,10 +6,15 @@ import errno
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.s3 import Bucket
 from vidtask.backends.base import RunContext, RunResult
 from vidtask.core.task import Status, Task, TaskSpec
 from vidtask.dispatch.worker import Worker
+from vidtask.storage.base import ArtifactStore
 from vidtask.storage.local import LocalArtifacts
+from vidtask.storage.s3 import S3Artifacts
 from vidtask.store.sqlite import SQLiteStore
 
 
@@ -36,6 +41,10 @@ class FileBackend:
             raise RuntimeError("secret internals")
         if self.action == "steal" and self.store is not None:
             self.store.recover(1e12, worker_id="w1")  # the supervisor presumed us dead
+        if self.action == "preview":
+            frame = ctx.workdir / "preview_1.jpg"
+            frame.write_bytes(b"jpeg")
+            ctx.reporter.preview(frame)
         video = ctx.workdir / "video.mp4"
         video.write_bytes(b"not really a video")
         return RunResult(video=video, format="mp4", metadata={"duration": 1.0})
@@ -47,7 +56,7 @@ class FullDisk(LocalArtifacts):
 
 
 def setup(
-    tmp_path: Path, backend: FileBackend, artifacts: LocalArtifacts | None = None
+    tmp_path: Path, backend: FileBackend, artifacts: ArtifactStore | None = None
 ) -> tuple[SQLiteStore, Worker, Task]:
     store = SQLiteStore(tmp_path / "db.sqlite")
     backend.store = store
@@ -96,6 +105,38 @@ def test_a_full_disk_fails_the_task_clearly(tmp_path: Path) -> None:
     assert failed is not None and failed.status is Status.FAILED
     assert failed.error is not None and failed.error["code"] == "storage_error"
     assert failed.error["message"].startswith(f"no space left on {tmp_path} (")
+
+
+def test_a_result_goes_into_the_bucket(tmp_path: Path, bucket: Bucket) -> None:
+    store, worker, task = setup(tmp_path, FileBackend("preview"), bucket.store())
+    run_one(store, worker)
+    done = store.get(task.id)
+    assert done is not None and done.status is Status.COMPLETED
+    assert bucket.keys() == [
+        f"vidtask/{task.id}/1/preview_1.jpg",
+        f"vidtask/{task.id}/1/video.mp4",
+    ]
+    assert not (tmp_path / "scratch" / task.id).exists()
+
+
+@pytest.mark.parametrize("action", ["ok", "preview"])
+def test_a_failed_upload_fails_the_task_clearly(
+    tmp_path: Path, bucket: Bucket, action: str
+) -> None:
+    """The bucket is gone: the result (or an early preview frame) cannot be saved, so the task
+    fails as storage_error naming the bucket; it is never completed without its file."""
+    gone = S3Artifacts(f"{bucket.name}-gone", "p", client=bucket.client)
+    store, worker, task = setup(tmp_path, FileBackend(action), gone)
+    run_one(store, worker)
+    failed = store.get(task.id)
+    assert failed is not None and failed.status is Status.FAILED and failed.result is None
+    assert failed.error is not None and failed.error["code"] == "storage_error"
+    message = failed.error["message"]
+    assert message.startswith(
+        f"could not save the result: could not upload to s3://{bucket.name}-gone/p/{task.id}/1/"
+    )
+    assert "NoSuchBucket" in message
+    assert not (tmp_path / "scratch" / task.id).exists()
 
 
 def test_a_worker_that_lost_its_lease_discards_its_result(tmp_path: Path) -> None:

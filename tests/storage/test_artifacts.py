@@ -1,5 +1,5 @@
-"""The `ArtifactStore` contract: the same tests against the local directory and the in-memory
-store (which, like an object store, has no local paths)."""
+"""The `ArtifactStore` contract: the same tests against the local directory, the in-memory
+store (which, like an object store, has no local paths) and a real S3-protocol server."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3 import Bucket
 from vidtask import storage
 from vidtask.core.task import Status, Task, TaskSpec
 from vidtask.settings import Settings
@@ -22,10 +23,13 @@ TASK = "vt_" + "a" * 26
 OTHER = "vt_" + "b" * 26
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
     if request.param == "local":
         return LocalArtifacts(tmp_path / "artifacts")
+    if request.param == "s3":
+        bucket: Bucket = request.getfixturevalue("bucket")
+        return bucket.store()
     return MemoryArtifacts(chunk=4)
 
 
@@ -127,7 +131,14 @@ def test_open_artifacts_picks_the_local_directory(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", workers=0)
     opened = storage.open_artifacts(settings)
     assert isinstance(opened, LocalArtifacts) and opened.local_root == settings.artifacts_dir
-    assert settings.artifacts_dir.is_dir()
+    assert settings.artifacts_dir is not None and settings.artifacts_dir.is_dir()
+    elsewhere = Settings(data_dir=tmp_path / "data", artifacts_url=f"file://{tmp_path}/shared")
+    assert storage.open_artifacts(elsewhere).local_root == tmp_path / "shared"
+
+
+def test_no_store_links_its_files_by_itself_unless_asked(artifacts: ArtifactStore) -> None:
+    """None: the service links through vidtask's own signed /v1/files route."""
+    assert artifacts.url(TASK, "1/video.mp4", int(time.time()) + 60) is None
 
 
 def test_the_leftovers_sweep_works_on_any_store(tmp_path: Path) -> None:

@@ -162,7 +162,7 @@ class UpstreamError(VidtaskError):
 
 
 class StorageError(VidtaskError):
-    """The server ran out of disk space."""
+    """The server ran out of disk space, or could not save to its artifact storage."""
 
     code = "storage_error"
     http_status = 507

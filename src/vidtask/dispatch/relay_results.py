@@ -67,6 +67,10 @@ class ResultKeeper:
                 await asyncio.to_thread(self.artifacts.save, task.id, task.attempt, [frame])
             except errors.VidtaskError as exc:
                 result.warnings.append(f"the provider's last frame was not kept: {exc.message}")
+            except OSError as exc:  # a full disk, an artifact store out of reach
+                result.warnings.append(
+                    f"the provider's last frame was not kept: {exc.strerror or exc}"
+                )
         return result
 
     async def _download(

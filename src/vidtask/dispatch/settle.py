@@ -18,7 +18,7 @@ from vidtask.core import errors
 from vidtask.core.task import Status, Task
 from vidtask.dispatch.retry import retry_store
 from vidtask.storage import space
-from vidtask.storage.base import ArtifactStore
+from vidtask.storage.base import ArtifactStore, ArtifactStoreError
 from vidtask.store.base import Fence, TaskStore
 
 __all__ = ["Settler", "fence_extra"]
@@ -60,9 +60,7 @@ class Settler:
             names = self.artifacts.save(task.id, task.attempt, files)
         except OSError as exc:
             log.error("saving artifacts failed: %s", exc, extra=fence_extra(fence))
-            if space.is_full(exc):
-                return self.out_of_space()
-            return errors.VidtaskError(f"could not save the result: {exc.strerror}")
+            return self.unsaved(exc)
         video, rest = names[0], names[1:]
         cover, thumbnail, spritesheet = (rest.pop(0) if still else None for still in stills)
         previews = [{"id": f"frame{i}", "name": name} for i, name in enumerate(rest, 1)]
@@ -137,6 +135,15 @@ class Settler:
 
     def retry(self, what: str, call: Callable[[], T], fence: Fence) -> T:
         return retry_store(what, call, within=self.store_retry_s, extra=fence_extra(fence))
+
+    def unsaved(self, exc: OSError) -> errors.VidtaskError:
+        """The error of a task whose files could not be saved: a full disk, or an artifact
+        store that failed (a bucket refusing or out of reach), both ``storage_error``."""
+        if space.is_full(exc):
+            return self.out_of_space()
+        if isinstance(exc, ArtifactStoreError):
+            return errors.StorageError(f"could not save the result: {exc.strerror}")
+        return errors.VidtaskError(f"could not save the result: {exc.strerror or exc}")
 
     def out_of_space(self) -> errors.StorageError:
         root = self.artifacts.local_root

@@ -34,7 +34,7 @@ from vidtask.dispatch.retry import (
 )
 from vidtask.dispatch.settle import Settler, fence_extra
 from vidtask.storage import space
-from vidtask.storage.base import ArtifactStore
+from vidtask.storage.base import ArtifactStore, ArtifactStoreError
 from vidtask.store.base import Fence, TaskStore
 
 __all__ = ["STORE_ERRORS", "StoreReporter", "StoreUnavailable", "Worker", "retry_store"]
@@ -253,6 +253,9 @@ class Worker:
             if space.is_full(exc):
                 log.error("disk full: %s", exc, extra={"task_id": task.id})
                 return self.settler.out_of_space()
+            if isinstance(exc, ArtifactStoreError):  # a preview frame could not be published
+                log.error("artifact store failed: %s", exc, extra={"task_id": task.id})
+                return self.settler.unsaved(exc)
             if isinstance(exc, errors.VidtaskError):
                 return exc
             log.exception("backend crashed", extra={"task_id": task.id})

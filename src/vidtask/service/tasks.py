@@ -179,21 +179,31 @@ class TaskService:
         return self.delete(owner, task_id)
 
     def links(self, task: Task) -> Links:
+        """The task's artifact URLs: the store's own (presigned) where it makes them, else
+        vidtask's signed ``/v1/files`` links. Both expire at `link_expiry`, so a view cached
+        until then never hands out a dead link."""
         result = task.result or {}
         now = self.clock()
+        expires_at = self.signer.expiry(now)
+
+        def file_url(name: str) -> str:
+            direct = self.artifacts.url(task.id, name, expires_at)
+            return direct or self.signer.url(task.id, name, now)
 
         def url(name: Any) -> str | None:
-            return self.signer.url(task.id, name, now) if isinstance(name, str) else None
+            return file_url(name) if isinstance(name, str) else None
 
         previews = tuple(
-            {"id": str(p["id"]), "url": self.signer.url(task.id, p["name"], now)}
+            {"id": str(p["id"]), "url": file_url(str(p["name"]))}
             for p in task.previews
             if "name" in p
         )
         video = result.get("video")
         last_frame = None
         if task.status is Status.COMPLETED and isinstance(video, str) and "/" in video:
-            last_frame = url(f"{video.rsplit('/', 1)[0]}/{derived.LAST_FRAME}")
+            # Always our own link: the frame is made when that link is first fetched.
+            frame = f"{video.rsplit('/', 1)[0]}/{derived.LAST_FRAME}"
+            last_frame = self.signer.url(task.id, frame, now)
         return Links(url(video), url(result.get("cover")), previews, last_frame)
 
     def link_expiry(self) -> int:

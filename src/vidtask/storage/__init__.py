@@ -1,7 +1,8 @@
-"""Artifact storage: files on a local directory and signed, expiring URLs to them.
+"""Artifact storage: files on a local directory or in an S3-compatible bucket, and signed,
+expiring URLs to them.
 
-`open_artifacts` is the one place that picks the `ArtifactStore`; an object-storage backend is
-one more module and one more branch here.
+`open_artifacts` is the one place that picks the `ArtifactStore`; a backend is one more module
+and one more branch here.
 """
 
 from __future__ import annotations
@@ -19,9 +20,26 @@ class ArtifactSettings(Protocol):
     in the layering, so it names only the fields it uses)."""
 
     @property
-    def artifacts_dir(self) -> Path: ...
+    def artifacts_url(self) -> str | None: ...
+    @property
+    def artifacts_dir(self) -> Path | None: ...
+    @property
+    def s3_path_style(self) -> bool: ...
+    @property
+    def artifact_links(self) -> str: ...
 
 
 def open_artifacts(settings: ArtifactSettings) -> base.ArtifactStore:
-    """The artifact store the settings configure: today always the local directory."""
-    return local.LocalArtifacts(settings.artifacts_dir)
+    """The artifact store the settings configure: a bucket for ``s3://`` (boto3 is imported
+    only then), else the local directory."""
+    if settings.artifacts_url is not None and settings.artifacts_url.startswith("s3://"):
+        from vidtask.storage import s3
+
+        return s3.S3Artifacts.from_url(
+            settings.artifacts_url,
+            path_style=settings.s3_path_style,
+            presign=settings.artifact_links == "presigned",
+        )
+    folder = settings.artifacts_dir
+    assert folder is not None  # only a bucket has no folder
+    return local.LocalArtifacts(folder)

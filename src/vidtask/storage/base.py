@@ -7,17 +7,19 @@ else holds an `ArtifactStore`.
 
 Links to artifacts are signed separately (`vidtask.storage.signing`): a link names our own
 ``/v1/files`` route, whose HMAC does not depend on where the bytes are, so every store serves
-through that one door.
+through that one door. A store that can hand out links of its own (an object store's presigned
+URLs) says so through `ArtifactStore.url`; clients then fetch from it directly.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["ArtifactInfo", "ArtifactStore", "is_task_id"]
+__all__ = ["ArtifactInfo", "ArtifactStore", "ArtifactStoreError", "is_task_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,16 @@ class ArtifactInfo:
     size: int
     #: Last change, in Unix seconds (``Last-Modified``).
     modified: float
+
+
+class ArtifactStoreError(OSError):
+    """A store that could not take or give a file: an object store that refused the request or
+    could not be reached (after its own retries). An `OSError` like a full disk, so every caller
+    that survives a failed write survives this one; its ``strerror`` names the store and the
+    reason, and a task that could not save its result fails with it as ``storage_error``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.EIO, message)
 
 
 def is_task_id(task_id: str) -> bool:
@@ -47,7 +59,8 @@ class ArtifactStore(Protocol):
 
     def save(self, task_id: str, attempt: int, files: list[Path]) -> list[str]:
         """Move ``files`` (in a scratch folder) into the attempt's artifacts, keeping their
-        file names; return their artifact names, in order. Raises `OSError` (a full disk)."""
+        file names; return their artifact names, in order. Raises `OSError` (a full disk,
+        `ArtifactStoreError`); then some of the files may be saved (`discard_attempt` them)."""
         ...
 
     def names(self, task_id: str, attempt: int) -> list[str]:
@@ -70,10 +83,23 @@ class ArtifactStore(Protocol):
         place); None if the name is bad, the file is gone, or the store is not local."""
         ...
 
+    def url(self, task_id: str, name: str, expires_at: int) -> str | None:
+        """A link that fetches the artifact straight from the store until ``expires_at`` (Unix
+        seconds), or None: link to vidtask's own signed ``/v1/files`` route (the default; a
+        local store always answers None)."""
+        ...
+
     def discard_attempt(self, task_id: str, attempt: int) -> None:
         """Delete one attempt's artifacts (a failed, cancelled or superseded attempt)."""
         ...
 
     def delete(self, task_id: str) -> None:
         """Delete every artifact of a task (the task was deleted)."""
+        ...
+
+    def sweep_uploads(self, now: float) -> int:
+        """Abort the uploads that began long before ``now`` and never finished (a worker killed
+        mid-upload leaves one, invisible among the artifacts but billed); how many. Called by
+        the leftovers sweep every few seconds, so a store that must list remotely does so at
+        its own pace. A store whose files appear whole at once has none: 0."""
         ...

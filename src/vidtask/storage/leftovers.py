@@ -4,12 +4,15 @@ store that stayed away.
 Every attempt makes its scratch folder ``<scratch>/<task_id>/<attempt>`` first and removes it
 last, so a folder left behind marks an attempt that never settled. Once the task shows that
 attempt is over, `sweep` deletes the folder and, unless that attempt is the task's result, the
-attempt's artifacts (preview frames, a half-saved result).
+attempt's artifacts (preview frames, a half-saved result). Then it lets the store abort the
+uploads that never finished (`ArtifactStore.sweep_uploads`: an object store's multipart upload
+of a worker killed mid-upload, wherever that worker ran).
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,12 +34,21 @@ def is_over(task: Task | None, attempt: int) -> bool:
 
 
 def sweep(
-    scratch_dir: Path, artifacts: ArtifactStore, lookup: Callable[[str], Task | None]
+    scratch_dir: Path,
+    artifacts: ArtifactStore,
+    lookup: Callable[[str], Task | None],
+    clock: Callable[[], float] = time.time,
 ) -> list[tuple[str, int]]:
     """Delete the files of every attempt that is over; returns ``(task_id, attempt)`` of each."""
+    removed = _sweep_scratch(scratch_dir, artifacts, lookup) if scratch_dir.is_dir() else []
+    artifacts.sweep_uploads(clock())
+    return removed
+
+
+def _sweep_scratch(
+    scratch_dir: Path, artifacts: ArtifactStore, lookup: Callable[[str], Task | None]
+) -> list[tuple[str, int]]:
     removed: list[tuple[str, int]] = []
-    if not scratch_dir.is_dir():
-        return removed
     for task_dir in scratch_dir.iterdir():
         if not task_dir.name.startswith("vt_") or not task_dir.is_dir():
             continue  # e.g. an API request's scratch folder

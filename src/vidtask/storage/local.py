@@ -79,12 +79,18 @@ class LocalArtifacts:
             return None
         return candidate
 
+    def url(self, task_id: str, name: str, expires_at: int) -> str | None:
+        return None  # served through vidtask's signed /v1/files links
+
     def discard_attempt(self, task_id: str, attempt: int) -> None:
         shutil.rmtree(self.root / task_id / str(attempt), ignore_errors=True)
 
     def delete(self, task_id: str) -> None:
         if is_task_id(task_id):
             shutil.rmtree(self.root / task_id, ignore_errors=True)
+
+    def sweep_uploads(self, now: float) -> int:
+        return 0  # a save is a rename: no half-made file is ever an artifact
 
 
 def _chunks(path: Path, start: int, stop: int | None) -> Iterator[bytes]:

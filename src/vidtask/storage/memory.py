@@ -57,6 +57,9 @@ class MemoryArtifacts:
     def local_path(self, task_id: str, name: str) -> Path | None:
         return None
 
+    def url(self, task_id: str, name: str, expires_at: int) -> str | None:
+        return None  # served through vidtask's signed /v1/files links
+
     def discard_attempt(self, task_id: str, attempt: int) -> None:
         prefix = f"{attempt}/"
         with self._lock:
@@ -67,6 +70,9 @@ class MemoryArtifacts:
         with self._lock:
             for key in [k for k in self.files if k[0] == task_id]:
                 del self.files[key]
+
+    def sweep_uploads(self, now: float) -> int:
+        return 0
 
     def _get(self, task_id: str, name: str) -> tuple[bytes, float] | None:
         if not is_task_id(task_id) or ".." in name.split("/"):
