@@ -43,7 +43,7 @@ from vidtask.service.hooks import Webhooks
 from vidtask.service.keys import AsyncKeys, Keys
 from vidtask.service.tasks import TaskService
 from vidtask.settings import ProviderSettings, Settings
-from vidtask.storage import open_artifacts
+from vidtask.storage import InputStore, LocalInputs, bucket_inputs, open_artifacts
 from vidtask.storage.signing import UrlSigner, load_or_create_secret
 from vidtask.store.base import TaskStore
 from vidtask.store.webhooks import Delivery, WebhookStore
@@ -77,12 +77,17 @@ def build_service(
     secret = master_secret(settings)
     for root in settings.effective_asset_roots:
         root.mkdir(parents=True, exist_ok=True)
+    # Uploads go to the artifacts' bucket when there is one (submit checks look them up
+    # there, and so do renderers on every machine), else to the first asset root.
+    remote = bucket_inputs(settings)
+    inputs: InputStore = remote or LocalInputs(settings.effective_asset_roots[0])
     return TaskService(
         store=store,
-        backends=registry.build_backends(settings),
+        backends=registry.build_backends(settings, remote),
         artifacts=open_artifacts(settings),
+        inputs=inputs,
         signer=UrlSigner(secret, settings.base_url, settings.url_ttl_s),
-        asset_policy=registry.asset_policy(settings),
+        asset_policy=registry.asset_policy(settings, remote),
         max_attempts=settings.max_attempts,
         model_aliases=settings.model_aliases,
         on_created=on_created,

@@ -1,15 +1,17 @@
 """``POST /v1/uploads``: a client's local file (an image, video, audio or SRT a timeline names)
 stored where the renderer may read it, so a timeline written on one machine renders on another.
 
-Files are content-addressed, ``<first asset root>/uploads/<sha256><suffix>``, like the images
-inside create requests (`vidtask.web.uploads`): sending the same file twice keeps one copy, and
-only a client that has the bytes can name the file. The answer's ``path`` goes in ``src``.
+Files are content-addressed inputs, ``uploads/<sha256><suffix>``, like the images inside
+create requests (`vidtask.web.uploads`): sending the same file twice keeps one copy, and only a
+client that has the bytes can name the file. The answer's ``path`` goes in ``src``. They are
+kept under the first asset root, or, when artifacts are in a bucket, in the bucket's
+``<prefix>/inputs/`` (streamed to a local staging file first, then uploaded in parts), so a
+worker on any machine finds them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from pathlib import Path
@@ -21,6 +23,7 @@ from starlette.responses import JSONResponse
 
 from vidtask.core import errors
 from vidtask.web.state import state
+from vidtask.web.uploads import keep
 
 __all__ = ["PATH", "router"]
 
@@ -56,7 +59,8 @@ async def upload(
         raise errors.InvalidRequest(
             f"filename: the suffix {suffix[:20]!r} is not letters and digits", param="filename"
         )
-    folder = app.settings.effective_asset_roots[0] / "uploads"
+    inputs = app.tasks.inputs
+    folder = inputs.staging / "uploads"
     await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
     part = folder / f".{secrets.token_hex(8)}.part"
     digest = hashlib.sha256()
@@ -70,7 +74,7 @@ async def upload(
         if size == 0:
             raise errors.InvalidRequest("body: the uploaded file is empty", param="body")
         name = digest.hexdigest() + suffix.lower()
-        await anyio.to_thread.run_sync(os.replace, part, folder / name)
+        await keep(inputs, part, f"uploads/{name}")
     finally:
         await anyio.to_thread.run_sync(lambda: part.unlink(missing_ok=True))
     body: dict[str, Any] = {

@@ -32,7 +32,7 @@ from vidtask.dispatch.relay import RELAY_LEASE_FACTOR, RelayPoller
 from vidtask.dispatch.worker import Worker, retry_store
 from vidtask.providers import callbacks
 from vidtask.settings import Settings
-from vidtask.storage import leftovers, open_artifacts
+from vidtask.storage import bucket_inputs, leftovers, open_artifacts
 from vidtask.storage.signing import load_or_create_secret
 from vidtask.store import migrate
 from vidtask.store.postgres import PostgresStore
@@ -65,7 +65,7 @@ class ClusterWorker:
             raise errors.Conflict(
                 f"the database is missing migrations {', '.join(missing)}: run `vidtask db upgrade`"
             )
-        backends = registry.render_backends(settings)
+        backends = registry.render_backends(settings, bucket_inputs(settings))
         relay = registry.relay_backends(settings)
         unknown = sorted(set(models) - set(backends))
         if unknown:

@@ -16,7 +16,7 @@ from vidtask import logs
 from vidtask.backends import registry
 from vidtask.dispatch.worker import Worker
 from vidtask.settings import Settings
-from vidtask.storage import open_artifacts
+from vidtask.storage import bucket_inputs, open_artifacts
 from vidtask.store.sqlite import SQLiteStore
 
 __all__ = ["main"]
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     worker = Worker(
         worker_id=worker_id,
         store=store,
-        backends=registry.render_backends(settings),
+        backends=registry.render_backends(settings, bucket_inputs(settings)),
         artifacts=open_artifacts(settings),
         scratch_dir=settings.scratch_dir,
         lease_ttl=settings.lease_ttl_s,

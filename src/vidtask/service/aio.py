@@ -20,7 +20,7 @@ from vidtask.events.feed import ChangeFeed
 from vidtask.render.assets import AssetPolicy
 from vidtask.service import derived, tasks
 from vidtask.service.runner import Runner
-from vidtask.service.tasks import Artifact, Model, TaskService
+from vidtask.service.tasks import Artifact, InputStore, Model, TaskService
 from vidtask.store.base import Change, Page, TaskFilter
 
 __all__ = ["AsyncTaskService"]
@@ -57,6 +57,11 @@ class AsyncTaskService:
     @property
     def asset_policy(self) -> AssetPolicy:
         return self._service.asset_policy
+
+    @property
+    def inputs(self) -> InputStore:
+        """Where uploads go (`TaskService.inputs`); its methods block: call them in a thread."""
+        return self._service.inputs
 
     # --- tasks --------------------------------------------------------------------------
 

@@ -23,11 +23,12 @@ from vidtask.core.task import Links, Status, Task, TaskSpec
 from vidtask.render import assets
 from vidtask.service import derived
 from vidtask.storage.base import ArtifactInfo, ArtifactStore
+from vidtask.storage.inputs import InputStore
 from vidtask.storage.signing import UrlSigner
 from vidtask.store.base import Page, TaskFilter, TaskStore
 from vidtask.webhooks import targets
 
-__all__ = ["Artifact", "Model", "TaskService", "found", "request_hash"]
+__all__ = ["Artifact", "InputStore", "Model", "TaskService", "found", "request_hash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class TaskService:
         store: TaskStore,
         backends: Mapping[str, Backend],
         artifacts: ArtifactStore,
+        inputs: InputStore,
         signer: UrlSigner,
         asset_policy: assets.AssetPolicy,
         max_attempts: int,
@@ -83,6 +85,8 @@ class TaskService:
         #: Requested model names (dialects' hard-coded ones too) to the local model.
         self.router = routing.ModelRouter(backends, model_aliases)
         self.artifacts = artifacts
+        #: Where uploads that timelines name are kept (the routes that take them in write here).
+        self.inputs = inputs
         self.signer = signer
         self.asset_policy = asset_policy
         self.max_attempts = max_attempts

@@ -1,18 +1,23 @@
 """Artifact storage: files on a local directory or in an S3-compatible bucket, and signed,
 expiring URLs to them.
 
-`open_artifacts` is the one place that picks the `ArtifactStore`; a backend is one more module
-and one more branch here.
+`open_artifacts` is the one place that picks the `ArtifactStore`, and `bucket_inputs` says
+whether inputs go to a bucket (the artifacts' one) rather than the first asset root; a backend
+is one more module and one more branch here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vidtask.storage import base, local
+from vidtask.storage.inputs import InputStore, LocalInputs
 
-__all__ = ["ArtifactSettings", "open_artifacts"]
+if TYPE_CHECKING:
+    from vidtask.storage.s3 import S3Inputs
+
+__all__ = ["ArtifactSettings", "InputStore", "LocalInputs", "bucket_inputs", "open_artifacts"]
 
 
 class ArtifactSettings(Protocol):
@@ -27,6 +32,10 @@ class ArtifactSettings(Protocol):
     def s3_path_style(self) -> bool: ...
     @property
     def artifact_links(self) -> str: ...
+    @property
+    def effective_asset_roots(self) -> list[Path]: ...
+    @property
+    def scratch_dir(self) -> Path: ...
 
 
 def open_artifacts(settings: ArtifactSettings) -> base.ArtifactStore:
@@ -43,3 +52,15 @@ def open_artifacts(settings: ArtifactSettings) -> base.ArtifactStore:
     folder = settings.artifacts_dir
     assert folder is not None  # only a bucket has no folder
     return local.LocalArtifacts(folder)
+
+
+def bucket_inputs(settings: ArtifactSettings) -> S3Inputs | None:
+    """The bucket's inputs when artifacts are in one (a renderer looks up there what its asset
+    roots lack), else None. Staging is under the scratch folder."""
+    if settings.artifacts_url is None or not settings.artifacts_url.startswith("s3://"):
+        return None
+    from vidtask.storage import s3
+
+    return s3.S3Inputs.from_url(
+        settings.artifacts_url, settings.scratch_dir / "inputs", path_style=settings.s3_path_style
+    )

@@ -8,6 +8,9 @@ video is streamed from disk and never held in memory; downloads stream ``GetObje
 ``Range``. A request that still fails raises `ArtifactStoreError`, which fails the task as
 ``storage_error`` naming the bucket: a task is never completed without its file.
 
+Inputs (`S3Inputs`: uploads a timeline names) live beside them under ``<prefix>/inputs/``, a
+name no task id takes.
+
 A worker killed mid-upload leaves an incomplete multipart upload, which S3 never lists as an
 object but keeps (and bills): discarding an attempt aborts its uploads at once, and
 `S3Artifacts.sweep_uploads` aborts any under the prefix older than `STALE_UPLOAD_S`.
@@ -31,11 +34,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vidtask.storage.base import ArtifactInfo, ArtifactStoreError, is_task_id
+from vidtask.storage.inputs import input_path
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
-__all__ = ["MULTIPART_THRESHOLD", "STALE_UPLOAD_S", "S3Artifacts", "parse_url"]
+__all__ = ["MULTIPART_THRESHOLD", "STALE_UPLOAD_S", "S3Artifacts", "S3Inputs", "parse_url"]
 
 log = logging.getLogger(__name__)
 
@@ -300,11 +304,104 @@ class S3Artifacts:
             body.close()
 
     def _failed(self, what: str, key: str, exc: Exception) -> ArtifactStoreError:
-        """``could not upload to s3://bucket/p/vt_…/1/video.mp4: An error occurred
-        (NoSuchBucket) …``"""
-        # boto3 wraps a failed upload's ClientError in a message naming the scratch file.
-        cause = exc.__context__ if isinstance(exc, Boto3Error) and exc.__context__ else exc
-        return ArtifactStoreError(f"{what} s3://{self.bucket}/{key}: {cause}")
+        return _failed(self.bucket, what, key, exc)
+
+
+class S3Inputs:
+    """The `vidtask.storage.inputs.InputStore` of a bucket, ``<prefix>/inputs/<path>``, and the
+    renderer's `vidtask.render.assets.InputSource` over the same keys: an API process uploads,
+    a worker anywhere downloads into its scratch folder."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        staging: Path,
+        *,
+        client: S3Client | None = None,
+        path_style: bool = False,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+    ) -> None:
+        self.bucket = bucket
+        self._root = f"{prefix.strip('/')}/inputs/".lstrip("/")
+        self._staging = staging
+        self.client = client or make_client(path_style=path_style)
+        self._transfer = TransferConfig(
+            multipart_threshold=multipart_threshold,
+            multipart_chunksize=MULTIPART_CHUNK,
+            max_concurrency=UPLOAD_THREADS,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, staging: Path, *, path_style: bool = False) -> S3Inputs:
+        bucket, prefix = parse_url(url)
+        return cls(bucket, prefix, staging, path_style=path_style)
+
+    @property
+    def staging(self) -> Path:
+        return self._staging
+
+    def keep(self, file: Path, path: str) -> None:
+        """Upload (in parts when large) unless an object of the same size is there already:
+        the name is the content's hash, so it is the same file."""
+        key = self._key(path)
+        if key is None:
+            raise ValueError(f"not an input path: {path!r}")
+        try:
+            if self._size(key) != file.stat().st_size:
+                kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                self.client.upload_file(
+                    str(file),
+                    self.bucket,
+                    key,
+                    ExtraArgs={"ContentType": kind},
+                    Config=self._transfer,
+                )
+        except (Boto3Error, BotoCoreError, ClientError) as exc:
+            raise _failed(self.bucket, "could not upload to", key, exc) from exc
+        file.unlink()
+
+    def src(self, path: str) -> str:
+        """The relative path itself: renderers look it up in the bucket."""
+        if self._key(path) is None:
+            raise ValueError(f"not an input path: {path!r}")
+        return path
+
+    def size(self, path: str) -> int | None:
+        key = self._key(path)
+        if key is None:
+            return None
+        try:
+            return self._size(key)
+        except (BotoCoreError, ClientError) as exc:
+            raise _failed(self.bucket, "could not read from", key, exc) from exc
+
+    def download(self, path: str, dest: Path) -> None:
+        """boto3's managed download: streamed to ``dest``, in ranged parts when large."""
+        key = self._key(path)
+        if key is None:
+            raise FileNotFoundError(path)
+        try:
+            self.client.download_file(self.bucket, key, str(dest), Config=self._transfer)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise FileNotFoundError(path) from None
+            raise _failed(self.bucket, "could not read from", key, exc) from exc
+        except (Boto3Error, BotoCoreError) as exc:
+            raise _failed(self.bucket, "could not read from", key, exc) from exc
+
+    def _key(self, path: str) -> str | None:
+        name = input_path(path)
+        return None if name is None else self._root + name
+
+    def _size(self, key: str) -> int | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise
+        return head["ContentLength"]
 
 
 def make_client(*, path_style: bool = False) -> S3Client:
@@ -325,6 +422,14 @@ def make_client(*, path_style: bool = False) -> S3Client:
         max_pool_connections=32,
     )
     return boto3.session.Session().client("s3", config=config)
+
+
+def _failed(bucket: str, what: str, key: str, exc: Exception) -> ArtifactStoreError:
+    """``could not upload to s3://bucket/p/vt_…/1/video.mp4: An error occurred (NoSuchBucket)
+    …``"""
+    # boto3 wraps a failed upload's ClientError in a message naming the scratch file.
+    cause = exc.__context__ if isinstance(exc, Boto3Error) and exc.__context__ else exc
+    return ArtifactStoreError(f"{what} s3://{bucket}/{key}: {cause}")
 
 
 def _code(exc: ClientError) -> str:

@@ -5,10 +5,8 @@ uploaded files, parse with the dialect's pure parser, submit to the service (whi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
@@ -31,23 +29,19 @@ class Intake:
         self.request = request
         self.images: list[uploads.UploadedImage] = []
 
-    @property
-    def upload_root(self) -> Path:
-        return self.app.settings.effective_asset_roots[0]
-
     def image_bytes(self, data: bytes, *, param: str) -> str:
-        """An uploaded image: the path it will have (written on submit)."""
-        image = uploads.from_bytes(data, self.upload_root, param=param)
+        """An uploaded image: the ``src`` it will have (kept on submit)."""
+        image = uploads.from_bytes(data, param=param)
         self.images.append(image)
-        return str(image.path)
+        return self.app.tasks.inputs.src(image.path)
 
     def image_source(self, value: str, *, param: str) -> str:
         """A URL or path as given, or a ``data:`` URL turned into an uploaded file's path."""
         if not uploads.is_data_url(value):
             return value
-        image = uploads.from_data_url(value, self.upload_root, param=param)
+        image = uploads.from_data_url(value, param=param)
         self.images.append(image)
-        return str(image.path)
+        return self.app.tasks.inputs.src(image.path)
 
     async def submit(
         self,
@@ -69,7 +63,7 @@ class Intake:
             body_hash=request_hash(body if isinstance(body, dict) else {"body": body}),
         )
         for image in self.images:
-            await anyio.to_thread.run_sync(image.save)
+            await image.save(self.app.tasks.inputs)
         try:
             task, created = await self.app.tasks.submit(owner, spec)
         except errors.InvalidRequest as exc:

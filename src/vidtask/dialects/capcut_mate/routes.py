@@ -31,6 +31,7 @@ from vidtask.dialects import capcut_mate
 from vidtask.render import assets, probe
 from vidtask.store.base import TaskFilter
 from vidtask.store.drafts import DraftRecord
+from vidtask.web import uploads
 from vidtask.web.body import read_json
 from vidtask.web.dialect import Dialect
 from vidtask.web.state import AppState, state
@@ -389,7 +390,7 @@ async def import_jianying(request: Request) -> Response:
             if not isinstance(upload, UploadFile):
                 raise errors.InvalidRequest("file: upload the draft folder as a zip", param="file")
             data = await upload.read()
-        dest = app.settings.effective_asset_roots[0] / "jianying" / draft_id
+        dest = app.tasks.inputs.staging / "jianying" / draft_id
         folder = await anyio.to_thread.run_sync(
             functools.partial(
                 jianying.extract_zip, data, dest, max_bytes=app.settings.max_asset_bytes
@@ -405,11 +406,15 @@ async def import_jianying(request: Request) -> Response:
         folder = _allowed_folder(app, body["path"])
     try:
         imported = await anyio.to_thread.run_sync(jianying.import_folder, folder)
+        timeline = imported.timeline
+        if dest is not None:  # the unpacked files become inputs (in the bucket, if any)
+            kept = await uploads.keep_folder(app.tasks.inputs, dest, f"jianying/{draft_id}")
+            timeline = _renamed_sources(timeline, kept)
         now = time.time()
         content = DraftContent(
             width=imported.width,
             height=imported.height,
-            imported_timeline=imported.timeline,
+            imported_timeline=timeline,
             warnings=imported.warnings,
         )
         record = DraftRecord(draft_id, owner, content.model_dump(mode="json"), now, now)
@@ -472,6 +477,18 @@ async def audio_timelines(request: Request) -> Response:
     finally:
         await anyio.to_thread.run_sync(_remove_tree, scratch)
     return JSONResponse(capcut_mate.ok(**helpers.audio_timelines(durations)))
+
+
+def _renamed_sources(value: Any, sources: dict[str, str]) -> Any:
+    """``value`` (an imported timeline) with each string that names a kept file replaced by
+    that input's ``src``."""
+    if isinstance(value, str):
+        return sources.get(value, value)
+    if isinstance(value, list):
+        return [_renamed_sources(item, sources) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed_sources(item, sources) for key, item in value.items()}
+    return value
 
 
 def _remove_tree(path: Path) -> None:
