@@ -349,7 +349,7 @@ class S3Inputs:
             raise ValueError(f"not an input path: {path!r}")
         try:
             if self._size(key) != file.stat().st_size:
-                kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                kind = mimetypes.guess_type(key)[0] or "application/octet-stream"  # file is .part
                 self.client.upload_file(
                     str(file),
                     self.bucket,
