@@ -19,8 +19,9 @@ from vidtask.storage.s3 import S3Inputs
 MIB = 1024 * 1024
 
 
-def inputs(bucket: Bucket, tmp_path: Path, **options: int) -> S3Inputs:
-    return S3Inputs(bucket.name, "p", tmp_path / "staging", client=bucket.client, **options)
+def inputs(bucket: Bucket, tmp_path: Path, threshold: int = 16 * MIB) -> S3Inputs:
+    staging = tmp_path / "staging"
+    return S3Inputs(bucket.name, "p", staging, client=bucket.client, multipart_threshold=threshold)
 
 
 def staged(store: S3Inputs | LocalInputs, data: bytes, name: str = "x.part") -> Path:
@@ -39,7 +40,7 @@ def test_an_input_path_never_leaves_the_inputs(bad: str) -> None:
 def test_a_bucket_keeps_an_upload_in_parts_and_gives_it_back(
     bucket: Bucket, tmp_path: Path
 ) -> None:
-    store = inputs(bucket, tmp_path, multipart_threshold=5 * MIB)
+    store = inputs(bucket, tmp_path, threshold=5 * MIB)
     data = random.Random(3).randbytes(11 * MIB + 7)
     store.keep(staged(store, data), "uploads/abc.mp4")
     assert bucket.keys() == ["p/inputs/uploads/abc.mp4"]
