@@ -202,6 +202,14 @@ class Settings(BaseSettings):
         description="Address the bucket in the path (https://host/bucket/key) rather than the "
         "host name; most self-hosted S3 servers (MinIO, Ceph) need it.",
     )
+    s3_part_mb: int = Field(
+        16,
+        ge=5,
+        le=5120,
+        description="Files larger than this many MiB go to the bucket in parts of this size "
+        "(S3 takes parts of 5 MiB to 5 GiB): on a slow or flaky link, smaller parts resend "
+        "less after a failure.",
+    )
     artifact_links: Literal["proxy", "presigned"] = Field(
         "proxy",
         description="Links clients get to artifacts in a bucket: proxy (vidtask's signed "

@@ -33,6 +33,8 @@ class ArtifactSettings(Protocol):
     @property
     def artifact_links(self) -> str: ...
     @property
+    def s3_part_mb(self) -> int: ...
+    @property
     def effective_asset_roots(self) -> list[Path]: ...
     @property
     def scratch_dir(self) -> Path: ...
@@ -48,6 +50,7 @@ def open_artifacts(settings: ArtifactSettings) -> base.ArtifactStore:
             settings.artifacts_url,
             path_style=settings.s3_path_style,
             presign=settings.artifact_links == "presigned",
+            part_size=settings.s3_part_mb * 1024 * 1024,
         )
     folder = settings.artifacts_dir
     assert folder is not None  # only a bucket has no folder
@@ -62,5 +65,8 @@ def bucket_inputs(settings: ArtifactSettings) -> S3Inputs | None:
     from vidtask.storage import s3
 
     return s3.S3Inputs.from_url(
-        settings.artifacts_url, settings.scratch_dir / "inputs", path_style=settings.s3_path_style
+        settings.artifacts_url,
+        settings.scratch_dir / "inputs",
+        path_style=settings.s3_path_style,
+        part_size=settings.s3_part_mb * 1024 * 1024,
     )

@@ -107,9 +107,24 @@ class S3Artifacts:
         self._sweep_lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, *, path_style: bool = False, presign: bool = False) -> S3Artifacts:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        path_style: bool = False,
+        presign: bool = False,
+        part_size: int = MULTIPART_CHUNK,
+    ) -> S3Artifacts:
+        """``part_size``: the multipart threshold and part size both."""
         bucket, prefix = parse_url(url)
-        return cls(bucket, prefix, path_style=path_style, presign=presign)
+        return cls(
+            bucket,
+            prefix,
+            path_style=path_style,
+            presign=presign,
+            multipart_threshold=part_size,
+            multipart_chunk=part_size,
+        )
 
     @property
     def local_root(self) -> Path | None:
@@ -321,6 +336,7 @@ class S3Inputs:
         client: S3Client | None = None,
         path_style: bool = False,
         multipart_threshold: int = MULTIPART_THRESHOLD,
+        multipart_chunk: int = MULTIPART_CHUNK,
     ) -> None:
         self.bucket = bucket
         self._root = f"{prefix.strip('/')}/inputs/".lstrip("/")
@@ -328,14 +344,23 @@ class S3Inputs:
         self.client = client or make_client(path_style=path_style)
         self._transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
-            multipart_chunksize=MULTIPART_CHUNK,
+            multipart_chunksize=multipart_chunk,
             max_concurrency=UPLOAD_THREADS,
         )
 
     @classmethod
-    def from_url(cls, url: str, staging: Path, *, path_style: bool = False) -> S3Inputs:
+    def from_url(
+        cls, url: str, staging: Path, *, path_style: bool = False, part_size: int = MULTIPART_CHUNK
+    ) -> S3Inputs:
         bucket, prefix = parse_url(url)
-        return cls(bucket, prefix, staging, path_style=path_style)
+        return cls(
+            bucket,
+            prefix,
+            staging,
+            path_style=path_style,
+            multipart_threshold=part_size,
+            multipart_chunk=part_size,
+        )
 
     @property
     def staging(self) -> Path:
