@@ -193,8 +193,11 @@ class ClusterWorker:
         while True:
             await asyncio.sleep(REAP_EVERY_S)
             try:
-                swept = await asyncio.to_thread(self.reaper.run_once)
-                if swept and time.monotonic() - last_leftovers > LEFTOVERS_EVERY_S:
+                await asyncio.to_thread(self.reaper.run_once)
+                # Every worker, not only the reaper's: scratch folders are per machine when
+                # machines share no folder (artifacts in a bucket), and sweeping a shared one
+                # twice deletes nothing twice.
+                if time.monotonic() - last_leftovers > LEFTOVERS_EVERY_S:
                     last_leftovers = time.monotonic()
                     await asyncio.to_thread(self._sweep_leftovers)
                 if time.monotonic() - last_stalled_check > STALLED_AFTER_S / 2:
@@ -204,8 +207,8 @@ class ClusterWorker:
                 log.exception("housekeeping failed; retrying")
 
     def _sweep_leftovers(self) -> None:
-        """Delete the scratch files and previews of attempts whose worker died (done by the
-        worker that holds the reaper's turn; the data directory is shared)."""
+        """Delete the scratch files and previews of attempts whose worker died on this machine
+        (or this worker, before a restart), and abort abandoned uploads to the bucket."""
         found = leftovers.sweep(self.settings.scratch_dir, self.artifacts, self.store.get)
         for task_id, attempt in found:
             log.info(

@@ -52,7 +52,11 @@ def _sweep_scratch(
     for task_dir in scratch_dir.iterdir():
         if not task_dir.name.startswith("vt_") or not task_dir.is_dir():
             continue  # e.g. an API request's scratch folder
-        for attempt_dir in task_dir.iterdir():
+        try:
+            attempts = list(task_dir.iterdir())
+        except FileNotFoundError:  # settled and removed meanwhile (another worker's sweep)
+            continue
+        for attempt_dir in attempts:
             if not attempt_dir.name.isdigit():
                 continue
             attempt = int(attempt_dir.name)
