@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from tests.integration.conftest import Server
 from tests.integration.timelines import long_render, tiny
+from tests.s3 import Bucket
 from vidtask.cli import app
 
 pytestmark = pytest.mark.slow
@@ -115,6 +116,38 @@ def test_demo_renders_the_bundled_example(tmp_path: Path) -> None:
         assert container.streams.video[0].width == 1280
         assert len(container.streams.audio) == 1
     assert "rendering" in done.stderr  # the progress bar named its stages
+
+
+def test_demo_with_a_bucket_prints_the_bucket_s_links(tmp_path: Path, bucket: Bucket) -> None:
+    """With artifacts in a bucket there is no local file to name: the demo prints the links,
+    and (presigned) they work after it exits."""
+    env = {
+        **os.environ,
+        **bucket.env(),
+        "VIDTASK_DATA_DIR": str(tmp_path / "data"),
+        "VIDTASK_ARTIFACTS_URL": bucket.url("demo"),
+        "VIDTASK_S3_PATH_STYLE": "true",
+        "VIDTASK_ARTIFACT_LINKS": "presigned",
+        "COLUMNS": "400",
+    }
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "vidtask", "demo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    video = re.search(r"^video: (\S+)$", done.stdout, re.MULTILINE)
+    cover = re.search(r"^cover: (\S+)$", done.stdout, re.MULTILINE)
+    assert video is not None and cover is not None, done.stdout
+    assert video.group(1).startswith(f"{bucket.endpoint}/{bucket.name}/demo/vt_")
+    got = httpx.get(video.group(1), timeout=30)
+    assert got.status_code == 200 and got.content[4:8] == b"ftyp"
+    assert httpx.get(cover.group(1), timeout=30).content[:3] == b"\xff\xd8\xff"
+    assert not list((tmp_path / "data").rglob("*.mp4"))
 
 
 def test_watch_and_webhooks_commands(tmp_path: Path, asset_root: Path) -> None:
