@@ -246,6 +246,7 @@ def test_start_from_an_example_and_upload_media(rig: Rig, context: BrowserContex
     watched = signed_in(rig, context, rig.alice)
     page = watched.page
     page.goto("/#/new")
+    expect(page.locator("#example option")).not_to_have_count(0)  # the page has loaded them
     options = page.locator("#example option").all_inner_texts()
     slides = next(o for o in options if "slides" in o.lower())
     page.get_by_label("Example").select_option(label=slides)
