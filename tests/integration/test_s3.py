@@ -15,6 +15,7 @@ import pytest
 from tests.integration.conftest import Server, wait_for
 from tests.integration.timelines import tiny
 from tests.s3 import Bucket
+from vidtask.client import Client
 
 pytestmark = pytest.mark.slow
 
@@ -103,5 +104,40 @@ def test_a_last_frame_is_made_on_first_fetch_and_kept_in_the_bucket(
             frame = httpx.get(frame_url)
             assert frame.status_code == 200 and frame.content[:8] == b"\x89PNG\r\n\x1a\n"
             assert f"videos/{task_id}/1/last_frame.png" in bucket.keys()
+    finally:
+        server.stop()
+
+
+def test_every_client_gets_the_bucket_links(
+    tmp_path: Path, asset_root: Path, bucket: Bucket
+) -> None:
+    """Presigned mode: the SDK's download resumes from its ``.part`` file straight from the
+    bucket, every dialect's status read hands out the bucket's URL for the video, and OpenAI's
+    content route serves it with Range."""
+    server = serve(tmp_path, asset_root, bucket, "presigned")
+    try:
+        with Client(server.url) as sdk:
+            task = sdk.wait(sdk.submit(tiny()).id, timeout=120)
+            assert task.status == "completed", task.error
+            prefix = f"videos/{task.id}/1/"
+            stored = bucket.client.get_object(Bucket=bucket.name, Key=f"{prefix}video.mp4")
+            video = stored["Body"].read()
+            dest = tmp_path / "out.mp4"
+            dest.with_name("out.mp4.part").write_bytes(video[:1000])  # an interrupted download
+            sdk.download(task, dest)
+            assert dest.read_bytes() == video
+
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            views = client.get(f"/v1/tasks/{task.id}/dialects").json()["dialects"]
+            # OpenAI's video object names no URL: its content route serves the bytes.
+            content = client.get(f"/v1/videos/{task.id}/content", headers={"Range": "bytes=8-"})
+            assert content.status_code == 206 and content.content == video[8:]
+        bucket_video = f"{bucket.endpoint}/{bucket.name}/{prefix}video.mp4?"
+        for name, view in views.items():
+            if view is None or name == "openai":  # capcut-mate answers only for drafts
+                continue
+            text = json.dumps(view)
+            assert bucket_video in text, f"{name} does not link the bucket: {text[:300]}"
+            assert "/v1/files/" not in text.split("last_frame")[0], name
     finally:
         server.stop()
