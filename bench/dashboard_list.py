@@ -46,7 +46,7 @@ def reads(store: SQLiteStore, ids: list[str]) -> dict[str, TaskFilter]:
     }
 
 
-def best_ms(call: Callable[[], object], repeat: int = 200) -> float:
+def mean_ms(call: Callable[[], object], repeat: int = 200) -> float:
     start = time.perf_counter()
     for _ in range(repeat):
         call()
@@ -67,7 +67,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for count, (store, queries) in sizes.items():
                 for name, query in queries.items():
-                    ms = best_ms(lambda s=store, q=query: s.list_tasks(OWNER, q))
+                    ms = mean_ms(lambda s=store, q=query: s.list_tasks(OWNER, q))
                     best[count, name] = min(best.get((count, name), ms), ms)
         print(f"one page of {PAGE} tasks, best of {args.rounds} rounds of 200 reads")
         print(f"  {'read':<15} {'1,000 tasks':>12} {f'{args.large:,} tasks':>14}  ratio")

@@ -156,7 +156,7 @@ def _storage(settings: Settings) -> Iterator[Check]:
     if settings.artifacts_dir is not None:
         folders.insert(0, ("artifacts", settings.artifacts_dir))
     else:
-        yield from _bucket(settings)
+        yield from _bucket_checked(settings)
     for label, folder in folders:
         problem = _writable(folder)
         yield Check(f"storage ({label})", problem is None, problem or str(folder))
@@ -180,10 +180,19 @@ def _storage(settings: Settings) -> Iterator[Check]:
         yield Check(
             "shared storage",
             True,
-            "artifacts are in the bucket; every machine needs the same VIDTASK_SECRET, and "
-            "uploaded inputs and asset roots still need a folder every machine sees",
+            "artifacts and uploaded inputs are in the bucket; every machine needs the same "
+            "VIDTASK_SECRET, and asset roots (if any) must hold the same files on each",
             warning=True,
         )
+
+
+def _bucket_checked(settings: Settings) -> Iterator[Check]:
+    """`_bucket`, with what the store raises beyond its own errors (a malformed endpoint is a
+    ``ValueError`` from botocore) as one failed line: a check never raises."""
+    try:
+        yield from _bucket(settings)
+    except (OSError, ValueError) as exc:
+        yield Check("artifacts", False, f"{settings.artifacts_url}: {exc}")
 
 
 def _bucket(settings: Settings) -> Iterator[Check]:

@@ -87,7 +87,9 @@ def test_the_file_links_origin_is_named_only_when_it_is_another(tmp_path: Path) 
     same = Settings(data_dir=tmp_path / "data", workers=0, public_url="http://testserver")
     with TestClient(create_app(same, start_workers=False)) as client:
         assert_secured(client.get("/"), files="")
-    headers = security_headers("https://videos.example", "https://files.example:8443")
+    headers = security_headers(
+        "https://videos.example", ("https://videos.example", "https://files.example:8443")
+    )
     policy = headers["Content-Security-Policy"]
     assert "img-src 'self' data: blob: https://files.example:8443;" in policy
 

@@ -112,8 +112,8 @@ def test_every_client_gets_the_bucket_links(
     tmp_path: Path, asset_root: Path, bucket: Bucket
 ) -> None:
     """Presigned mode: the SDK's download resumes from its ``.part`` file straight from the
-    bucket, every dialect's status read hands out the bucket's URL for the video, and OpenAI's
-    content route serves it with Range."""
+    bucket, every dialect's status read hands out the bucket's URL for the video, OpenAI's
+    content route serves it with Range, and the dashboard's policy lets its player load it."""
     server = serve(tmp_path, asset_root, bucket, "presigned")
     try:
         with Client(server.url) as sdk:
@@ -128,6 +128,8 @@ def test_every_client_gets_the_bucket_links(
             assert dest.read_bytes() == video
 
         with httpx.Client(base_url=server.url, timeout=30) as client:
+            policy = client.get("/").headers["content-security-policy"]
+            assert f"media-src 'self' blob: {bucket.endpoint};" in policy  # the dashboard's player
             views = client.get(f"/v1/tasks/{task.id}/dialects").json()["dialects"]
             # OpenAI's video object names no URL: its content route serves the bytes.
             content = client.get(f"/v1/videos/{task.id}/content", headers={"Range": "bytes=8-"})

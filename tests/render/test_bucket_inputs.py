@@ -94,14 +94,16 @@ def test_the_ssrf_guard_and_the_size_limit_hold_in_bucket_mode(
         fetch("uploads/h.png", small, tmp_path / "scratch", threading.Event())
 
 
-def test_a_bucket_that_fails_is_an_asset_fetch_failure(
+def test_a_bucket_that_fails_is_a_storage_error_at_submit_and_a_fetch_failure_later(
     s3_env: str, root: Path, tmp_path: Path
 ) -> None:
     config = Config(retries={"max_attempts": 1}, connect_timeout=2)
     away = boto3.client("s3", endpoint_url="http://127.0.0.1:9", config=config)
     gone = S3Inputs("unreachable", "p", tmp_path, client=away)
     policy = AssetPolicy(roots=(root,), inputs=gone)
-    assert "cannot look it up" in refused("uploads/h.png", policy)
+    with pytest.raises(errors.StorageError) as down:  # not the client's fault: not a 400
+        check_source("uploads/h.png", policy, param="p")
+    assert "127.0.0.1" not in down.value.message and "try again" in down.value.message
     with pytest.raises(errors.AssetFetchFailed, match="s3://unreachable/p/inputs/uploads/h.png"):
         fetch("uploads/h.png", policy, tmp_path / "scratch", threading.Event())
     cancel = threading.Event()

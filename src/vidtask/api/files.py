@@ -28,7 +28,7 @@ async def get_file(
     task_id: str, name: str, request: Request, exp: int = Query(...), sig: str = Query(...)
 ) -> Response:
     artifact = await state(request).tasks.signed_file(task_id, name, exp, sig)
-    return downloads.artifact_response(artifact, name, request, _media_type)
+    return await downloads.artifact_response(artifact, name, request, _media_type)
 
 
 def _media_type(file_name: str) -> str:

@@ -1,6 +1,7 @@
 """The security headers of every dashboard response. The page runs only its own scripts and
-styles; images and video may also come from the server's public URL, because signed file links
-are made with it and it may differ from the origin the page was loaded from (a proxy)."""
+styles; images and video may also come from where file links point: the server's public URL
+(it may differ from the origin the page was loaded from, behind a proxy) and, with presigned
+links, the bucket."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def security_headers(page_origin: str, files_origin: str) -> dict[str, str]:
+def security_headers(page_origin: str, files_origins: tuple[str, ...]) -> dict[str, str]:
     """The headers for a page loaded from ``page_origin`` whose file links are on
-    ``files_origin`` (named in the policy only when it is another origin)."""
-    files = "" if files_origin == page_origin else f" {files_origin}"
+    ``files_origins`` (vidtask's public URL, a bucket's presigned URLs), each named in the
+    policy when it is another origin than the page's."""
+    files = "".join(f" {o}" for o in files_origins if o != page_origin)
     policy = "; ".join(
         (
             "default-src 'self'",

@@ -36,8 +36,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _headers(request: Request) -> dict[str, str]:
-    page = origin(str(request.base_url))
-    return security_headers(page, origin(state(request).settings.base_url))
+    return security_headers(origin(str(request.base_url)), state(request).tasks.link_origins())
 
 
 @router.get("/")

@@ -162,8 +162,11 @@ def _check_input(raw: str, path: str, policy: AssetPolicy) -> None:
     assert policy.inputs is not None
     try:
         size = policy.inputs.size(path)
-    except OSError as exc:
-        raise Refused(f"cannot look it up ({exc.strerror or exc})") from None
+    except OSError as exc:  # the store is down: not the client's fault, and no internals
+        log.warning("could not look up an input", extra={"path": path, "error": str(exc)})
+        raise errors.StorageError(
+            f"{raw!r}: the input store cannot be read now; try again"
+        ) from None
     if size is None:
         raise Refused(f"{raw!r} does not exist")
     if size > policy.max_bytes:

@@ -43,6 +43,9 @@ class AsyncTaskService:
     def link_expiry(self) -> int:
         return self._service.link_expiry()
 
+    def link_origins(self) -> tuple[str, ...]:
+        return self._service.link_origins()
+
     def models(self) -> list[Model]:
         return self._service.models()
 
@@ -144,7 +147,11 @@ class AsyncTaskService:
     # --- files --------------------------------------------------------------------------
 
     async def file(self, task_id: str, name: str) -> Artifact | None:
-        return await self._run.read(self._service.artifact, task_id, name)
+        # A remote store's HEAD is a network round trip: never on the loop (`write` threads).
+        remote = self._service.artifacts.local_root is None
+        return await (self._run.write if remote else self._run.read)(
+            self._service.artifact, task_id, name
+        )
 
     async def signed_file(self, task_id: str, name: str, exp: int, sig: str) -> Artifact:
         """The file a signed link names, made first if it is a derived one (a video's last

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vidtask.backends.base import Backend
 from vidtask.core import errors, routing
@@ -213,6 +214,15 @@ class TaskService:
     def link_expiry(self) -> int:
         """When the links signed now expire (a cached view is good until they change)."""
         return self.signer.expiry(self.clock())
+
+    def link_origins(self) -> tuple[str, ...]:
+        """``scheme://host[:port]`` of every place `links` may point (vidtask's public URL,
+        and the bucket's when it presigns), for a page's Content-Security-Policy."""
+        now = self.clock()
+        probe = ("vt_probe", "0/probe")
+        urls = [self.signer.url(*probe, now), self.artifacts.url(*probe, self.signer.expiry(now))]
+        found = (urlsplit(u) for u in urls if u)
+        return tuple(dict.fromkeys(f"{u.scheme}://{u.netloc}".lower() for u in found))
 
     def models(self) -> list[Model]:
         """The backends, then the names clients may use for them (exact, or a shell-style

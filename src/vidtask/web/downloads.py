@@ -10,13 +10,15 @@ malformed one, gets the whole file, as RFC 9110 section 14.2 allows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from typing import Literal
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 
+from vidtask.core import errors
 from vidtask.service.tasks import Artifact
 
 __all__ = ["artifact_response"]
@@ -25,7 +27,7 @@ __all__ = ["artifact_response"]
 _ONE_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.ASCII | re.IGNORECASE)
 
 
-def artifact_response(
+async def artifact_response(
     artifact: Artifact, name: str, request: Request, media_type: Callable[[str], str]
 ) -> Response:
     """The artifact called ``name``; ``media_type`` maps a file name to the ``Content-Type``
@@ -42,16 +44,25 @@ def artifact_response(
         return PlainTextResponse(status_code=416, headers={"content-range": f"bytes */{info.size}"})
     if wanted is None:
         headers["content-length"] = str(info.size)
-        return StreamingResponse(artifact.read_range(0, None), media_type=kind, headers=headers)
+        return StreamingResponse(await _opened(artifact, 0, None), media_type=kind, headers=headers)
     start, stop = wanted
     headers["content-range"] = f"bytes {start}-{stop - 1}/{info.size}"
     headers["content-length"] = str(stop - start)
     return StreamingResponse(
-        artifact.read_range(start, stop),
+        await _opened(artifact, start, stop),
         status_code=206,
         media_type=kind,
         headers=headers,
     )
+
+
+async def _opened(artifact: Artifact, start: int, stop: int | None) -> Iterator[bytes]:
+    """The bytes, opened off the event loop (a bucket's GET is a round trip; Starlette then
+    reads the chunks in its thread pool); a file deleted since its ``stat`` is a 404."""
+    try:
+        return await anyio.to_thread.run_sync(artifact.read_range, start, stop)
+    except FileNotFoundError:
+        raise errors.NotFound("this file no longer exists") from None
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:

@@ -82,12 +82,13 @@ async def get_task(request: Request) -> Response:
     return task_response(request, task, native.view)
 
 
-@router.get("/v1/tasks/{task_id}/input")
-async def task_input(task_id: str, request: Request) -> JSONResponse:
+@router.get("/v1/tasks/{task_id}/input", openapi_extra=TASK_ID_PARAM)
+async def task_input(request: Request) -> JSONResponse:
     """The task's request as a native create body (the model as the client named it, the
     input as validated), for running it again or reading what was asked."""
     app = state(request)
-    task = await app.tasks.get(await app.auth.owner(request), task_id)
+    owner = await app.auth.owner(request)
+    task = await app.tasks.get(owner, request.path_params["task_id"])
     return JSONResponse(native.create_body(task))
 
 

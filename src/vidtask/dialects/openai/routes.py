@@ -180,7 +180,7 @@ async def download_content(
         raise errors.NotFound(
             f"video {video_id} has no {variant}; it was rendered without one", param="variant"
         )
-    return downloads.artifact_response(found, name, request, _media_type)
+    return await downloads.artifact_response(found, name, request, _media_type)
 
 
 def _media_type(file_name: str) -> str:

@@ -75,6 +75,7 @@ export async function follow(path, onEvent, { signal, once = false, lastId = nul
         window.dispatchEvent(new CustomEvent("vidtask:unauthorized"));
         return;
       }
+      if (response.status >= 400 && response.status < 500) return; // gone, or not ours: stop
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";

@@ -1,3 +1,6 @@
+/** The statuses a task ends in. */
+export const TERMINAL = ["completed", "failed", "cancelled"];
+
 // Building the page. Text only ever goes in through textContent or attribute values, never
 // through innerHTML, so a prompt of `<img src=x onerror=...>` stays text.
 

@@ -2,9 +2,8 @@
 // actions, and how each API dialect answers it.
 
 import { api, follow } from "./api.js";
-import { duration, fill, h, json, notify, progressBar, seconds, statusTag, time } from "./dom.js";
+import { TERMINAL, duration, fill, h, json, notify, progressBar, seconds, statusTag, time } from "./dom.js";
 
-const TERMINAL = ["completed", "failed", "cancelled"];
 
 export async function render(root, { id }, signal) {
   const path = `/v1/tasks/${encodeURIComponent(id)}`;

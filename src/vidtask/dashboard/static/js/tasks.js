@@ -1,10 +1,9 @@
 // The task list: filters in the address, cursor paging, and live rows from /v1/events.
 
 import { api, follow } from "./api.js";
-import { duration, fill, h, progressBar, seconds, statusTag, time } from "./dom.js";
+import { TERMINAL, duration, fill, h, progressBar, seconds, statusTag, time } from "./dom.js";
 
 const STATUSES = ["queued", "in_progress", "completed", "failed", "cancelled"];
-const TERMINAL = ["completed", "failed", "cancelled"];
 const PAGE = 50;
 
 export async function render(root, { params }, signal) {
@@ -55,7 +54,17 @@ export async function render(root, { params }, signal) {
     if (after) q.set("after", after);
     return `/v1/tasks?${q}`;
   };
+  let loading = false;
   const load = async () => {
+    if (loading) return; // a second click would read the same page twice
+    loading = true;
+    try {
+      await loadPage();
+    } finally {
+      loading = false;
+    }
+  };
+  const loadPage = async () => {
     const page = await api(query(cursor), { signal });
     for (const task of page.data) {
       if (task.created_at > newest) newest = task.created_at;

@@ -40,22 +40,24 @@ function endpointTable(items, refresh) {
         h("button", {
           type: "button",
           "aria-label": `send a test event to ${endpoint.url}`,
-          onclick: async () => {
-            await api(`/v1/webhooks/${encodeURIComponent(endpoint.id)}/test`, { method: "POST" });
-            notify("Test event queued; it appears in the delivery log.");
-            await refresh();
-          },
+          onclick: () =>
+            attempt(async () => {
+              await api(`/v1/webhooks/${encodeURIComponent(endpoint.id)}/test`, { method: "POST" });
+              notify("Test event queued; it appears in the delivery log.");
+              await refresh();
+            }),
         }, "Test"),
         " ",
         h("button", {
           type: "button",
           class: "danger",
           "aria-label": `remove ${endpoint.url}`,
-          onclick: async () => {
-            if (!confirm(`Remove the endpoint ${endpoint.url}?`)) return;
-            await api(`/v1/webhooks/${encodeURIComponent(endpoint.id)}`, { method: "DELETE" });
-            await refresh();
-          },
+          onclick: () =>
+            attempt(async () => {
+              if (!confirm(`Remove the endpoint ${endpoint.url}?`)) return;
+              await api(`/v1/webhooks/${encodeURIComponent(endpoint.id)}`, { method: "DELETE" });
+              await refresh();
+            }),
         }, "Remove"),
       ),
     );
@@ -65,6 +67,15 @@ function endpointTable(items, refresh) {
     h("thead", {}, h("tr", {}, ["URL", "Events", "Created", ""].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, items.map(row)),
   );
+}
+
+/** Run a button's action; a failure is shown, not lost. */
+async function attempt(action) {
+  try {
+    await action();
+  } catch (error) {
+    notify(error.message, "error");
+  }
 }
 
 function createForm(refresh) {
