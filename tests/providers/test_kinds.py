@@ -101,8 +101,12 @@ def test_newapi_reads_the_documented_shape_and_unknown() -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_an_unknown_word_fails_closed(kind: str) -> None:
+    # DashScope nests its word under ``output.task_status``; the others answer ``status``.
+    body = (
+        {"output": {"task_status": "SPINNING"}} if kind == "dashscope" else {"status": "SPINNING"}
+    )
     with pytest.raises(errors.UpstreamError, match="'relay'.*'SPINNING'"):
-        KINDS[kind].state("relay", "x", {"status": "SPINNING"})
+        KINDS[kind].state("relay", "x", body)
 
 
 @pytest.mark.parametrize(
@@ -117,6 +121,11 @@ def test_an_unknown_word_fails_closed(kind: str) -> None:
         ("openai_videos", 429, {"error": {"code": "rate_limit_exceeded"}}, Trouble.RETRY),
         ("openai_videos", 404, {"error": {"message": "no video"}}, Trouble.GONE),
         ("newapi", 400, {"error": {"message": "bad"}}, Trouble.INPUT),
+        ("dashscope", 429, {"code": "Throttling.RateQuota", "message": "m"}, Trouble.RETRY),
+        ("dashscope", 401, {"code": "InvalidApiKey", "message": "m"}, Trouble.KEY),
+        ("dashscope", 400, {"code": "Arrearage", "message": "m"}, Trouble.KEY),
+        ("dashscope", 400, {"code": "DataInspectionFailed", "message": "m"}, Trouble.INPUT),
+        ("minimax", 502, None, Trouble.RETRY),
     ],
 )
 def test_refusals(kind: str, status: int, body: object, trouble: Trouble) -> None:
@@ -162,3 +171,143 @@ def test_openai_gets_the_nearest_listed_size_of_the_same_orientation() -> None:
     assert size(320, 180) == "1280x720"
     assert size(1080, 1920) == "1024x1792"
     assert size(1920, 1080) == "1792x1024"
+
+
+# --- MiniMax ----------------------------------------------------------------------------
+
+
+def test_minimax_create_maps_frames_duration_and_resolution() -> None:
+    call = KINDS["minimax"].create("MiniMax-Hailuo-02", REQUEST, "https://cb.example/x")
+    assert (call.method, call.path, call.headers) == ("POST", "/video_generation", None)
+    assert call.json == {
+        "model": "MiniMax-Hailuo-02",
+        "prompt": "a cat playing the piano",
+        "first_frame_image": "https://example.com/first.png",
+        "last_frame_image": "https://example.com/last.png",
+        "duration": 6,
+        "resolution": "768P",
+    }
+    big = KINDS["minimax"].create("m", RelayInput("p", seconds=9, width=1920, height=1080), None)
+    assert big.json is not None and (big.json["duration"], big.json["resolution"]) == (10, "1080P")
+    assert KINDS["minimax"].refuses == {"seed", "reference_images"}
+
+
+def test_minimax_success_needs_one_more_read_for_the_download_url() -> None:
+    minimax = KINDS["minimax"]
+    assert minimax.created_id({"task_id": "106916", "base_resp": {"status_code": 0}}) == "106916"
+    assert minimax.status("106916").path == "/query/video_generation?task_id=106916"
+    for word, phase in [
+        ("Preparing", Phase.QUEUED),
+        ("Queueing", Phase.QUEUED),
+        ("Processing", Phase.RUNNING),
+    ]:
+        assert minimax.state("mm", "1", {"status": word}).phase is phase
+    done = minimax.state(
+        "mm",
+        "1",
+        {"task_id": "1", "status": "Success", "file_id": "205258", "video_width": 1366},
+    )
+    assert done.phase is Phase.SUCCEEDED and done.video_url is None
+    assert done.then is not None and done.then.path == "/files/retrieve?file_id=205258"
+    kept = minimax.resolve(
+        "mm", done, {"file": {"file_id": 205258, "download_url": "https://cdn/v.mp4"}}
+    )
+    assert kept.video_url == "https://cdn/v.mp4" and not kept.video_needs_key and kept.then is None
+    assert kept.extra == {"video_width": 1366}
+    failed = minimax.state(
+        "mm", "1", {"status": "Fail", "base_resp": {"status_code": 1027, "status_msg": "sensitive"}}
+    )
+    assert failed.phase is Phase.FAILED and failed.error == "1027 sensitive"
+
+
+@pytest.mark.parametrize(
+    ("code", "trouble"),
+    [
+        (1002, Trouble.RETRY),
+        (1000, Trouble.RETRY),
+        (1004, Trouble.KEY),
+        (2049, Trouble.KEY),
+        (1008, Trouble.KEY),
+        (1026, Trouble.INPUT),
+        (2013, Trouble.INPUT),
+        (9999, Trouble.INPUT),  # unlisted: fail closed
+    ],
+)
+def test_minimax_reads_errors_inside_a_200_answer(code: int, trouble: Trouble) -> None:
+    refusal = KINDS["minimax"].refusal_in({"base_resp": {"status_code": code, "status_msg": "m"}})
+    assert refusal is not None and refusal.trouble is trouble and str(code) in refusal.message
+
+
+def test_minimax_success_envelope_and_task_answers_are_no_refusal() -> None:
+    minimax = KINDS["minimax"]
+    assert minimax.refusal_in({"task_id": "1", "base_resp": {"status_code": 0}}) is None
+    assert minimax.refusal_in({"status": "Fail", "base_resp": {"status_code": 1027}}) is None
+
+
+# --- DashScope --------------------------------------------------------------------------
+
+
+def test_dashscope_create_is_asynchronous_and_maps_the_fields() -> None:
+    t2v = KINDS["dashscope"].create(
+        "wan2.2-t2v-plus", RelayInput("p", seconds=5, width=1920, height=1080, seed=3), None
+    )
+    assert (t2v.method, t2v.path) == ("POST", "/services/aigc/video-generation/video-synthesis")
+    assert t2v.headers == {"X-DashScope-Async": "enable"}
+    assert t2v.json == {
+        "model": "wan2.2-t2v-plus",
+        "input": {"prompt": "p"},
+        "parameters": {"size": "1920*1080", "duration": 5, "seed": 3},
+    }
+    kf2v = KINDS["dashscope"].create("wan2.1-kf2v-plus", REQUEST, None).json
+    assert kf2v is not None and kf2v["input"] == {
+        "prompt": "a cat playing the piano",
+        "first_frame_url": "https://example.com/first.png",
+        "last_frame_url": "https://example.com/last.png",
+    }
+    assert kf2v["parameters"]["resolution"] == "720P"
+    i2v = (
+        KINDS["dashscope"]
+        .create("wan2.5-i2v-preview", RelayInput(first_frame="https://i/1.png"), None)
+        .json
+    )
+    assert i2v is not None and i2v["input"] == {"img_url": "https://i/1.png"}
+    assert KINDS["dashscope"].refuses == {"reference_images"}
+
+
+def test_dashscope_reads_tasks_cancel_and_unknown() -> None:
+    dashscope = KINDS["dashscope"]
+    assert dashscope.created_id({"output": {"task_id": "t-1", "task_status": "PENDING"}}) == "t-1"
+    with pytest.raises(ValueError):
+        dashscope.created_id({"code": "InvalidParameter"})
+    done = dashscope.state(
+        "wan",
+        "t-1",
+        {
+            "output": {
+                "task_id": "t-1",
+                "task_status": "SUCCEEDED",
+                "video_url": "https://oss/v.mp4",
+            },
+            "usage": {"video_duration": 5, "video_count": 1},
+        },
+    )
+    assert done.phase is Phase.SUCCEEDED and done.video_url == "https://oss/v.mp4"
+    assert not done.video_needs_key and done.extra == {"video_duration": 5}
+    failed = dashscope.state(
+        "wan", "t-1", {"output": {"task_status": "FAILED", "code": "InternalError", "message": "x"}}
+    )
+    assert failed.phase is Phase.FAILED and failed.error == "InternalError: x"
+    lost = dashscope.state("wan", "t-9", {"output": {"task_id": "t-9", "task_status": "UNKNOWN"}})
+    assert lost.phase is Phase.FAILED and lost.error is not None and "t-9" in lost.error
+    assert dashscope.state("wan", "t", {"output": {"task_status": "CANCELED"}}).phase is (
+        Phase.CANCELLED
+    )
+    cancel = dashscope.cancel("t-1")
+    assert cancel is not None and (cancel.method, cancel.path) == ("POST", "/tasks/t-1/cancel")
+
+
+@pytest.mark.parametrize("kind", ["ark", "openai_videos", "newapi"])
+def test_the_first_kinds_keep_the_bearer_key_and_refuse_nothing(kind: str) -> None:
+    assert KINDS[kind].auth("sk-x") == {"Authorization": "Bearer sk-x"}
+    assert KINDS[kind].refuses == frozenset()
+    assert KINDS[kind].refusal_in({"base_resp": {"status_code": 1004}}) is None

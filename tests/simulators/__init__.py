@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Delivery, SimTask, Simulator
+from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
@@ -17,7 +19,9 @@ from tests.simulators.sink import CallbackSink
 __all__ = [
     "ArkSimulator",
     "CallbackSink",
+    "DashScopeSimulator",
     "Delivery",
+    "MiniMaxSimulator",
     "NewAPISimulator",
     "Op",
     "OpenAIVideosSimulator",

@@ -14,6 +14,8 @@ import threading
 
 from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Simulator
+from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 
@@ -23,6 +25,8 @@ KINDS: dict[str, type[Simulator]] = {
     "ark": ArkSimulator,
     "openai": OpenAIVideosSimulator,
     "newapi": NewAPISimulator,
+    "minimax": MiniMaxSimulator,
+    "dashscope": DashScopeSimulator,
 }
 
 

@@ -6,6 +6,7 @@ from vidtask.backends.base import Backend
 from vidtask.backends.relay import RelayBackend
 from vidtask.backends.slides import SlidesBackend
 from vidtask.backends.timeline import TimelineBackend
+from vidtask.providers import KINDS
 from vidtask.render.assets import AssetPolicy, InputSource
 from vidtask.render.schema import Limits
 from vidtask.settings import Settings
@@ -36,10 +37,17 @@ def build_backends(settings: Settings, inputs: InputSource | None = None) -> dic
 def relay_backends(settings: Settings) -> dict[str, RelayBackend]:
     """One backend per model name the providers map, served by them in configured order."""
     served: dict[str, list[str]] = {}
+    refused: dict[str, dict[str, str]] = {}
     for provider in settings.providers:
+        kind = KINDS[provider.kind]
         for name in provider.models:
             served.setdefault(name, []).append(provider.name)
-    return {name: RelayBackend(name, providers) for name, providers in served.items()}
+            for field in sorted(kind.refuses):
+                refused.setdefault(name, {}).setdefault(field, f"{provider.name} ({kind.kind})")
+    return {
+        name: RelayBackend(name, providers, refused.get(name, {}))
+        for name, providers in served.items()
+    }
 
 
 def render_backends(settings: Settings, inputs: InputSource | None = None) -> dict[str, Backend]:

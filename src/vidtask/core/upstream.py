@@ -60,6 +60,22 @@ UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
         "failed": Phase.FAILED,
         "unknown": Phase.LOST,
     },
+    "minimax": {
+        "Preparing": Phase.QUEUED,
+        "Queueing": Phase.QUEUED,
+        "Processing": Phase.RUNNING,
+        "Success": Phase.SUCCEEDED,
+        "Fail": Phase.FAILED,
+    },
+    "dashscope": {
+        "PENDING": Phase.QUEUED,
+        "RUNNING": Phase.RUNNING,
+        "SUCCEEDED": Phase.SUCCEEDED,
+        "FAILED": Phase.FAILED,
+        "CANCELED": Phase.CANCELLED,
+        # An unknown id, or one past the 24 h DashScope keeps tasks: nothing will come.
+        "UNKNOWN": Phase.FAILED,
+    },
 }
 
 

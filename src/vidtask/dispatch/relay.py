@@ -494,6 +494,10 @@ class RelayPoller:
             try:
                 body = await client.call(upstream.status(upstream_id), tries=1)
                 state = upstream.state(client.name, upstream_id, body)
+                if state.phase is Phase.SUCCEEDED and state.then is not None:
+                    # The result needs one more read (MiniMax: file id -> download URL).
+                    more = await client.call(state.then, tries=1)
+                    state = upstream.resolve(client.name, state, more)
             except Retryable as exc:
                 failures += 1
                 backoff = min(settings.poll_interval_s * 2**failures, MAX_BACKOFF_S)

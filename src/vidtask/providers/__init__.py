@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from vidtask.providers.ark import Ark
 from vidtask.providers.base import UpstreamKind
+from vidtask.providers.dashscope import DashScope
+from vidtask.providers.minimax import MiniMax
 from vidtask.providers.newapi import NewAPI
 from vidtask.providers.openai_videos import OpenAIVideos
 
 __all__ = ["KINDS"]
 
 #: Every upstream kind by its ``kind`` name in the settings.
-KINDS: dict[str, UpstreamKind] = {kind.kind: kind for kind in (Ark(), OpenAIVideos(), NewAPI())}
+KINDS: dict[str, UpstreamKind] = {
+    kind.kind: kind for kind in (Ark(), OpenAIVideos(), NewAPI(), MiniMax(), DashScope())
+}

@@ -13,6 +13,7 @@ from typing import Any
 from vidtask.core.upstream import phase_of
 from vidtask.providers.base import (
     Call,
+    KindDefaults,
     Refusal,
     RelayInput,
     Trouble,
@@ -30,7 +31,7 @@ _RATIOS = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0, "3:4": 3 / 4, "9:16": 9 / 1
 _RESOLUTIONS = (480, 720, 1080)
 
 
-class Ark:
+class Ark(KindDefaults):
     kind = "ark"
     can_cancel = True  # a queued task; a running one cannot be stopped
     reports_progress = False

@@ -7,6 +7,7 @@ creates, reads or cancels a task (`Call`), and what a response means (`UpstreamS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -14,14 +15,29 @@ from typing import Any, Protocol
 from vidtask.core.upstream import Phase
 
 __all__ = [
+    "RELAY_FIELDS",
     "Call",
+    "KindDefaults",
     "Refusal",
     "RelayInput",
     "Trouble",
     "UpstreamKind",
     "UpstreamState",
+    "bearer",
     "first_id",
 ]
+
+#: The fields of `RelayInput`, the names a kind's ``refuses`` may list.
+RELAY_FIELDS = (
+    "prompt",
+    "first_frame",
+    "last_frame",
+    "reference_images",
+    "seconds",
+    "width",
+    "height",
+    "seed",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,8 @@ class Call:
     method: str
     path: str
     json: dict[str, Any] | None = None
+    #: Headers this call needs besides the key's (DashScope's ``X-DashScope-Async``).
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +93,9 @@ class UpstreamState:
     video_needs_key: bool = False
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: One more read before the result is known (MiniMax answers a ``file_id``, and its files
+    #: endpoint the download URL): the poller makes it and hands the answer to ``resolve``.
+    then: Call | None = None
 
 
 class Trouble(StrEnum):
@@ -98,6 +119,9 @@ class Refusal:
 
 class UpstreamKind(Protocol):
     kind: str
+    #: `RelayInput` fields this kind cannot send: a task that gives one is refused at submit
+    #: (400 naming the field and the provider) rather than silently made without it.
+    refuses: frozenset[str]
     #: Whether the documentation offers a way to stop a task that has not started.
     can_cancel: bool
     #: Whether status answers carry the provider's own progress (else it is estimated).
@@ -127,6 +151,39 @@ class UpstreamKind(Protocol):
     def refusal(self, status_code: int, body: Any) -> Refusal:
         """What a non-2xx answer means, with the provider's message (never a key)."""
         ...
+
+    def refusal_in(self, body: Any) -> Refusal | None:
+        """A refusal inside a 2xx answer (MiniMax's ``base_resp``), or None."""
+        ...
+
+    def auth(self, secret: str) -> dict[str, str]:
+        """The headers that carry the key (the client never logs them)."""
+        ...
+
+    def resolve(self, provider: str, state: UpstreamState, body: Any) -> UpstreamState:
+        """``state`` completed with the answer to its ``then`` call."""
+        ...
+
+
+def bearer(secret: str) -> dict[str, str]:
+    """``Authorization: Bearer <key>``, what every kind so far documents."""
+    return {"Authorization": f"Bearer {secret}"}
+
+
+class KindDefaults:
+    """What most kinds share, so that a kind states only where it differs: the key as a
+    bearer token, every input field sent, errors only in non-2xx answers, no extra read."""
+
+    refuses: frozenset[str] = frozenset()
+
+    def auth(self, secret: str) -> dict[str, str]:
+        return bearer(secret)
+
+    def refusal_in(self, body: Any) -> Refusal | None:
+        return None
+
+    def resolve(self, provider: str, state: UpstreamState, body: Any) -> UpstreamState:
+        raise NotImplementedError(f"{type(self).__name__} asks for no extra read")
 
 
 def first_id(body: Any, *keys: str) -> str:

@@ -1,6 +1,8 @@
 """Calls to one provider: its keys in turn, its request rate, retries with backoff.
 
-A call that meets 429, a 5xx or a network error is retried with exponential backoff and jitter,
+The kind says how the key travels (`UpstreamKind.auth`) and whether a 2xx answer can still be
+a refusal (`UpstreamKind.refusal_in`: MiniMax's ``base_resp``). A call that meets 429, a 5xx or
+a network error is retried with exponential backoff and jitter,
 waiting at least what ``Retry-After`` asks. A refused key is parked and the call goes on with the
 next one. A refusal about the request itself (`Trouble.INPUT`, `Trouble.GONE`) ends the call at
 once. No key ever appears in an error message: errors name the key's environment variable.
@@ -123,16 +125,23 @@ class ProviderClient:
         url = self.settings.base_url.rstrip("/") + call.path
         found: list[tuple[str, str | None]] = []
         for key in self.keys.keys:
-            headers = {"Authorization": f"Bearer {key.secret.get_secret_value()}"}
+            headers = self._headers(call, key)
             try:
                 response = await self.http.request(call.method, url, headers=headers)
             except httpx.HTTPError as exc:
                 found.append((key.label, f"{type(exc).__name__}: cannot reach {url}"))
                 continue
-            if response.is_success or response.status_code == 404:
+            body = _json(response)
+            if response.is_success:
+                # An error inside a 2xx answer counts only when it is about the key.
+                inner = self.upstream.refusal_in(body)
+                bad = inner is not None and inner.trouble is Trouble.KEY
+                found.append((key.label, inner.message if inner and bad else None))
+                continue
+            if response.status_code == 404:
                 found.append((key.label, None))
                 continue
-            refusal = self.upstream.refusal(response.status_code, _json(response))
+            refusal = self.upstream.refusal(response.status_code, body)
             found.append((key.label, refusal.message))
         return found
 
@@ -142,7 +151,7 @@ class ProviderClient:
         Result URLs on other hosts are fetched without the key, through the SSRF guard."""
         key = self._key()
         url = self.settings.base_url.rstrip("/") + path
-        headers = {"Authorization": f"Bearer {key.secret.get_secret_value()}"}
+        headers = self.upstream.auth(key.secret.get_secret_value())
         async with self.limiter:
             request = self.http.build_request("GET", url, headers=headers)
             return await self.http.send(request, stream=True)
@@ -151,7 +160,6 @@ class ProviderClient:
         while True:
             key = self._key()
             url = self.settings.base_url.rstrip("/") + call.path
-            secret = key.secret.get_secret_value()
             turn = next(self._turn)
             async with self.limiter, self.slots[turn]:
                 try:
@@ -159,7 +167,7 @@ class ProviderClient:
                         call.method,
                         url,
                         json=call.json,
-                        headers={"Authorization": f"Bearer {secret}"},
+                        headers=self._headers(call, key),
                     )
                 except httpx.HTTPError as exc:
                     raise Retryable(
@@ -167,14 +175,21 @@ class ProviderClient:
                     ) from None
             body = _json(response)
             if response.is_success:
-                return body
-            refusal = self.upstream.refusal(response.status_code, body)
+                refusal = self.upstream.refusal_in(body)
+                if refusal is None:
+                    return body
+            else:
+                refusal = self.upstream.refusal(response.status_code, body)
             if refusal.trouble is Trouble.KEY:
                 self.keys.park(key, refusal.message)
                 continue
             if refusal.trouble is Trouble.RETRY:
                 raise Retryable(refusal.message, _retry_after(response))
             raise Refused(refusal)
+
+    def _headers(self, call: Call, key: Key) -> dict[str, str]:
+        """The call's own headers, then the key's (a call cannot replace the key's)."""
+        return {**(call.headers or {}), **self.upstream.auth(key.secret.get_secret_value())}
 
     def _key(self) -> Key:
         key = self.keys.take()

@@ -13,6 +13,7 @@ from typing import Any
 from vidtask.core.upstream import phase_of
 from vidtask.providers.base import (
     Call,
+    KindDefaults,
     Refusal,
     RelayInput,
     UpstreamState,
@@ -26,7 +27,7 @@ __all__ = ["NewAPI"]
 PATH = "/video/generations"
 
 
-class NewAPI:
+class NewAPI(KindDefaults):
     kind = "newapi"
     can_cancel = False  # no cancel or delete is documented
     reports_progress = False

@@ -14,6 +14,7 @@ from typing import Any
 from vidtask.core.upstream import phase_of
 from vidtask.providers.base import (
     Call,
+    KindDefaults,
     Refusal,
     RelayInput,
     Trouble,
@@ -42,7 +43,7 @@ def _nearest_size(width: int, height: int) -> str:
     return f"{w}x{h}"
 
 
-class OpenAIVideos:
+class OpenAIVideos(KindDefaults):
     kind = "openai_videos"
     #: DELETE removes a completed or failed video only; nothing stops a queued one.
     can_cancel = False
