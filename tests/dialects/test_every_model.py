@@ -3,7 +3,8 @@ every create path of every dialect, against a live server with real workers.
 
 A shipped bug (New API answered `sora-2` with `input.output: unknown field`) got through because
 no test sent every model name to every dialect. A relayed model of each upstream kind
-(`RELAYED`: Ark, OpenAI videos, New API, each served by its simulator on loopback) goes the same
+(`RELAYED`: Ark, OpenAI videos, New API, MiniMax Hailuo, DashScope Wan, each served by its
+simulator on loopback) goes the same
 way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
 kind of model the name resolves to, whether the request must be accepted (then the task must
 complete, and carry a warning exactly when the name is an alias of the `slides` template model)
@@ -27,7 +28,13 @@ import pytest
 
 from tests.integration.conftest import Server
 from tests.mcp_server.conftest import PROJECT, http_client, new_key, text
-from tests.simulators import ArkSimulator, NewAPISimulator, OpenAIVideosSimulator
+from tests.simulators import (
+    ArkSimulator,
+    DashScopeSimulator,
+    MiniMaxSimulator,
+    NewAPISimulator,
+    OpenAIVideosSimulator,
+)
 from tests.simulators.base import Simulator
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -37,6 +44,8 @@ RELAYED: dict[str, tuple[str, type[Simulator], str]] = {
     "seedance-relay": ("ark", ArkSimulator, "doubao-seedance-1-0-pro-250528"),
     "sora-relay": ("openai_videos", OpenAIVideosSimulator, "sora-2"),
     "newapi-relay": ("newapi", NewAPISimulator, "veo-3"),
+    "hailuo-relay": ("minimax", MiniMaxSimulator, "MiniMax-Hailuo-02"),
+    "wan-relay": ("dashscope", DashScopeSimulator, "wan2.2-t2v-plus"),
 }
 #: What a relayed model name resolves to, for `EXPECTED`.
 RELAY = "relayed"

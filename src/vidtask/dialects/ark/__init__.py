@@ -219,7 +219,10 @@ def parse_create(
     duration: int = fields.get("duration", 5)
     seconds = frames / FPS if frames is not None else float(duration)
     seed = fields.get("seed", -1)
-    if seed == -1:  # "random": derived from the request, so a replay gets the same one
+    #: The client's own seed goes to the model (a provider that cannot take one refuses it);
+    #: "random" (-1) is echoed as one derived from the request, so a replay gets the same.
+    chosen = None if seed == -1 else seed
+    if seed == -1:
         seed = int(body_hash[:8], 16) % 2**31
     opening_image, images = _images(request)
     model = router.resolve(request.model)
@@ -231,7 +234,7 @@ def parse_create(
         height=height,
         fps=FPS,
         seconds=seconds,
-        seed=seed,
+        seed=chosen,
     )
     echo: dict[str, Any] = {
         "seed": seed,
