@@ -96,11 +96,7 @@ class S3Artifacts:
         self.client = client or make_client(path_style=path_style)
         #: Whether `url` hands out presigned GetObject URLs (else vidtask's own links).
         self.presign = presign
-        self._transfer = TransferConfig(
-            multipart_threshold=multipart_threshold,
-            multipart_chunksize=multipart_chunk,
-            max_concurrency=UPLOAD_THREADS,
-        )
+        self._transfer = _transfer(multipart_threshold, multipart_chunk)
         self.stale_upload_s = stale_upload_s
         self.sweep_every_s = sweep_every_s
         self._next_sweep = 0.0
@@ -143,17 +139,7 @@ class S3Artifacts:
             key = self._key(task_id, name)
             if key is None:
                 raise ArtifactStoreError(f"not an artifact name: {task_id}/{name}")
-            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            try:
-                self.client.upload_file(
-                    str(file),
-                    self.bucket,
-                    key,
-                    ExtraArgs={"ContentType": kind},
-                    Config=self._transfer,
-                )
-            except (Boto3Error, BotoCoreError, ClientError) as exc:
-                raise self._failed("could not upload to", key, exc) from exc
+            _upload(self.client, self.bucket, key, file, self._transfer)
             file.unlink()
             names.append(name)
         return names
@@ -170,13 +156,11 @@ class S3Artifacts:
         if key is None:
             return None
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
+            head = _head(self.client, self.bucket, key)
+        except (BotoCoreError, ClientError) as exc:
             raise self._failed("could not read from", key, exc) from exc
-        except BotoCoreError as exc:
-            raise self._failed("could not read from", key, exc) from exc
+        if head is None:
+            return None
         return ArtifactInfo(size=head["ContentLength"], modified=head["LastModified"].timestamp())
 
     def read_range(
@@ -342,11 +326,7 @@ class S3Inputs:
         self._root = f"{prefix.strip('/')}/inputs/".lstrip("/")
         self._staging = staging
         self.client = client or make_client(path_style=path_style)
-        self._transfer = TransferConfig(
-            multipart_threshold=multipart_threshold,
-            multipart_chunksize=multipart_chunk,
-            max_concurrency=UPLOAD_THREADS,
-        )
+        self._transfer = _transfer(multipart_threshold, multipart_chunk)
 
     @classmethod
     def from_url(
@@ -373,17 +353,11 @@ class S3Inputs:
         if key is None:
             raise ValueError(f"not an input path: {path!r}")
         try:
-            if self._size(key) != file.stat().st_size:
-                kind = mimetypes.guess_type(key)[0] or "application/octet-stream"  # file is .part
-                self.client.upload_file(
-                    str(file),
-                    self.bucket,
-                    key,
-                    ExtraArgs={"ContentType": kind},
-                    Config=self._transfer,
-                )
-        except (Boto3Error, BotoCoreError, ClientError) as exc:
-            raise _failed(self.bucket, "could not upload to", key, exc) from exc
+            there = _head(self.client, self.bucket, key)
+        except (BotoCoreError, ClientError) as exc:
+            raise _failed(self.bucket, "could not read from", key, exc) from exc
+        if there is None or there["ContentLength"] != file.stat().st_size:
+            _upload(self.client, self.bucket, key, file, self._transfer)
         file.unlink()
 
     def src(self, path: str) -> str:
@@ -397,9 +371,10 @@ class S3Inputs:
         if key is None:
             return None
         try:
-            return self._size(key)
+            head = _head(self.client, self.bucket, key)
         except (BotoCoreError, ClientError) as exc:
             raise _failed(self.bucket, "could not read from", key, exc) from exc
+        return None if head is None else int(head["ContentLength"])
 
     def download(self, path: str, dest: Path) -> None:
         """boto3's managed download: streamed to ``dest``, in ranged parts when large."""
@@ -418,15 +393,6 @@ class S3Inputs:
     def _key(self, path: str) -> str | None:
         name = input_path(path)
         return None if name is None else self._root + name
-
-    def _size(self, key: str) -> int | None:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise
-        return head["ContentLength"]
 
 
 def make_client(*, path_style: bool = False) -> S3Client:
@@ -447,6 +413,35 @@ def make_client(*, path_style: bool = False) -> S3Client:
         max_pool_connections=32,
     )
     return boto3.session.Session().client("s3", config=config)
+
+
+def _transfer(threshold: int, part_size: int) -> TransferConfig:
+    """boto3's managed transfer: in parts above ``threshold``, a few parts in memory at once."""
+    return TransferConfig(
+        multipart_threshold=threshold,
+        multipart_chunksize=part_size,
+        max_concurrency=UPLOAD_THREADS,
+    )
+
+
+def _upload(client: S3Client, bucket: str, key: str, file: Path, transfer: TransferConfig) -> None:
+    """Upload ``file`` to ``key`` (streamed; in parts when large; retried by botocore), typed by
+    the key's suffix (the file may be a ``.part``); `ArtifactStoreError` when it fails."""
+    kind = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    try:
+        client.upload_file(str(file), bucket, key, ExtraArgs={"ContentType": kind}, Config=transfer)
+    except (Boto3Error, BotoCoreError, ClientError) as exc:
+        raise _failed(bucket, "could not upload to", key, exc) from exc
+
+
+def _head(client: S3Client, bucket: str, key: str) -> Any:
+    """HeadObject's answer, or None when there is no such object (other errors raise)."""
+    try:
+        return client.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _code(exc) in _MISSING:
+            return None
+        raise
 
 
 def _failed(bucket: str, what: str, key: str, exc: Exception) -> ArtifactStoreError:
