@@ -2,7 +2,7 @@
 an OpenAI or Ark body), kept where the renderer may read them.
 
 They are stored content-addressed as the input ``uploads/<sha256>.<ext>`` (under the first
-asset root, or in the bucket: `vidtask.service.tasks.InputStore`): a replayed request names the
+asset root, or in the bucket: `vidtask.storage.inputs.InputStore`): a replayed request names the
 same file (so its body hash, and its Idempotency-Key replay, are stable), and
 only a client that already has the bytes can name the file. Only images Pillow recognises as
 PNG, JPEG, WebP or GIF, of at most `vidtask.render.probe.MAX_PIXELS` pixels, are kept.
