@@ -35,7 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "capcut": {"core", "render"},
     "events": {"core", "store"},
     "webhooks": {"core", "store", "netguard"},
-    "backends": {"core", "render", "settings"},
+    # A relayed model refuses at submit what its providers' kinds cannot send (`refuses`).
+    "backends": {"core", "render", "settings", "providers"},
     "providers": {"core", "settings"},  # upstream kinds (sans I/O) and the client that calls them
     # The service: the only door to tasks, keys, webhooks and drafts; its runner decides per
     # store engine (settings) where blocking calls run; its async door waits on the feed.
