@@ -3,8 +3,8 @@ every create path of every dialect, against a live server with real workers.
 
 A shipped bug (New API answered `sora-2` with `input.output: unknown field`) got through because
 no test sent every model name to every dialect. A relayed model of each upstream kind
-(`RELAYED`: Ark, OpenAI videos, New API, MiniMax Hailuo, DashScope Wan, each served by its
-simulator on loopback) goes the same
+(`RELAYED`: Ark, OpenAI videos, New API, MiniMax Hailuo, DashScope Wan, Runway, Kling, each
+served by its simulator on loopback) goes the same
 way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
 kind of model the name resolves to, whether the request must be accepted (then the task must
 complete, and carry a warning exactly when the name is an alias of the `slides` template model)
@@ -31,9 +31,11 @@ from tests.mcp_server.conftest import PROJECT, http_client, new_key, text
 from tests.simulators import (
     ArkSimulator,
     DashScopeSimulator,
+    KlingSimulator,
     MiniMaxSimulator,
     NewAPISimulator,
     OpenAIVideosSimulator,
+    RunwaySimulator,
 )
 from tests.simulators.base import Simulator
 
@@ -46,6 +48,8 @@ RELAYED: dict[str, tuple[str, type[Simulator], str]] = {
     "newapi-relay": ("newapi", NewAPISimulator, "veo-3"),
     "hailuo-relay": ("minimax", MiniMaxSimulator, "MiniMax-Hailuo-02"),
     "wan-relay": ("dashscope", DashScopeSimulator, "wan2.2-t2v-plus"),
+    "runway-relay": ("runway", RunwaySimulator, "gen4_turbo"),
+    "kling-relay": ("kling", KlingSimulator, "kling-v1-6"),
 }
 #: What a relayed model name resolves to, for `EXPECTED`.
 RELAY = "relayed"
@@ -120,7 +124,8 @@ ROUTES = tuple(EXPECTED)
 HTTP_ROUTES = tuple(r for r in ROUTES if not r.startswith("mcp-"))
 MCP_ROUTES = tuple(r for r in ROUTES if r.startswith("mcp-"))
 
-RELAY_KEY = "sk-every-model"
+#: One key for every simulator; Kling reads it as ``ACCESS_KEY:SECRET_KEY``.
+RELAY_KEY = "sk-every-model:secret"
 PROMPT = "Every model\n\nThrough every dialect."
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import time
+
 import pytest
 from pydantic import SecretStr
 
 from vidtask.core import errors
 from vidtask.core.upstream import Phase
 from vidtask.providers import KINDS
-from vidtask.providers.base import RelayInput, Trouble
+from vidtask.providers.base import Call, RelayInput, Trouble
 from vidtask.providers.keys import KeyPool
+from vidtask.providers.kling import TOKEN_LIFETIME_S
 
 REQUEST = RelayInput(
     prompt="a cat playing the piano",
@@ -101,10 +108,10 @@ def test_newapi_reads_the_documented_shape_and_unknown() -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_an_unknown_word_fails_closed(kind: str) -> None:
-    # DashScope nests its word under ``output.task_status``; the others answer ``status``.
-    body = (
-        {"output": {"task_status": "SPINNING"}} if kind == "dashscope" else {"status": "SPINNING"}
-    )
+    # DashScope nests its word under ``output.task_status``, Kling under ``data.task_status``;
+    # the others answer ``status``.
+    nested = {"dashscope": "output", "kling": "data"}
+    body = {nested[kind]: {"task_status": "SPINNING"}} if kind in nested else {"status": "SPINNING"}
     with pytest.raises(errors.UpstreamError, match="'relay'.*'SPINNING'"):
         KINDS[kind].state("relay", "x", body)
 
@@ -126,6 +133,15 @@ def test_an_unknown_word_fails_closed(kind: str) -> None:
         ("dashscope", 400, {"code": "Arrearage", "message": "m"}, Trouble.KEY),
         ("dashscope", 400, {"code": "DataInspectionFailed", "message": "m"}, Trouble.INPUT),
         ("minimax", 502, None, Trouble.RETRY),
+        ("runway", 401, {"error": "Invalid API key"}, Trouble.KEY),
+        ("runway", 429, {"error": "Too many requests"}, Trouble.RETRY),
+        ("runway", 400, {"error": "Validation of body failed", "issues": []}, Trouble.INPUT),
+        ("runway", 404, {"error": "Task not found"}, Trouble.GONE),
+        ("kling", 401, {"code": 1004, "message": "expired"}, Trouble.KEY),
+        ("kling", 429, {"code": 1102, "message": "resource pack depleted"}, Trouble.KEY),
+        ("kling", 429, {"code": 1302, "message": "too fast"}, Trouble.RETRY),
+        ("kling", 400, {"code": 1201, "message": "bad parameter"}, Trouble.INPUT),
+        ("kling", 500, {"code": 5000, "message": "server error"}, Trouble.RETRY),
     ],
 )
 def test_refusals(kind: str, status: int, body: object, trouble: Trouble) -> None:
@@ -311,3 +327,149 @@ def test_the_first_kinds_keep_the_bearer_key_and_refuse_nothing(kind: str) -> No
     assert KINDS[kind].auth("sk-x") == {"Authorization": "Bearer sk-x"}
     assert KINDS[kind].refuses == frozenset()
     assert KINDS[kind].refusal_in({"base_resp": {"status_code": 1004}}) is None
+
+
+# --- Runway -----------------------------------------------------------------------------
+
+
+def test_runway_create_maps_frames_ratio_duration_and_seed() -> None:
+    runway = KINDS["runway"]
+    both = runway.create("gen3a_turbo", REQUEST, None)
+    assert (both.method, both.path) == ("POST", "/image_to_video")
+    assert both.json == {
+        "model": "gen3a_turbo",
+        "promptText": "a cat playing the piano",
+        "ratio": "1280:720",
+        "duration": 5,
+        "seed": 7,
+        "promptImage": [
+            {"uri": "https://example.com/first.png", "position": "first"},
+            {"uri": "https://example.com/last.png", "position": "last"},
+        ],
+    }
+    first = runway.create("gen4_turbo", RelayInput("p", first_frame="https://i/1.png"), None)
+    assert first.json is not None and first.json["promptImage"] == "https://i/1.png"
+    text = runway.create("veo3", RelayInput("p", seconds=9, width=1080, height=1920), None)
+    assert text.path == "/text_to_video"
+    assert text.json == {"model": "veo3", "promptText": "p", "ratio": "720:1280", "duration": 10}
+    assert runway.refuses == {"reference_images"}
+
+
+def test_runway_every_call_carries_the_version_header() -> None:
+    headers = KINDS["runway"].auth("key_abc")
+    assert headers == {"Authorization": "Bearer key_abc", "X-Runway-Version": "2024-11-06"}
+
+
+def test_runway_reads_statuses_progress_output_failure_and_cancels() -> None:
+    runway = KINDS["runway"]
+    assert runway.created_id({"id": "17f20503-6c24-4c16-946b-35dbbce2af2f"}).startswith("17f2")
+    assert runway.status("t1") == Call("GET", "/tasks/t1")
+    for word, phase in (("PENDING", Phase.QUEUED), ("THROTTLED", Phase.QUEUED)):
+        assert runway.state("rw", "t1", {"id": "t1", "status": word}).phase is phase
+    running = runway.state("rw", "t1", {"id": "t1", "status": "RUNNING", "progress": 0.42})
+    assert running.phase is Phase.RUNNING and running.progress == 42
+    done = runway.state("rw", "t1", {"status": "SUCCEEDED", "output": ["https://cdn/v.mp4"]})
+    assert done.video_url == "https://cdn/v.mp4" and not done.video_needs_key
+    failed = runway.state(
+        "rw",
+        "t1",
+        {"status": "FAILED", "failure": "The prompt was flagged", "failureCode": "SAFETY.INPUT"},
+    )
+    assert failed.phase is Phase.FAILED and failed.error == "SAFETY.INPUT: The prompt was flagged"
+    assert runway.state("rw", "t1", {"status": "CANCELLED"}).phase is Phase.CANCELLED
+    assert runway.cancel("t1") == Call("DELETE", "/tasks/t1")
+    assert runway.check() == Call("GET", "/organization")
+    assert runway.can_cancel and runway.reports_progress
+
+
+# --- Kling ------------------------------------------------------------------------------
+
+
+def _jwt_claims(token: str, secret: str) -> dict[str, object]:
+    """Check an HS256 token's signature with the standard library and return its claims."""
+    signing, _, signature = token.rpartition(".")
+    expected = hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64decode(signature + "==") == expected
+    header, payload = (
+        json.loads(base64.urlsafe_b64decode(part + "==")) for part in signing.split(".")
+    )
+    assert header == {"alg": "HS256", "typ": "JWT"}
+    claims: dict[str, object] = payload
+    return claims
+
+
+def test_kling_auth_is_a_short_lived_hs256_jwt_from_access_and_secret_key() -> None:
+    headers = KINDS["kling"].auth("AK123:SK456")
+    scheme, _, token = headers["Authorization"].partition(" ")
+    assert scheme == "Bearer"
+    claims = _jwt_claims(token, "SK456")
+    now = time.time()
+    assert claims["iss"] == "AK123"
+    assert isinstance(claims["exp"], int) and now < claims["exp"] <= now + TOKEN_LIFETIME_S + 1
+    assert isinstance(claims["nbf"], int) and claims["nbf"] <= now
+    with pytest.raises(ValueError, match="ACCESS_KEY:SECRET_KEY"):
+        KINDS["kling"].auth("just-one-key")
+
+
+def test_kling_create_maps_text_and_image_to_video() -> None:
+    kling = KINDS["kling"]
+    text = kling.create("kling-v1-6", RelayInput("p", seconds=7, width=720, height=1280), None)
+    assert (text.method, text.path) == ("POST", "/videos/text2video")
+    assert text.json == {
+        "model_name": "kling-v1-6",
+        "prompt": "p",
+        "duration": "5",
+        "aspect_ratio": "9:16",
+    }
+    image = kling.create("kling-v1", REQUEST, None)
+    assert image.path == "/videos/image2video" and image.json is not None
+    assert image.json["image"] == "https://example.com/first.png"
+    assert image.json["image_tail"] == "https://example.com/last.png"
+    assert "aspect_ratio" not in image.json and image.json["duration"] == "5"
+    assert str(image.json["external_task_id"]).startswith("vidtask-i2v-")
+    assert kling.refuses == {"seed", "reference_images"}
+
+
+def test_kling_reads_the_envelope_and_the_endpoint_of_each_task() -> None:
+    kling = KINDS["kling"]
+    made = {"code": 0, "message": "SUCCEED", "data": {"task_id": "8", "task_status": "submitted"}}
+    assert kling.created_id(made) == "text2video/8"
+    image = {
+        "code": 0,
+        "data": {"task_id": "9", "task_info": {"external_task_id": "vidtask-i2v-x"}},
+    }
+    assert kling.created_id(image) == "image2video/9"
+    assert kling.status("image2video/9") == Call("GET", "/videos/image2video/9")
+    with pytest.raises(ValueError, match="task_id"):
+        kling.created_id({"code": 1201, "message": "bad", "data": None})
+    for word, phase in (("submitted", Phase.QUEUED), ("processing", Phase.RUNNING)):
+        assert kling.state("kl", "8", {"code": 0, "data": {"task_status": word}}).phase is phase
+    done = kling.state(
+        "kl",
+        "8",
+        {
+            "code": 0,
+            "data": {
+                "task_status": "succeed",
+                "task_result": {
+                    "videos": [{"id": "v", "url": "https://cdn/v.mp4", "duration": "5"}]
+                },
+            },
+        },
+    )
+    assert done.phase is Phase.SUCCEEDED and done.video_url == "https://cdn/v.mp4"
+    failed = kling.state(
+        "kl", "8", {"code": 0, "data": {"task_status": "failed", "task_status_msg": "risky"}}
+    )
+    assert failed.phase is Phase.FAILED and failed.error == "risky"
+    assert kling.cancel("text2video/8") is None and not kling.can_cancel
+
+
+@pytest.mark.parametrize(
+    ("code", "trouble"),
+    [(1000, Trouble.KEY), (1101, Trouble.KEY), (1303, Trouble.RETRY), (1301, Trouble.INPUT)],
+)
+def test_kling_reads_errors_inside_a_200_answer(code: int, trouble: Trouble) -> None:
+    refusal = KINDS["kling"].refusal_in({"code": code, "message": "m", "request_id": "r"})
+    assert refusal is not None and refusal.trouble is trouble
+    assert KINDS["kling"].refusal_in({"code": 0, "message": "SUCCEED", "data": {}}) is None

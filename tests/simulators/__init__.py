@@ -10,9 +10,11 @@ from __future__ import annotations
 from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Delivery, SimTask, Simulator
 from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.kling import KlingSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
+from tests.simulators.runway import RunwaySimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
 from tests.simulators.sink import CallbackSink
 
@@ -21,12 +23,14 @@ __all__ = [
     "CallbackSink",
     "DashScopeSimulator",
     "Delivery",
+    "KlingSimulator",
     "MiniMaxSimulator",
     "NewAPISimulator",
     "Op",
     "OpenAIVideosSimulator",
     "Outcome",
     "Phase",
+    "RunwaySimulator",
     "Script",
     "SimTask",
     "Simulator",

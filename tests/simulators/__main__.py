@@ -15,9 +15,11 @@ import threading
 from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Simulator
 from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.kling import KlingSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
+from tests.simulators.runway import RunwaySimulator
 
 __all__ = ["main"]
 
@@ -27,6 +29,8 @@ KINDS: dict[str, type[Simulator]] = {
     "newapi": NewAPISimulator,
     "minimax": MiniMaxSimulator,
     "dashscope": DashScopeSimulator,
+    "runway": RunwaySimulator,
+    "kling": KlingSimulator,
 }
 
 

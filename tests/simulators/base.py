@@ -344,12 +344,17 @@ class Simulator:
                 )
                 return self.refuse(Refusal.RATE_LIMITED, "rate limit reached", headers=headers)
             return self.refuse(Refusal.SERVER_ERROR, "internal error", status=status)
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or key not in self.valid_keys:
+        key = self.presented_key(request)
+        if key is None or key not in self.valid_keys:
             return self.refuse(Refusal.UNAUTHORIZED, "the API key is missing or invalid")
         if key in self.exhausted_keys:
             return self.refuse(Refusal.QUOTA, "the quota of this key is exhausted")
         return key
+
+    def presented_key(self, request: Request) -> str | None:
+        """The API key the request carries: the bearer token (Kling signs a token instead)."""
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        return key if scheme.lower() == "bearer" else None
 
     def _take_burst(self, op: Op) -> _Burst | None:
         with self._lock:

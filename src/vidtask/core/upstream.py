@@ -76,6 +76,21 @@ UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
         # An unknown id, or one past the 24 h DashScope keeps tasks: nothing will come.
         "UNKNOWN": Phase.FAILED,
     },
+    "runway": {
+        "PENDING": Phase.QUEUED,
+        # Waiting for a free slot of the organization's concurrency: still queued.
+        "THROTTLED": Phase.QUEUED,
+        "RUNNING": Phase.RUNNING,
+        "SUCCEEDED": Phase.SUCCEEDED,
+        "FAILED": Phase.FAILED,
+        "CANCELLED": Phase.CANCELLED,
+    },
+    "kling": {
+        "submitted": Phase.QUEUED,
+        "processing": Phase.RUNNING,
+        "succeed": Phase.SUCCEEDED,
+        "failed": Phase.FAILED,
+    },
 }
 
 
