@@ -94,6 +94,22 @@ def test_provider_fields_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "p repeats" in describe_settings_error(info.value)
 
 
+def test_a_kling_key_without_its_two_halves_is_refused_without_showing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLING_KEY", "only-an-access-key")
+    kling = {"name": "k", "kind": "kling", "base_url": "http://x", "api_key_env": "KLING_KEY"}
+    with pytest.raises(ValidationError) as info:
+        Settings(data_dir=tmp_path, providers=[{**kling, "models": {"a": "b"}}])
+    said = describe_settings_error(info.value)
+    assert said == (
+        "VIDTASK_PROVIDERS[0]: provider 'k': KLING_KEY must hold ACCESS_KEY:SECRET_KEY "
+        "(Kling signs each request with both)"
+    )
+    monkeypatch.setenv("KLING_KEY", "access:secret")
+    assert Settings(data_dir=tmp_path, providers=[{**kling, "models": {"a": "b"}}]).providers
+
+
 def test_the_readme_provider_example_is_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

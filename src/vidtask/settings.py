@@ -97,6 +97,13 @@ class ProviderSettings(BaseModel):
                 f"provider {self.name!r}: environment variable {', '.join(missing)} is not set "
                 "(api_key_env names the variables that hold its keys)"
             )
+        if self.kind == "kling":  # it signs a token with both halves (providers/kling.py)
+            unsplit = [n for n in self.api_key_env if ":" not in os.environ[n].strip(":")]
+            if unsplit:
+                raise ValueError(
+                    f"provider {self.name!r}: {', '.join(unsplit)} must hold "
+                    "ACCESS_KEY:SECRET_KEY (Kling signs each request with both)"
+                )
         self._keys = tuple(SecretStr(os.environ[name]) for name in self.api_key_env)
         return self
 
