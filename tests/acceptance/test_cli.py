@@ -14,10 +14,10 @@ from pathlib import Path
 
 import av
 import httpx
-import psutil
 import pytest
 from typer.testing import CliRunner
 
+from tests.acceptance.streaming import wait_until_streaming
 from tests.integration.conftest import Server
 from tests.integration.timelines import long_render, tiny
 from tests.s3 import Bucket
@@ -181,7 +181,7 @@ def test_watch_and_webhooks_commands(tmp_path: Path, asset_root: Path) -> None:
             env={**os.environ, "COLUMNS": "160"},
         )
         try:
-            _wait_until_streaming(watch.pid, server.port)
+            wait_until_streaming(watch.pid, server.port)
             assert runner.invoke(app, ["wait", task_id], env=env).exit_code == 0
             time.sleep(0.5)  # the terminal event reaches the table
         finally:
@@ -190,17 +190,6 @@ def test_watch_and_webhooks_commands(tmp_path: Path, asset_root: Path) -> None:
         assert task_id in output and "completed" in output
     finally:
         server.stop()
-
-
-def _wait_until_streaming(pid: int, port: int) -> None:
-    """Until the process holds a connection to the server (its event stream)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        conns = psutil.Process(pid).net_connections(kind="tcp")
-        if any(c.raddr and c.raddr.port == port for c in conns):
-            return
-        time.sleep(0.1)
-    raise AssertionError("vidtask watch never connected")
 
 
 def _job(tmp_path: Path) -> str:

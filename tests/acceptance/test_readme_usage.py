@@ -19,9 +19,9 @@ from pathlib import Path
 
 import av
 import httpx
-import psutil
 import pytest
 
+from tests.acceptance.streaming import wait_until_streaming
 from tests.integration.conftest import free_port
 from tests.webhooks.receiver import Receiver
 
@@ -117,10 +117,13 @@ def _run(command: str, env: dict[str, str], cwd: Path) -> str:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        _wait_until_streaming(proc.pid, int(env["VIDTASK_PORT"]))
-        time.sleep(1)  # the table is drawn
-        os.killpg(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        with proc:  # its pipe is closed even when the wait fails
+            try:
+                wait_until_streaming(proc.pid, int(env["VIDTASK_PORT"]))
+                time.sleep(1)  # the table is drawn
+            finally:
+                os.killpg(proc.pid, signal.SIGINT)
+            out, _ = proc.communicate(timeout=30)
         return out.decode()
     done = subprocess.run(
         ["bash", "-c", _in_repo(command)],
@@ -139,18 +142,6 @@ def _in_repo(command: str) -> str:
     """The README runs from the checkout; these run in a scratch folder (so `-o out.mp4` lands
     there), with the checkout's `.venv` and `examples/` named by absolute path."""
     return command.replace(".venv/", f"{ROOT}/.venv/").replace(" examples/", f" {ROOT}/examples/")
-
-
-def _wait_until_streaming(pid: int, port: int) -> None:
-    """Until the process (or the one bash ran) holds a connection to the server."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        proc = psutil.Process(pid)
-        for each in (proc, *proc.children(recursive=True)):
-            if any(c.raddr and c.raddr.port == port for c in each.net_connections(kind="tcp")):
-                return
-        time.sleep(0.1)
-    raise AssertionError("`vidtask watch` never connected")
 
 
 def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:

@@ -217,9 +217,7 @@ class ArkSimulator(Simulator):
             request=asked,
             callback_url=asked.get("callback_url"),
         )
-        response = JSONResponse({"id": task.id})
-        await self.admit(task)
-        return response
+        return await self.created(task, {"id": task.id})
 
     async def _get(self, request: Request) -> Response:
         return await self.answer_status(request, request.path_params["task_id"])

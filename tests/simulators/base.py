@@ -396,6 +396,27 @@ class Simulator:
         self.creates[key] += 1
         return task
 
+    async def accept_create(
+        self, request: Request, problem: Callable[[Any], str | None]
+    ) -> tuple[str, JSONObject] | Response:
+        """The front half of a create handler: the faults and the key, then the JSON body checked
+        by ``problem`` (what the provider's reference contradicts in it, or None). Answers
+        ``(key, body)``, or the response to send instead (the provider's 400 for a problem)."""
+        key = await self.gate(request, Op.CREATE)
+        if isinstance(key, Response):
+            return key
+        body = await json_body(request)
+        found = problem(body)
+        if found is not None:
+            return self.refuse(Refusal.INVALID, found)
+        return key, body
+
+    async def created(self, task: SimTask, answer: JSONObject, status_code: int = 200) -> Response:
+        """The back half: the create response for ``task``, its clock started (``admit``)."""
+        response = JSONResponse(answer, status_code)
+        await self.admit(task)
+        return response
+
     async def admit(self, task: SimTask) -> None:
         """Start the task's clock and announce ``queued``; with ``callback_before_create`` the
         callback is delivered before this returns, i.e. before the create response."""

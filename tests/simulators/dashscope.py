@@ -151,14 +151,13 @@ class DashScopeSimulator(Simulator):
             model=body["model"],
             request=body,
         )
-        response = JSONResponse(
+        return await self.created(
+            task,
             {
                 "output": {"task_id": task.id, "task_status": "PENDING"},
                 "request_id": str(uuid.uuid4()),
-            }
+            },
         )
-        await self.admit(task)
-        return response
 
     async def _get(self, request: Request) -> Response:
         return await self.answer_status(request, request.path_params["task_id"])

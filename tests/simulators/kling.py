@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator, json_body
+from tests.simulators.base import JSONObject, SimTask, Simulator
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["KlingSimulator"]
@@ -183,13 +183,12 @@ class KlingSimulator(Simulator):
         endpoint = request.path_params["endpoint"]
         if endpoint not in _FIELDS:
             return self.refuse(Refusal.NOT_FOUND, f"no endpoint {endpoint}", status=404)
-        key = await self.gate(request, Op.CREATE)
-        if isinstance(key, Response):
-            return key
-        body = await json_body(request)
-        problem = self._problem(endpoint, key, body)
-        if problem is not None:
-            return self.refuse(Refusal.INVALID, problem)
+        accepted = await self.accept_create(request, lambda body: self._problem(endpoint, body))
+        if isinstance(accepted, Response):
+            return accepted
+        key, body = accepted
+        if self._reused_external_id(key, body):
+            return self.refuse(Refusal.INVALID, "external_task_id must be unique")
         task = self.new_task(
             task_id=str(866168216002236456 + len(self.tasks)),
             key=key,
@@ -197,7 +196,8 @@ class KlingSimulator(Simulator):
             model=body.get("model_name", "kling-v1"),
             request={**body, "_endpoint": endpoint},
         )
-        response = JSONResponse(
+        return await self.created(
+            task,
             {
                 "code": 0,
                 "message": "SUCCEED",
@@ -207,10 +207,8 @@ class KlingSimulator(Simulator):
                     for name, value in self._data(task, "submitted").items()
                     if name in ("task_id", "task_status", "task_info", "created_at", "updated_at")
                 },
-            }
+            },
         )
-        await self.admit(task)
-        return response
 
     async def _get(self, request: Request) -> Response:
         key = await self.gate(request, Op.GET)
@@ -238,7 +236,7 @@ class KlingSimulator(Simulator):
     def not_found(self, task_id: str) -> Response:
         return self.refuse(Refusal.NOT_FOUND, f"task {task_id} not found")
 
-    def _problem(self, endpoint: str, key: str, body: Any) -> str | None:
+    def _problem(self, endpoint: str, body: Any) -> str | None:
         """What the reference contradicts in a create body, or None."""
         if not isinstance(body, dict):
             return "the body must be a JSON object"
@@ -253,10 +251,12 @@ class KlingSimulator(Simulator):
             return "prompt is required"
         if endpoint == "image2video" and not body.get("image") and not body.get("image_tail"):
             return "image is required"
+        return None
+
+    def _reused_external_id(self, key: str, body: JSONObject) -> bool:
+        """Whether this key already made a task with the body's ``external_task_id``."""
         external = body.get("external_task_id")
-        if external and any(
+        return bool(external) and any(
             t.key == key and t.request.get("external_task_id") == external
             for t in self.tasks.values()
-        ):
-            return "external_task_id must be unique"
-        return None
+        )

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator, json_body
+from tests.simulators.base import JSONObject, SimTask, Simulator
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["MiniMaxSimulator"]
@@ -129,13 +129,10 @@ class MiniMaxSimulator(Simulator):
         return body
 
     async def _create(self, request: Request) -> Response:
-        key = await self.gate(request, Op.CREATE)
-        if isinstance(key, Response):
-            return key
-        body = await json_body(request)
-        problem = _problem(body)
-        if problem is not None:
-            return self.refuse(Refusal.INVALID, problem)
+        accepted = await self.accept_create(request, _problem)
+        if isinstance(accepted, Response):
+            return accepted
+        key, body = accepted
         file_id = str(next(self._file_ids))
         task = self.new_task(
             task_id=str(106916112212032 + len(self.tasks)),
@@ -145,11 +142,9 @@ class MiniMaxSimulator(Simulator):
             request={**body, "_file_id": file_id},
         )
         self.files[file_id] = task
-        response = JSONResponse(
-            {"task_id": task.id, "base_resp": {"status_code": 0, "status_msg": "success"}}
+        return await self.created(
+            task, {"task_id": task.id, "base_resp": {"status_code": 0, "status_msg": "success"}}
         )
-        await self.admit(task)
-        return response
 
     async def _get(self, request: Request) -> Response:
         return await self.answer_status(request, request.query_params.get("task_id", ""))

@@ -118,9 +118,7 @@ class NewAPISimulator(Simulator):
             model=asked.get("model", ""),
             request=asked,
         )
-        response = JSONResponse({"task_id": task.id, "status": self.words[Phase.QUEUED]})
-        await self.admit(task)
-        return response
+        return await self.created(task, {"task_id": task.id, "status": self.words[Phase.QUEUED]})
 
     async def _get(self, request: Request) -> Response:
         return await self.answer_status(request, request.path_params["task_id"])

@@ -149,9 +149,7 @@ class OpenAIVideosSimulator(Simulator):
             model=asked["model"],
             request=asked,
         )
-        response = JSONResponse(self.view(task, self.words[Phase.QUEUED]))
-        await self.admit(task)
-        return response
+        return await self.created(task, self.view(task, self.words[Phase.QUEUED]))
 
     async def _get(self, request: Request) -> Response:
         return await self.answer_status(request, request.path_params["video_id"])

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator, json_body
+from tests.simulators.base import JSONObject, SimTask, Simulator
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["VERSION", "RunwaySimulator"]
@@ -117,13 +117,10 @@ class RunwaySimulator(Simulator):
         return await self._create(request, image=True)
 
     async def _create(self, request: Request, *, image: bool) -> Response:
-        key = await self.gate(request, Op.CREATE)
-        if isinstance(key, Response):
-            return key
-        body = await json_body(request)
-        problem = _problem(body, image=image)
-        if problem is not None:
-            return self.refuse(Refusal.INVALID, problem)
+        accepted = await self.accept_create(request, lambda body: _problem(body, image=image))
+        if isinstance(accepted, Response):
+            return accepted
+        key, body = accepted
         task = self.new_task(
             task_id=str(uuid.uuid4()),
             key=key,
@@ -131,9 +128,7 @@ class RunwaySimulator(Simulator):
             model=body["model"],
             request=body,
         )
-        response = JSONResponse({"id": task.id})
-        await self.admit(task)
-        return response
+        return await self.created(task, {"id": task.id})
 
     async def _get(self, request: Request) -> Response:
         return await self.answer_status(request, request.path_params["task_id"])
