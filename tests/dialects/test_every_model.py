@@ -3,9 +3,8 @@ every create path of every dialect, against a live server with real workers.
 
 A shipped bug (New API answered `sora-2` with `input.output: unknown field`) got through because
 no test sent every model name to every dialect. A relayed model of each upstream kind
-(`RELAYED`: Ark, OpenAI videos, New API, MiniMax Hailuo, DashScope Wan, Runway, Kling, each
-served by its simulator on loopback) goes the same
-way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
+(`RELAYED`: every kind in `tests.simulators.catalogue`, each served by its simulator on loopback)
+goes the same way: its tasks complete with the provider's video kept. `EXPECTED` says, for each create path and each
 kind of model the name resolves to, whether the request must be accepted (then the task must
 complete, and carry a warning exactly when the name is an alias of the `slides` template model)
 or refused with a 400 in that dialect's error shape, naming the field and the reason.
@@ -28,28 +27,14 @@ import pytest
 
 from tests.integration.conftest import Server
 from tests.mcp_server.conftest import PROJECT, http_client, new_key, text
-from tests.simulators import (
-    ArkSimulator,
-    DashScopeSimulator,
-    KlingSimulator,
-    MiniMaxSimulator,
-    NewAPISimulator,
-    OpenAIVideosSimulator,
-    RunwaySimulator,
-)
 from tests.simulators.base import Simulator
+from tests.simulators.catalogue import CATALOGUE, SHARED_KEY
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 #: A relayed model per upstream kind: model name -> (kind, simulator, the provider's model).
 RELAYED: dict[str, tuple[str, type[Simulator], str]] = {
-    "seedance-relay": ("ark", ArkSimulator, "doubao-seedance-1-0-pro-250528"),
-    "sora-relay": ("openai_videos", OpenAIVideosSimulator, "sora-2"),
-    "newapi-relay": ("newapi", NewAPISimulator, "veo-3"),
-    "hailuo-relay": ("minimax", MiniMaxSimulator, "MiniMax-Hailuo-02"),
-    "wan-relay": ("dashscope", DashScopeSimulator, "wan2.2-t2v-plus"),
-    "runway-relay": ("runway", RunwaySimulator, "gen4_turbo"),
-    "kling-relay": ("kling", KlingSimulator, "kling-v1-6"),
+    entry.served_as: (kind, entry.simulator, entry.model) for kind, entry in CATALOGUE.items()
 }
 #: What a relayed model name resolves to, for `EXPECTED`.
 RELAY = "relayed"
@@ -124,8 +109,7 @@ ROUTES = tuple(EXPECTED)
 HTTP_ROUTES = tuple(r for r in ROUTES if not r.startswith("mcp-"))
 MCP_ROUTES = tuple(r for r in ROUTES if r.startswith("mcp-"))
 
-#: One key for every simulator; Kling reads it as ``ACCESS_KEY:SECRET_KEY``.
-RELAY_KEY = "sk-every-model:secret"
+RELAY_KEY = SHARED_KEY
 PROMPT = "Every model\n\nThrough every dialect."
 
 

@@ -12,25 +12,15 @@ import argparse
 import signal
 import threading
 
-from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Simulator
-from tests.simulators.dashscope import DashScopeSimulator
-from tests.simulators.kling import KlingSimulator
-from tests.simulators.minimax import MiniMaxSimulator
-from tests.simulators.newapi import NewAPISimulator
-from tests.simulators.openai_videos import OpenAIVideosSimulator
-from tests.simulators.runway import RunwaySimulator
+from tests.simulators.catalogue import CATALOGUE
 
 __all__ = ["main"]
 
+#: Simulators by upstream kind (``openai`` is short for ``openai_videos``).
 KINDS: dict[str, type[Simulator]] = {
-    "ark": ArkSimulator,
-    "openai": OpenAIVideosSimulator,
-    "newapi": NewAPISimulator,
-    "minimax": MiniMaxSimulator,
-    "dashscope": DashScopeSimulator,
-    "runway": RunwaySimulator,
-    "kling": KlingSimulator,
+    ("openai" if kind == "openai_videos" else kind): entry.simulator
+    for kind, entry in CATALOGUE.items()
 }
 
 

@@ -1,0 +1,48 @@
+"""Every upstream kind vidtask speaks, with the simulator that plays it and a model it serves.
+
+One line per kind: the every-model walk, the every-kind relay tests, the relay benchmark and
+``python -m tests.simulators`` all read this table, so a new provider is added here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.simulators.ark import ArkSimulator
+from tests.simulators.base import Simulator
+from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.kling import KlingSimulator
+from tests.simulators.minimax import MiniMaxSimulator
+from tests.simulators.newapi import NewAPISimulator
+from tests.simulators.openai_videos import OpenAIVideosSimulator
+from tests.simulators.runway import RunwaySimulator
+
+__all__ = ["CATALOGUE", "SHARED_KEY", "Entry"]
+
+#: A key every simulator takes; Kling reads it as ``ACCESS_KEY:SECRET_KEY``.
+SHARED_KEY = "sk-every-model:secret"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    #: The upstream kind, as a provider's ``kind`` in the settings.
+    kind: str
+    simulator: type[Simulator]
+    #: A model name the provider documents (what vidtask sends upstream).
+    model: str
+    #: The name vidtask serves it under in the tests.
+    served_as: str
+
+
+CATALOGUE: dict[str, Entry] = {
+    entry.kind: entry
+    for entry in (
+        Entry("ark", ArkSimulator, "doubao-seedance-1-0-pro-250528", "seedance-relay"),
+        Entry("openai_videos", OpenAIVideosSimulator, "sora-2", "sora-relay"),
+        Entry("newapi", NewAPISimulator, "veo-3", "newapi-relay"),
+        Entry("minimax", MiniMaxSimulator, "MiniMax-Hailuo-02", "hailuo-relay"),
+        Entry("dashscope", DashScopeSimulator, "wan2.2-t2v-plus", "wan-relay"),
+        Entry("runway", RunwaySimulator, "gen4_turbo", "runway-relay"),
+        Entry("kling", KlingSimulator, "kling-v1-6", "kling-relay"),
+    )
+}
