@@ -92,6 +92,10 @@ class UpstreamState:
     #: get it (a signed storage URL on another host).
     video_needs_key: bool = False
     error: str | None = None
+    #: Tasks ahead of this one in the provider's queue, when it says (fal's ``queue_position``).
+    queue_position: int | None = None
+    #: The provider's log lines so far, when it gives them (Replicate's and fal's ``logs``).
+    logs: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     #: One more read before the result is known (MiniMax answers a ``file_id``, and its files
     #: endpoint the download URL): the poller makes it and hands the answer to ``resolve``.
