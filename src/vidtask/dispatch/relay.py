@@ -44,6 +44,7 @@ from vidtask.backends.mirror import AssetPolicy
 from vidtask.core import errors
 from vidtask.core.task import Task
 from vidtask.core.upstream import Phase
+from vidtask.dispatch.relay_notes import UpstreamNotes
 from vidtask.dispatch.relay_results import ResultKeeper
 from vidtask.dispatch.retry import STORE_ERRORS, StoreUnavailable
 from vidtask.dispatch.settle import Settler, fence_extra
@@ -470,6 +471,7 @@ class RelayPoller:
         lost_since: float | None = None
         running_since: float | None = None
         shown: tuple[str, float] | None = None  # the stage and progress last written
+        notes = UpstreamNotes()
         while True:
             wait = max(0.0, next_poll - self.clock())
             try:
@@ -519,10 +521,12 @@ class RelayPoller:
                     )
                 continue
             lost_since = None
+            if not await self._note(task, fence, state, notes, workdir):
+                return None
             if phase is Phase.SUCCEEDED:
                 started = running_since or task.started_at or task.created_at
                 self._typical(task.model).append(max(0.0, now - started))
-                return await self._keep(task, fence, client, state, workdir)
+                return await self._keep(task, fence, client, state, workdir, notes)
             if phase is Phase.FAILED:
                 why = state.error or "the provider reported the task as failed"
                 return errors.UpstreamError(f"{client.name}: {why}")
@@ -551,6 +555,37 @@ class RelayPoller:
                     progress=progress,
                 ):
                     return None
+
+    async def _note(
+        self, task: Task, fence: Fence, state: UpstreamState, notes: UpstreamNotes, workdir: Path
+    ) -> bool:
+        """Write what the provider said besides its status, where it changed: the queue position
+        and logs, and preview frames (kept like results). False when the lease is lost."""
+        live = notes.live(state)
+        if live is not None:
+            saved = {"upstream_live": live}
+            if not await self._store(self.store.checkpoint, fence, self.clock(), saved):
+                return False
+        taken = len(notes.preview_urls)
+        fresh = notes.new_previews(state)
+        fetched = [
+            await self.keeper.preview(url, workdir / "previews" / f"upstream{n}")
+            for n, url in enumerate(fresh, taken + 1)
+        ]
+        files = [path for path in fetched if path is not None]
+        if not files:
+            return True
+        try:
+            names = await asyncio.to_thread(
+                self.keeper.artifacts.save, task.id, task.attempt, files
+            )
+        except OSError as exc:  # a full disk, a bucket away: the previews are only a courtesy
+            log.warning("preview frames not kept (%s)", exc, extra=fence_extra(fence))
+            return True
+        notes.keep_previews(files, names)
+        return await self._store(
+            self.store.report, fence, self.clock(), self.lease_ttl, previews=notes.previews
+        )
 
     def _typical(self, model: str) -> deque[float]:
         return self._durations.setdefault(model, deque(maxlen=51))
@@ -592,6 +627,7 @@ class RelayPoller:
         client: ProviderClient,
         state: UpstreamState,
         workdir: Path,
+        notes: UpstreamNotes,
     ) -> RunResult | errors.VidtaskError | None:
         if not state.video_url:
             return errors.UpstreamError(f"{client.name} reported success but gave no video URL")
@@ -602,7 +638,10 @@ class RelayPoller:
         await self._store(
             self.store.checkpoint, fence, self.clock(), {"upstream_video_url": state.video_url}
         )
-        return await self.keeper.keep(task, client, state, workdir)
+        kept = await self.keeper.keep(task, client, state, workdir)
+        if isinstance(kept, RunResult):
+            kept.previews[:0] = notes.preview_files
+        return kept
 
     async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A store call off the loop, retried while the store is away (then `StoreUnavailable`)."""

@@ -6,11 +6,13 @@ with backoff; one that keeps failing, or a file that is not a whole video, is an
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
@@ -32,6 +34,10 @@ T = TypeVar("T")
 DOWNLOAD_TRIES = 4
 #: Results downloaded and adopted (probe, stills) at once.
 MEDIA_THREADS = 4
+#: Image suffixes a preview frame keeps; any other becomes ``.jpg``.
+_STILLS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+
+log = logging.getLogger(__name__)
 
 
 class ResultKeeper:
@@ -72,6 +78,21 @@ class ResultKeeper:
                     f"the provider's last frame was not kept: {exc.strerror or exc}"
                 )
         return result
+
+    async def preview(self, url: str, stem: Path) -> Path | None:
+        """A provider's preview frame at ``stem`` plus the URL's image suffix (through the SSRF
+        guard, without the key), or None when it could not be had: a preview is no reason to
+        fail a task."""
+        suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+        dest = stem.with_suffix(suffix if suffix in _STILLS else ".jpg")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return await self._media(
+                mirror.fetch_result, url, self.asset_policy, dest, threading.Event()
+            )
+        except errors.VidtaskError as exc:
+            log.warning("a preview frame was not kept: %s", exc.message)
+            return None
 
     async def _download(
         self, client: ProviderClient, url: str, with_key: bool, dest: Path, cancel: threading.Event

@@ -96,6 +96,8 @@ class UpstreamState:
     queue_position: int | None = None
     #: The provider's log lines so far, when it gives them (Replicate's and fal's ``logs``).
     logs: tuple[str, ...] = ()
+    #: Preview frame URLs so far (Scenext's), fetched like a result and kept as the task's.
+    previews: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     #: One more read before the result is known (MiniMax answers a ``file_id``, and its files
     #: endpoint the download URL): the poller makes it and hands the answer to ``resolve``.

@@ -88,14 +88,19 @@ def view(task: Task, links: Links) -> dict[str, Any]:
         "completed_at": iso(task.completed_at),
         "updated_at": iso(task.updated_at),
     }
-    upstream = (task.external_ref.get("checkpoint") or {}).get("upstream")
+    checkpoint = task.external_ref.get("checkpoint") or {}
+    upstream = checkpoint.get("upstream")
     if isinstance(upstream, dict) and upstream.get("id"):
-        # A relayed task: who generates it, their id for it, and whether `progress` is theirs
-        # or estimated here from the time it has been running.
+        # A relayed task: who generates it, their id for it, whether `progress` is theirs or
+        # estimated here from the time it has been running, and where the provider says so,
+        # its queue position and last log lines.
+        live = checkpoint.get("upstream_live") or {}
         view["upstream"] = {
             "provider": upstream.get("provider"),
             "task_id": upstream.get("id"),
             "progress": upstream.get("progress", "estimated"),
+            "queue_position": live.get("queue_position"),
+            "logs": live.get("logs", []),
         }
     return view
 
