@@ -580,27 +580,36 @@ def providers_list(
 
 
 @providers_app.command("check")
-def providers_check(name: str) -> None:
-    """Make one authenticated read call to provider NAME with each of its keys and say whether
-    it works."""
+def providers_check(
+    names: list[str] = typer.Argument(None, help="Providers to check (default: every one)."),
+) -> None:
+    """Make one authenticated read call to each provider with each of its keys and say whether
+    it works (exit status 1 if any key is refused)."""
     from vidtask.providers import KINDS
     from vidtask.providers.client import ProviderClient
 
     found = {p.name: p for p in _settings().providers}
-    if name not in found:
+    unknown = [name for name in names or () if name not in found]
+    if unknown:
         known = ", ".join(found) or "none configured"
-        _fail(errors.NotFound(f"no provider {name!r} (providers: {known})"))
-    provider = found[name]
+        _fail(errors.NotFound(f"no provider {unknown[0]!r} (providers: {known})"))
+    chosen = [found[name] for name in names] if names else list(found.values())
 
-    async def check() -> list[tuple[str, str | None]]:
+    async def check() -> list[list[tuple[str, str | None]]]:
         async with httpx.AsyncClient(timeout=15, trust_env=False) as http:
-            return await ProviderClient(provider, KINDS[provider.kind], http).check()
+            return await asyncio.gather(
+                *(ProviderClient(p, KINDS[p.kind], http).check() for p in chosen)
+            )
 
-    results = asyncio.run(check())
-    for label, problem in results:
-        mark = "[green]ok[/green]" if problem is None else f"[red]refused[/red]: {escape(problem)}"
-        console.print(f"{name} {label}: {mark}", highlight=False)
-    if any(problem is not None for _, problem in results):
+    refused = False
+    for provider, results in zip(chosen, asyncio.run(check()), strict=True):
+        for label, problem in results:
+            refused = refused or problem is not None
+            mark = (
+                "[green]ok[/green]" if problem is None else f"[red]refused[/red]: {escape(problem)}"
+            )
+            console.print(f"{provider.name} {label}: {mark}", highlight=False)
+    if refused:
         raise typer.Exit(1)
 
 
