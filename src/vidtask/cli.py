@@ -13,12 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 import psycopg
 import typer
-import uvicorn
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich import box
@@ -29,17 +28,15 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.progress_bar import ProgressBar
 from rich.table import Column, Table
 
-from vidtask import composition, logs, stores
-from vidtask.api import app as api_app
+from vidtask import logs, stores
 from vidtask.client import Client, Task
 from vidtask.core import errors
-from vidtask.dispatch.cluster import ClusterWorker
-from vidtask.dispatch.embedded import running_server, server_running
-from vidtask.doctor import run_checks
-from vidtask.mcp_server import stdio as mcp_stdio
 from vidtask.service.keys import Keys
 from vidtask.settings import Settings, describe_settings_error
 from vidtask.store import migrate
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["app", "main"]
 
@@ -102,6 +99,8 @@ def _connected(url: str, api_key: str | None) -> Iterator[Client]:
 
 def _not_running_here(settings: Settings) -> None:
     """Exit at once if another server holds this data directory (embedded mode)."""
+    from vidtask.dispatch.embedded import running_server, server_running
+
     if settings.postgres_url is None:
         pid = running_server(settings.data_dir)
         if pid is not None:
@@ -115,6 +114,10 @@ def serve(
     workers: int = typer.Option(None, help="Worker processes (VIDTASK_WORKERS)."),
 ) -> None:
     """Run the API server with its embedded worker pool."""
+    import uvicorn
+
+    from vidtask.api import app as api_app
+
     overrides: dict[str, Any] = {"host": host, "port": port, "workers": workers}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings)
@@ -146,6 +149,8 @@ def worker(
 ) -> None:
     """Run a cluster worker: takes tasks from PostgreSQL (VIDTASK_DATABASE_URL=postgresql://...).
     SIGTERM lets running tasks finish (VIDTASK_SHUTDOWN_GRACE_S), then hands them back."""
+    from vidtask.dispatch.cluster import ClusterWorker
+
     settings = Settings()
     logs.configure(settings)
     served = tuple(m.strip() for m in models.split(",") if m.strip())
@@ -177,6 +182,8 @@ def db_upgrade() -> None:
 @app.command()
 def doctor() -> None:
     """Check the store, migrations, workers, ffmpeg, fonts and storage; exit 1 on a failure."""
+    from vidtask.doctor import run_checks
+
     checks = run_checks(Settings())
     table = Table("check", "", "detail", show_lines=False)
     for check in checks:
@@ -204,6 +211,9 @@ def mcp_cmd(
     workers: int = typer.Option(None, help="Workers on the local store (VIDTASK_WORKERS)."),
 ) -> None:
     """Serve MCP over stdio, for agents (Claude Desktop, Claude Code, Cursor). See docs/mcp.md."""
+    from vidtask import composition
+    from vidtask.mcp_server import stdio as mcp_stdio
+
     overrides: dict[str, Any] = {} if workers is None else {"workers": workers}
     settings = Settings(**overrides)
     logs.configure(settings)
@@ -633,6 +643,10 @@ def demo(
     keep_serving: bool = typer.Option(False, "--serve", help="Keep serving after the render."),
 ) -> None:
     """Start the server, render the bundled example with a progress bar, print where it is."""
+    import uvicorn
+
+    from vidtask.api import app as api_app
+
     example = _find_example()
     base = Settings()
     _not_running_here(base)
