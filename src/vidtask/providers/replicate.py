@@ -27,6 +27,7 @@ from vidtask.providers.base import (
     KindDefaults,
     Refusal,
     RelayInput,
+    Trouble,
     UpstreamState,
     default_refusal,
     first_id,
@@ -124,4 +125,7 @@ class Replicate(KindDefaults):
         return Call("POST", f"/predictions/{quote(upstream_id)}/cancel")
 
     def refusal(self, status_code: int, body: Any) -> Refusal:
-        return default_refusal(status_code, "", _message(body))
+        """The usual reading, plus 402 (Payment Required: the account is out of credit) as the
+        key's trouble: another key may belong to an account that has some."""
+        refusal = default_refusal(status_code, "", _message(body))
+        return Refusal(Trouble.KEY, refusal.message) if status_code == 402 else refusal
