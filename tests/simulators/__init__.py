@@ -10,10 +10,12 @@ from __future__ import annotations
 from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Delivery, SimTask, Simulator
 from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.fal import FalSimulator
 from tests.simulators.kling import KlingSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
+from tests.simulators.replicate import ReplicateSimulator
 from tests.simulators.runway import RunwaySimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
 from tests.simulators.sink import CallbackSink
@@ -23,6 +25,7 @@ __all__ = [
     "CallbackSink",
     "DashScopeSimulator",
     "Delivery",
+    "FalSimulator",
     "KlingSimulator",
     "MiniMaxSimulator",
     "NewAPISimulator",
@@ -30,6 +33,7 @@ __all__ = [
     "OpenAIVideosSimulator",
     "Outcome",
     "Phase",
+    "ReplicateSimulator",
     "RunwaySimulator",
     "Script",
     "SimTask",

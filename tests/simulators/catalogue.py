@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Simulator
 from tests.simulators.dashscope import DashScopeSimulator
+from tests.simulators.fal import FalSimulator
 from tests.simulators.kling import KlingSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
+from tests.simulators.replicate import ReplicateSimulator
 from tests.simulators.runway import RunwaySimulator
 
 __all__ = ["CATALOGUE", "SHARED_KEY", "Entry"]
@@ -44,5 +46,7 @@ CATALOGUE: dict[str, Entry] = {
         Entry("dashscope", DashScopeSimulator, "wan2.2-t2v-plus", "wan-relay"),
         Entry("runway", RunwaySimulator, "gen4_turbo", "runway-relay"),
         Entry("kling", KlingSimulator, "kling-v1-6", "kling-relay"),
+        Entry("replicate", ReplicateSimulator, "kwaivgi/kling-v1.6-pro", "replicate-relay"),
+        Entry("fal", FalSimulator, "fal-ai/kling-video/v2/master/text-to-video", "fal-relay"),
     )
 }

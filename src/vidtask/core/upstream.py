@@ -91,6 +91,22 @@ UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
         "succeed": Phase.SUCCEEDED,
         "failed": Phase.FAILED,
     },
+    "replicate": {
+        # Booting a worker, or waiting for one: nothing of the model has run yet.
+        "starting": Phase.QUEUED,
+        "processing": Phase.RUNNING,
+        "succeeded": Phase.SUCCEEDED,
+        "failed": Phase.FAILED,
+        "canceled": Phase.CANCELLED,
+        # Its deadline passed before it started running.
+        "aborted": Phase.EXPIRED,
+    },
+    "fal": {
+        "IN_QUEUE": Phase.QUEUED,
+        "IN_PROGRESS": Phase.RUNNING,
+        # A completed request may carry an error: the kind reads it as failed (or cancelled).
+        "COMPLETED": Phase.SUCCEEDED,
+    },
 }
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from vidtask.providers.ark import Ark
 from vidtask.providers.base import UpstreamKind
 from vidtask.providers.dashscope import DashScope
+from vidtask.providers.fal import Fal
 from vidtask.providers.kling import Kling
 from vidtask.providers.minimax import MiniMax
 from vidtask.providers.newapi import NewAPI
 from vidtask.providers.openai_videos import OpenAIVideos
+from vidtask.providers.replicate import Replicate
 from vidtask.providers.runway import Runway
 
 __all__ = ["KINDS"]
@@ -17,5 +19,15 @@ __all__ = ["KINDS"]
 #: Every upstream kind by its ``kind`` name in the settings.
 KINDS: dict[str, UpstreamKind] = {
     kind.kind: kind
-    for kind in (Ark(), OpenAIVideos(), NewAPI(), MiniMax(), DashScope(), Runway(), Kling())
+    for kind in (
+        Ark(),
+        OpenAIVideos(),
+        NewAPI(),
+        MiniMax(),
+        DashScope(),
+        Runway(),
+        Kling(),
+        Replicate(),
+        Fal(),
+    )
 }
