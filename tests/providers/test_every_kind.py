@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_sse import connect_sse
 
 from tests.integration.conftest import Server
 from tests.simulators import Op, Phase
@@ -222,3 +223,27 @@ def test_providers_check_finds_every_key_working(server: Server, pairs: dict[str
         for name in (f"{kind}-a", f"{kind}-b"):
             assert f"{name} {KEY_ENV}: ok" in checked.stdout, checked.stdout
     assert SHARED_KEY not in checked.stdout + checked.stderr
+
+
+def test_queue_position_and_logs_reach_the_task_and_its_event_stream(
+    server: Server, pairs: dict[str, Pair]
+) -> None:
+    """fal says where a task is in its queue and both fal and Replicate give log lines: they
+    show on the native task while it runs, and the SSE stream carries each change."""
+    for kind in ("fal", "replicate"):
+        pairs[kind].first.script("[talkative]", queue_s=1.5, run_s=1.5)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for kind in ("fal", "replicate"):
+            task_id = submit(client, pairs[kind].model, f"[talkative] {kind}")
+            seen: list[dict[str, Any]] = []
+            with connect_sse(client, "GET", f"/v1/tasks/{task_id}/events") as source:
+                for event in source.iter_sse():
+                    seen.append(json.loads(event.data))
+                    if seen[-1]["status"] not in ACTIVE:
+                        break
+            assert seen[-1]["status"] == "completed", seen[-1]["error"]
+            told = [s["upstream"] for s in seen if "upstream" in s]
+            assert any(u["logs"] for u in told), (kind, told)
+            if kind == "fal":
+                positions = [u["queue_position"] for u in told]
+                assert 0 in positions, positions
