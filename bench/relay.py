@@ -9,9 +9,13 @@
    finishes an upstream task to the moment an SSE client of `/v1/events` sees the task
    ``completed`` (the video downloaded, probed and its stills cut on the way), with provider
    callbacks and without them (polling only).
+4. **Every kind at once.** One poller follows ``--mix-tasks`` never-ending tasks of every upstream
+   kind in the catalogue, each kind's simulator in its own process: polls per second per kind
+   against the rate the poll interval asks for, side by side; then a real `vidtask serve` with
+   every kind configured completes ``--mix-done`` tasks of each, all submitted at once.
 
 Usage: python bench/relay.py [--tasks 5000] [--poll 5] [--seconds 20] [--mirror-mb 200]
-       [--latency-tasks 40]
+       [--latency-tasks 40] [--mix-tasks 200] [--mix-done 10] [--only mix]
 (run from the repository root: the simulators live in tests/simulators).
 """
 
@@ -39,6 +43,7 @@ from httpx_sse import connect_sse
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.simulators import ArkSimulator  # noqa: E402
+from tests.simulators.catalogue import CATALOGUE, SHARED_KEY  # noqa: E402
 from tests.simulators.media import Media  # noqa: E402
 from vidtask.backends import mirror  # noqa: E402
 from vidtask.core.task import Task, TaskSpec  # noqa: E402
@@ -286,6 +291,143 @@ def completion_latency(count: int) -> None:
         print(f"{name:<28} {statistics.median(delays):>6.2f} {p99:>6.2f} {delays[-1]:>6.2f}")
 
 
+def simulator_process(kind: str, *, run_s: float) -> tuple[subprocess.Popen[str], str]:
+    """``python -m tests.simulators`` for ``kind`` in its own process, and its base URL."""
+    name = "openai" if kind == "openai_videos" else kind
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.simulators", name, "--key", SHARED_KEY,
+         "--queue-s", "1", "--run-s", str(run_s)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # "<kind> simulator at <base_url>"
+    return proc, line.rsplit(" ", 1)[-1].strip()
+
+
+def sim_root(base_url: str) -> str:
+    parts = httpx.URL(base_url)
+    return f"{parts.scheme}://{parts.host}:{parts.port}"
+
+
+def mix_scale(per_kind: int, poll: float, seconds: float) -> None:
+    data = Path(tempfile.mkdtemp(prefix="vidtask-mix-bench-"))
+    sims = {kind: simulator_process(kind, run_s=1_000_000) for kind in CATALOGUE}
+    os.environ["BENCH_MIX_KEY"] = SHARED_KEY
+    try:
+        providers = [
+            ProviderSettings(
+                name=kind,
+                kind=kind,
+                base_url=base,
+                api_key_env=["BENCH_MIX_KEY"],
+                models={f"{kind}-bench": CATALOGUE[kind].model},
+                max_concurrency=per_kind,
+                rate_per_s=100_000,
+                poll_interval_s=poll,
+                timeout_s=86_400,
+            )  # fmt: skip
+            for kind, (_, base) in sims.items()
+        ]
+        store = SQLiteStore(data / "vidtask.db")
+        poller = RelayPoller(
+            worker_id="bench", store=store, artifacts=LocalArtifacts(data / "artifacts"),
+            scratch_dir=data / "scratch", providers=providers, asset_policy=LOOPBACK,
+            lease_ttl=600, claim_every_s=0.01,
+        )  # fmt: skip
+        for kind in sims:
+            for n in range(per_kind):
+                spec = TaskSpec(f"{kind}-bench", {"prompt": f"mix {kind} {n}"})
+                store.create(Task.create(spec, owner="bench", now=time.time()))
+        poller.start()
+        try:
+            deadline = time.monotonic() + 180
+            total = per_kind * len(sims)
+            while sum(poller.in_flight.values()) < total and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(poll * 2)
+            roots = {kind: sim_root(base) for kind, (_, base) in sims.items()}
+            before = {kind: gets(root) for kind, root in roots.items()}
+            before_cpu = cpu_s()
+            time.sleep(seconds)
+            polls = {kind: gets(root) - before[kind] for kind, root in roots.items()}
+            used = cpu_s() - before_cpu
+            following = dict(poller.in_flight)
+        finally:
+            poller.stop(timeout=30)
+        asked = per_kind / poll
+        print(f"\nevery kind at once: {per_kind} tasks of each of {len(sims)} kinds, "
+              f"poll_interval_s={poll}, a {seconds:g} s window")  # fmt: skip
+        print(f"{'kind':<14} {'following':>9} {'polls/s':>8} {'of asked':>9}")
+        for kind in sims:
+            rate = polls[kind] / seconds
+            print(f"{kind:<14} {following.get(kind, 0):>9} {rate:>8.1f} {rate / asked:>9.0%}")
+        print(f"CPU per poll, all kinds: {1000 * used / max(sum(polls.values()), 1):.2f} ms")
+    finally:
+        for proc, _ in sims.values():
+            proc.terminate()
+            proc.wait()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def mix_done(per_kind: int) -> None:
+    """A real server with every kind configured completes ``per_kind`` tasks of each at once."""
+    data = Path(tempfile.mkdtemp(prefix="vidtask-mix-done-"))
+    port = free_port()
+    sims = {kind: entry.simulator(keys=[SHARED_KEY], queue_s=0.5, run_s=2.0).start()
+            for kind, entry in CATALOGUE.items()}  # fmt: skip
+    providers = [
+        {"name": kind, "kind": kind, "base_url": sim.base_url, "api_key_env": "BENCH_MIX_KEY",
+         "models": {f"{kind}-bench": CATALOGUE[kind].model}, "poll_interval_s": 1.0}
+        for kind, sim in sims.items()
+    ]  # fmt: skip
+    env = {
+        **os.environ, "VIDTASK_DATA_DIR": str(data), "VIDTASK_PORT": str(port),
+        "VIDTASK_WORKERS": "1", "VIDTASK_PROVIDERS": json.dumps(providers),
+        "BENCH_MIX_KEY": SHARED_KEY, "VIDTASK_ASSET_ALLOW_NETWORKS": "127.0.0.0/8",
+        "VIDTASK_LOG_LEVEL": "WARNING", "VIDTASK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-m", "vidtask", "serve"], env=env,
+                              stdout=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/readyz")
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            started = time.monotonic()
+            ids = {
+                client.post("/v1/tasks", json={"model": f"{kind}-bench",
+                                               "input": {"prompt": f"done {kind} {n}"}}
+                            ).json()["id"]: kind
+                for kind in sims for n in range(per_kind)
+            }  # fmt: skip
+            ended: dict[str, tuple[str, float]] = {}
+            while len(ended) < len(ids) and time.monotonic() - started < 300:
+                for task_id in set(ids) - set(ended):
+                    task = client.get(f"/v1/tasks/{task_id}").json()
+                    if task["status"] not in ("queued", "in_progress"):
+                        ended[task_id] = (task["status"], time.monotonic() - started)
+                time.sleep(0.5)
+        print(f"\nevery kind through vidtask serve: {per_kind} tasks of each, submitted at once "
+              "(upstream takes 2.5 s)")  # fmt: skip
+        print(f"{'kind':<14} {'completed':>9} {'p50 s':>6} {'max s':>6}")
+        for kind in sims:
+            done = sorted(t for i, (status, t) in ended.items()
+                          if ids[i] == kind and status == "completed")  # fmt: skip
+            p50 = statistics.median(done) if done else float("nan")
+            print(f"{kind:<14} {len(done):>6}/{per_kind:<2} {p50:>6.1f} "
+                  f"{done[-1] if done else float('nan'):>6.1f}")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait()
+        for sim in sims.values():
+            sim.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=5000)
@@ -293,10 +435,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--mirror-mb", type=int, default=200)
     parser.add_argument("--latency-tasks", type=int, default=40)
+    parser.add_argument("--mix-tasks", type=int, default=200)
+    parser.add_argument("--mix-done", type=int, default=10)
+    parser.add_argument("--only", choices=("scale", "mirror", "latency", "mix"))
     args = parser.parse_args()
-    scale(args.tasks, args.poll, args.seconds)
-    mirror_throughput(args.mirror_mb)
-    completion_latency(args.latency_tasks)
+    if args.only in (None, "scale"):
+        scale(args.tasks, args.poll, args.seconds)
+    if args.only in (None, "mirror"):
+        mirror_throughput(args.mirror_mb)
+    if args.only in (None, "latency"):
+        completion_latency(args.latency_tasks)
+    if args.only in (None, "mix"):
+        mix_scale(args.mix_tasks, args.poll, args.seconds)
+        mix_done(args.mix_done)
 
 
 if __name__ == "__main__":
