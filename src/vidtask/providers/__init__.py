@@ -7,15 +7,27 @@ from vidtask.providers.ark import Ark
 from vidtask.providers.base import UpstreamKind
 from vidtask.providers.dashscope import DashScope
 from vidtask.providers.kling import Kling
+from vidtask.providers.luma import Luma
 from vidtask.providers.minimax import MiniMax
 from vidtask.providers.newapi import NewAPI
 from vidtask.providers.openai_videos import OpenAIVideos
 from vidtask.providers.runway import Runway
+from vidtask.providers.veo import Veo
 
 __all__ = ["KINDS"]
 
 #: Every upstream kind by its ``kind`` name in the settings.
 KINDS: dict[str, UpstreamKind] = {
     kind.kind: kind
-    for kind in (Ark(), OpenAIVideos(), NewAPI(), MiniMax(), DashScope(), Runway(), Kling())
+    for kind in (
+        Ark(),
+        OpenAIVideos(),
+        NewAPI(),
+        MiniMax(),
+        DashScope(),
+        Runway(),
+        Kling(),
+        Veo(),
+        Luma(),
+    )
 }
