@@ -11,12 +11,14 @@ from tests.simulators.ark import ArkSimulator
 from tests.simulators.base import Delivery, SimTask, Simulator
 from tests.simulators.dashscope import DashScopeSimulator
 from tests.simulators.kling import KlingSimulator
+from tests.simulators.luma import LumaSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.runway import RunwaySimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
 from tests.simulators.sink import CallbackSink
+from tests.simulators.veo import VeoSimulator
 
 __all__ = [
     "ArkSimulator",
@@ -24,6 +26,7 @@ __all__ = [
     "DashScopeSimulator",
     "Delivery",
     "KlingSimulator",
+    "LumaSimulator",
     "MiniMaxSimulator",
     "NewAPISimulator",
     "Op",
@@ -34,4 +37,5 @@ __all__ = [
     "Script",
     "SimTask",
     "Simulator",
+    "VeoSimulator",
 ]
