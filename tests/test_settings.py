@@ -83,7 +83,9 @@ def test_provider_fields_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("K", "sk")
     base = {"name": "p", "kind": "ark", "base_url": "http://x", "api_key_env": "K"}
     with pytest.raises(ValidationError) as info:
-        Settings(data_dir=tmp_path, providers=[{**base, "kind": "veo", "models": {"a": "b"}}])
+        Settings(
+            data_dir=tmp_path, providers=[{**base, "kind": "no-such-kind", "models": {"a": "b"}}]
+        )
     assert describe_settings_error(info.value).startswith("VIDTASK_PROVIDERS[0].kind: Input should")
     with pytest.raises(ValidationError) as info:
         Settings(data_dir=tmp_path, providers=[{**base, "models": {}}])

@@ -45,7 +45,17 @@ _PRESIGN_MAX_S = 7 * 24 * 3600
 
 #: The upstream kinds a provider may be (`vidtask.providers` has one module each).
 UpstreamKind = Literal[
-    "ark", "openai_videos", "newapi", "minimax", "dashscope", "runway", "kling", "replicate", "fal"
+    "ark",
+    "openai_videos",
+    "newapi",
+    "minimax",
+    "dashscope",
+    "runway",
+    "kling",
+    "veo",
+    "luma",
+    "replicate",
+    "fal",
 ]
 
 

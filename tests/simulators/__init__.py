@@ -12,6 +12,7 @@ from tests.simulators.base import Delivery, SimTask, Simulator
 from tests.simulators.dashscope import DashScopeSimulator
 from tests.simulators.fal import FalSimulator
 from tests.simulators.kling import KlingSimulator
+from tests.simulators.luma import LumaSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
@@ -19,6 +20,7 @@ from tests.simulators.replicate import ReplicateSimulator
 from tests.simulators.runway import RunwaySimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
 from tests.simulators.sink import CallbackSink
+from tests.simulators.veo import VeoSimulator
 
 __all__ = [
     "ArkSimulator",
@@ -27,6 +29,7 @@ __all__ = [
     "Delivery",
     "FalSimulator",
     "KlingSimulator",
+    "LumaSimulator",
     "MiniMaxSimulator",
     "NewAPISimulator",
     "Op",
@@ -38,4 +41,5 @@ __all__ = [
     "Script",
     "SimTask",
     "Simulator",
+    "VeoSimulator",
 ]

@@ -13,11 +13,13 @@ from tests.simulators.base import Simulator
 from tests.simulators.dashscope import DashScopeSimulator
 from tests.simulators.fal import FalSimulator
 from tests.simulators.kling import KlingSimulator
+from tests.simulators.luma import LumaSimulator
 from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.replicate import ReplicateSimulator
 from tests.simulators.runway import RunwaySimulator
+from tests.simulators.veo import VeoSimulator
 
 __all__ = ["CATALOGUE", "SHARED_KEY", "Entry"]
 
@@ -46,6 +48,8 @@ CATALOGUE: dict[str, Entry] = {
         Entry("dashscope", DashScopeSimulator, "wan2.2-t2v-plus", "wan-relay"),
         Entry("runway", RunwaySimulator, "gen4_turbo", "runway-relay"),
         Entry("kling", KlingSimulator, "kling-v1-6", "kling-relay"),
+        Entry("veo", VeoSimulator, "veo-3.0-generate-001", "veo-relay"),
+        Entry("luma", LumaSimulator, "ray-2", "luma-relay"),
         Entry("replicate", ReplicateSimulator, "kwaivgi/kling-v1.6-pro", "replicate-relay"),
         Entry("fal", FalSimulator, "fal-ai/kling-video/v2/master/text-to-video", "fal-relay"),
     )

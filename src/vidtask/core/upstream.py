@@ -91,6 +91,20 @@ UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
         "succeed": Phase.SUCCEEDED,
         "failed": Phase.FAILED,
     },
+    # A Gemini API operation has no status word, only ``done`` and ``error``: these are the
+    # names `vidtask.providers.veo` gives its cases (docs/providers.md, Veo section).
+    "veo": {
+        "running": Phase.RUNNING,  # done is false or absent
+        "done": Phase.SUCCEEDED,  # done, with a video
+        "filtered": Phase.FAILED,  # done, every video withheld by the safety filters
+        "error": Phase.FAILED,  # the operation carries an error
+    },
+    "luma": {
+        "queued": Phase.QUEUED,
+        "dreaming": Phase.RUNNING,
+        "completed": Phase.SUCCEEDED,
+        "failed": Phase.FAILED,
+    },
     "replicate": {
         # Booting a worker, or waiting for one: nothing of the model has run yet.
         "starting": Phase.QUEUED,

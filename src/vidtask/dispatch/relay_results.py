@@ -103,7 +103,8 @@ class ResultKeeper:
         )  # fmt: skip
         async for attempt in retrying:
             with attempt:
-                if with_key:
+                # The key goes only to the provider's own host, whatever the kind says.
+                if with_key and client.serves(url):
                     return await self._download_with_key(client, url, dest)
                 return await self._media(mirror.fetch_result, url, self.asset_policy, dest, cancel)
         raise AssertionError("unreachable")

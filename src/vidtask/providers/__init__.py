@@ -8,11 +8,13 @@ from vidtask.providers.base import UpstreamKind
 from vidtask.providers.dashscope import DashScope
 from vidtask.providers.fal import Fal
 from vidtask.providers.kling import Kling
+from vidtask.providers.luma import Luma
 from vidtask.providers.minimax import MiniMax
 from vidtask.providers.newapi import NewAPI
 from vidtask.providers.openai_videos import OpenAIVideos
 from vidtask.providers.replicate import Replicate
 from vidtask.providers.runway import Runway
+from vidtask.providers.veo import Veo
 
 __all__ = ["KINDS"]
 
@@ -27,6 +29,8 @@ KINDS: dict[str, UpstreamKind] = {
         DashScope(),
         Runway(),
         Kling(),
+        Veo(),
+        Luma(),
         Replicate(),
         Fal(),
     )

@@ -145,12 +145,25 @@ class ProviderClient:
             found.append((key.label, refusal.message))
         return found
 
+    def serves(self, url: str) -> bool:
+        """Whether ``url`` may be fetched with the key: a path under ``base_url``, or an absolute
+        URL on the same scheme, host and port as ``base_url`` (Veo's ``files/…:download``)."""
+        target = httpx.URL(url)
+        if not target.is_absolute_url:
+            return url.startswith("/")
+        base = httpx.URL(self.settings.base_url)
+        return (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+
     async def open_result(self, path: str) -> httpx.Response:
         """A streaming GET, with a key, of a result the provider serves itself (a path under
-        its ``base_url``, e.g. OpenAI's ``/v1/videos/{id}/content``); the caller closes it.
-        Result URLs on other hosts are fetched without the key, through the SSRF guard."""
+        its ``base_url``, e.g. OpenAI's ``/v1/videos/{id}/content``, or an absolute URL on its
+        host: `serves`); the caller closes it. Result URLs on other hosts are fetched without
+        the key, through the SSRF guard: this refuses them (`ValueError`)."""
+        if not self.serves(path):
+            raise ValueError(f"{self.name}: the result is not on the provider's host")
         key = self._key()
-        url = self.settings.base_url.rstrip("/") + path
+        absolute = httpx.URL(path).is_absolute_url
+        url = path if absolute else self.settings.base_url.rstrip("/") + path
         headers = self.upstream.auth(key.secret.get_secret_value())
         async with self.limiter:
             request = self.http.build_request("GET", url, headers=headers)
