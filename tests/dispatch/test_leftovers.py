@@ -70,6 +70,24 @@ def test_only_attempts_that_are_over_are_swept(tmp_path: Path, store: SQLiteStor
     assert (tmp_path / "scratch" / "audio_timelines_x").exists()
 
 
+def test_a_live_tasks_folder_stays_even_when_its_old_attempt_is_swept(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    """A requeued task's next attempt makes ``<task>/<attempt>`` any moment: removing the task's
+    folder in between once broke that mkdir (a relayed task crashed and stayed stuck)."""
+    task = running(store, "w2")
+    attempt_files(tmp_path, task.id, 1)
+    store.recover(time.time(), worker_id="w2")
+    artifacts = LocalArtifacts(tmp_path / "artifacts")
+
+    assert leftovers.sweep(tmp_path / "scratch", artifacts, store.get) == [(task.id, 1)]
+    assert (tmp_path / "scratch" / task.id).is_dir()  # queued: its folder is left
+    store.claim("w3", (), time.time(), 30)
+    store.finish(Fence(task.id, "w3", 2), time.time(), Status.FAILED, error={"code": "x"})
+    assert leftovers.sweep(tmp_path / "scratch", artifacts, store.get) == []
+    assert not (tmp_path / "scratch" / task.id).exists()  # ended: the empty folder goes
+
+
 def test_a_handed_back_attempt_is_left_to_its_own_worker(store: SQLiteStore) -> None:
     task = running(store)
     assert store.release(Fence(task.id, "w1", 1), time.time())

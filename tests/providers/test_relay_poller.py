@@ -333,3 +333,23 @@ def test_max_concurrency_holds_and_the_rest_wait_their_turn(
             relay.stop()
         assert most <= 2 and ark.creates_total == 5
         assert all(current(store, i).status is Status.COMPLETED for i in ids)
+
+
+def test_a_crash_while_keeping_the_result_ends_the_task_rather_than_leaving_it_stuck(
+    tmp_path: Path, store: SQLiteStore, ark: ArkSimulator, keys: None
+) -> None:
+    """The scratch folder cannot be made (a file stands in its place): the poller's own failure
+    ends the task with ``upstream_error``; before, the lease it renewed for all its tasks kept
+    the task ``in_progress`` for ever."""
+    relay = poller(store, tmp_path, provider("ark", "ark", ark.base_url))
+    (tmp_path / "scratch").write_text("not a folder")
+    task = submit(store)
+    relay.start()
+    try:
+        ended = settled(store, task.id)
+    finally:
+        relay.stop(timeout=10)
+    assert ended.status is Status.FAILED and ended.error is not None
+    assert ended.error["code"] == "upstream_error"
+    assert "relay failed" in ended.error["message"]
+    assert ark.creates_total == 1

@@ -136,6 +136,10 @@ class RelayPoller:
         self._lost: set[str] = set()
         self._cancelled: set[str] = set()
         self._claimed_at: dict[str, float] = {}
+        #: Tasks this poller stopped following without settling them (the store was away):
+        #: `renew_leases` would keep their leases for ever, so their leases are ended instead,
+        #: and the supervisor requeues them (the next attempt resumes polling their upstream).
+        self._let_go: dict[str, Fence] = {}
         self.keeper = ResultKeeper(artifacts, asset_policy)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -283,6 +287,10 @@ class RelayPoller:
                         if task_id not in held and claimed < renewed:
                             self._lost.add(task_id)
                             waker.set()
+                for task_id, fence in list(self._let_go.items()):
+                    # A lease ending now: the supervisor's next recovery requeues the task.
+                    await asyncio.to_thread(self.store.heartbeat, fence, self.clock(), 0.0)
+                    del self._let_go[task_id]
             except STORE_ERRORS as exc:
                 log.warning("relay leases not renewed (%s); retrying", exc)
 
@@ -325,8 +333,16 @@ class RelayPoller:
                 await self._store(self.store.release, fence, self.clock())
         except StoreUnavailable as exc:
             log.error("store unavailable (%s); the task is left to its lease", exc, extra=extra)
+            self._let_go[task.id] = fence
         except Exception:
+            # As a crash in a renderer ends its task (a task left to a lease that this poller
+            # renews with all the others would never end).
             log.exception("relay crashed", extra=extra)
+            crashed = errors.UpstreamError("the relay failed on this task; see the server log")
+            try:
+                await asyncio.to_thread(self.settler.fail, fence, crashed, workdir, published=True)
+            except Exception:
+                self._let_go[task.id] = fence
         finally:
             self._holding.pop(task.id, None)
             self._wakers.pop(task.id, None)

@@ -68,6 +68,9 @@ def _sweep_scratch(
             if not won:
                 artifacts.discard_attempt(task_dir.name, attempt)
             removed.append((task_dir.name, attempt))
+        owner = lookup(task_dir.name)
+        if owner is not None and not owner.status.terminal:
+            continue  # its next attempt may be making its folder in there right now
         try:
             task_dir.rmdir()  # only when empty
         except OSError:
