@@ -44,7 +44,9 @@ _PRESIGN_MAX_S = 7 * 24 * 3600
 
 
 #: The upstream kinds a provider may be (`vidtask.providers` has one module each).
-UpstreamKind = Literal["ark", "openai_videos", "newapi", "minimax", "dashscope", "runway", "kling"]
+UpstreamKind = Literal[
+    "ark", "openai_videos", "newapi", "minimax", "dashscope", "runway", "kling", "vidu", "scenext"
+]
 
 
 class ProviderSettings(BaseModel):

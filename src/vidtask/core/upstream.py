@@ -91,6 +91,20 @@ UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
         "succeed": Phase.SUCCEEDED,
         "failed": Phase.FAILED,
     },
+    "vidu": {
+        "created": Phase.QUEUED,
+        "queueing": Phase.QUEUED,
+        "processing": Phase.RUNNING,
+        "success": Phase.SUCCEEDED,
+        # A cancelled task reads failed with err_code UserCancelled (the kind tells them apart).
+        "failed": Phase.FAILED,
+    },
+    "scenext": {
+        # The only word before the end: queued and rendering alike.
+        "IN_PROGRESS": Phase.RUNNING,
+        "COMPLETED": Phase.SUCCEEDED,
+        "FAILED": Phase.FAILED,
+    },
 }
 
 

@@ -11,11 +11,23 @@ from vidtask.providers.minimax import MiniMax
 from vidtask.providers.newapi import NewAPI
 from vidtask.providers.openai_videos import OpenAIVideos
 from vidtask.providers.runway import Runway
+from vidtask.providers.scenext import Scenext
+from vidtask.providers.vidu import Vidu
 
 __all__ = ["KINDS"]
 
 #: Every upstream kind by its ``kind`` name in the settings.
 KINDS: dict[str, UpstreamKind] = {
     kind.kind: kind
-    for kind in (Ark(), OpenAIVideos(), NewAPI(), MiniMax(), DashScope(), Runway(), Kling())
+    for kind in (
+        Ark(),
+        OpenAIVideos(),
+        NewAPI(),
+        MiniMax(),
+        DashScope(),
+        Runway(),
+        Kling(),
+        Vidu(),
+        Scenext(),
+    )
 }
