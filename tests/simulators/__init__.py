@@ -15,8 +15,10 @@ from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.runway import RunwaySimulator
+from tests.simulators.scenext import ScenextSimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
 from tests.simulators.sink import CallbackSink
+from tests.simulators.vidu import ViduSimulator
 
 __all__ = [
     "ArkSimulator",
@@ -31,7 +33,9 @@ __all__ = [
     "Outcome",
     "Phase",
     "RunwaySimulator",
+    "ScenextSimulator",
     "Script",
     "SimTask",
     "Simulator",
+    "ViduSimulator",
 ]

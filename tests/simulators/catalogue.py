@@ -16,6 +16,8 @@ from tests.simulators.minimax import MiniMaxSimulator
 from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.runway import RunwaySimulator
+from tests.simulators.scenext import ScenextSimulator
+from tests.simulators.vidu import ViduSimulator
 
 __all__ = ["CATALOGUE", "SHARED_KEY", "Entry"]
 
@@ -44,5 +46,7 @@ CATALOGUE: dict[str, Entry] = {
         Entry("dashscope", DashScopeSimulator, "wan2.2-t2v-plus", "wan-relay"),
         Entry("runway", RunwaySimulator, "gen4_turbo", "runway-relay"),
         Entry("kling", KlingSimulator, "kling-v1-6", "kling-relay"),
+        Entry("vidu", ViduSimulator, "viduq1", "vidu-relay"),
+        Entry("scenext", ScenextSimulator, "scenext", "scenext-relay"),
     )
 }
