@@ -28,11 +28,11 @@ def test_scenext_create_sends_the_question_images_quality_and_notify_url() -> No
         "quality": "h",
         "notify_url": "https://cb.example/x",
     }
-    small = SCENEXT.create("scenext", RelayInput("q", width=854, height=480), None).json
+    small = SCENEXT.create("scenext", RelayInput("q", seconds=5, width=854, height=480), None).json
     assert small == {"question": "q", "quality": "l"}
     medium = SCENEXT.create("scenext", RelayInput("q", width=720, height=1280), None).json
     assert medium is not None and medium["quality"] == "m"
-    assert SCENEXT.refuses == {"first_frame", "last_frame", "seconds", "seed"}
+    assert SCENEXT.refuses == {"first_frame", "last_frame", "seed"}
 
 
 def test_scenext_reads_the_envelope_previews_result_and_error() -> None:

@@ -80,8 +80,11 @@ class Scenext(KindDefaults):
     can_cancel = False  # no cancel is documented
     reports_progress = False  # preview frames, not a percentage
     calls_back = True  # ``notify_url``, called when the task is done
-    #: No frames, duration or seed in ``gen_video``: a question (the prompt) and its images.
-    refuses = frozenset({"first_frame", "last_frame", "seconds", "seed"})
+    #: No frames or seed in ``gen_video``: a question (the prompt) and its images. ``seconds`` is
+    #: not sent rather than refused: an explainer lasts as long as its explanation, and the
+    #: OpenAI and Ark dialects fill in a default duration, so refusing it would shut Scenext out
+    #: of them.
+    refuses = frozenset({"first_frame", "last_frame", "seed"})
 
     def create(self, model: str, request: RelayInput, callback_url: str | None) -> Call:
         """The prompt is the question and reference images its ``questionImages``. ``model`` is
