@@ -54,8 +54,10 @@ UpstreamKind = Literal[
     "kling",
     "veo",
     "luma",
+    "vidu",
     "replicate",
     "fal",
+    "scenext",
 ]
 
 

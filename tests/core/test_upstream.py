@@ -8,8 +8,9 @@ from vidtask.core.upstream import UPSTREAM_WORDS, Phase, phase_of
 #: Kinds whose documented words hold no failure: it is read from another field (fal: a
 #: ``COMPLETED`` status that carries an ``error``), and their unit tests cover it.
 FAILURE_BESIDE_THE_WORD = frozenset({"fal"})
-#: Kinds that name no queue: a Gemini API operation (Veo) is only done or not.
-NO_QUEUE = frozenset({"veo"})
+#: Kinds that name no queue: a Gemini API operation (Veo) is only done or not, and a Scenext
+#: task is IN_PROGRESS from the start.
+NO_QUEUE = frozenset({"veo", "scenext"})
 
 
 @pytest.mark.parametrize("kind", sorted(UPSTREAM_WORDS))

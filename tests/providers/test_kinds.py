@@ -109,13 +109,15 @@ def test_newapi_reads_the_documented_shape_and_unknown() -> None:
 @pytest.mark.parametrize("kind", sorted(set(KINDS) - {"veo"}))  # Veo's words are its own cases
 def test_an_unknown_word_fails_closed(kind: str) -> None:
     # DashScope nests its word under ``output.task_status``, Kling under ``data.task_status``,
-    # Luma answers ``state``; the others answer ``status``.
+    # Luma and Vidu answer ``state``, Scenext ``data.status``; the others answer ``status``.
     nested = {"dashscope": "output", "kling": "data"}
     body: dict[str, object] = (
         {nested[kind]: {"task_status": "SPINNING"}} if kind in nested else {"status": "SPINNING"}
     )
-    if kind == "luma":
+    if kind in ("luma", "vidu"):
         body = {"state": "SPINNING"}
+    if kind == "scenext":
+        body = {"status": "success", "data": {"status": "SPINNING"}}
     with pytest.raises(errors.UpstreamError, match="'relay'.*'SPINNING'"):
         KINDS[kind].state("relay", "x", body)
 

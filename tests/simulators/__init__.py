@@ -18,9 +18,11 @@ from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.replicate import ReplicateSimulator
 from tests.simulators.runway import RunwaySimulator
+from tests.simulators.scenext import ScenextSimulator
 from tests.simulators.script import Op, Outcome, Phase, Script
 from tests.simulators.sink import CallbackSink
 from tests.simulators.veo import VeoSimulator
+from tests.simulators.vidu import ViduSimulator
 
 __all__ = [
     "ArkSimulator",
@@ -38,8 +40,10 @@ __all__ = [
     "Phase",
     "ReplicateSimulator",
     "RunwaySimulator",
+    "ScenextSimulator",
     "Script",
     "SimTask",
     "Simulator",
     "VeoSimulator",
+    "ViduSimulator",
 ]

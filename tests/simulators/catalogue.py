@@ -19,7 +19,9 @@ from tests.simulators.newapi import NewAPISimulator
 from tests.simulators.openai_videos import OpenAIVideosSimulator
 from tests.simulators.replicate import ReplicateSimulator
 from tests.simulators.runway import RunwaySimulator
+from tests.simulators.scenext import ScenextSimulator
 from tests.simulators.veo import VeoSimulator
+from tests.simulators.vidu import ViduSimulator
 
 __all__ = ["CATALOGUE", "SHARED_KEY", "Entry"]
 
@@ -50,7 +52,9 @@ CATALOGUE: dict[str, Entry] = {
         Entry("kling", KlingSimulator, "kling-v1-6", "kling-relay"),
         Entry("veo", VeoSimulator, "veo-3.0-generate-001", "veo-relay"),
         Entry("luma", LumaSimulator, "ray-2", "luma-relay"),
+        Entry("vidu", ViduSimulator, "viduq1", "vidu-relay"),
         Entry("replicate", ReplicateSimulator, "kwaivgi/kling-v1.6-pro", "replicate-relay"),
         Entry("fal", FalSimulator, "fal-ai/kling-video/v2/master/text-to-video", "fal-relay"),
+        Entry("scenext", ScenextSimulator, "scenext", "scenext-relay"),
     )
 }

@@ -121,6 +121,20 @@ UPSTREAM_WORDS: dict[str, dict[str, Phase]] = {
         # A completed request may carry an error: the kind reads it as failed (or cancelled).
         "COMPLETED": Phase.SUCCEEDED,
     },
+    "vidu": {
+        "created": Phase.QUEUED,
+        "queueing": Phase.QUEUED,
+        "processing": Phase.RUNNING,
+        "success": Phase.SUCCEEDED,
+        # A cancelled task reads failed with err_code UserCancelled (the kind tells them apart).
+        "failed": Phase.FAILED,
+    },
+    "scenext": {
+        # The only word before the end: queued and rendering alike.
+        "IN_PROGRESS": Phase.RUNNING,
+        "COMPLETED": Phase.SUCCEEDED,
+        "FAILED": Phase.FAILED,
+    },
 }
 
 

@@ -14,7 +14,9 @@ from vidtask.providers.newapi import NewAPI
 from vidtask.providers.openai_videos import OpenAIVideos
 from vidtask.providers.replicate import Replicate
 from vidtask.providers.runway import Runway
+from vidtask.providers.scenext import Scenext
 from vidtask.providers.veo import Veo
+from vidtask.providers.vidu import Vidu
 
 __all__ = ["KINDS"]
 
@@ -31,7 +33,9 @@ KINDS: dict[str, UpstreamKind] = {
         Kling(),
         Veo(),
         Luma(),
+        Vidu(),
         Replicate(),
         Fal(),
+        Scenext(),
     )
 }
