@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import Server
-from tests.mcp_server.conftest import http_client, structured
+from tests.mcp_server.conftest import http_client, new_key, structured
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -33,7 +33,11 @@ PROMPT = "How a relay chain works\n\nEach hop keeps its own copy."
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
     base = tmp_path_factory.mktemp("chain")
     (base / "assets").mkdir()
-    first = Server(base / "first", base / "assets").start()
+    first_key = new_key(base / "first", "second-server")  # the second's key at the first
+    # Both on loopback: the first may call the second's notify_url there.
+    first = Server(
+        base / "first", base / "assets", VIDTASK_ASSET_ALLOW_NETWORKS="127.0.0.0/8"
+    ).start()
     providers = [
         {
             "name": "first-newapi",
@@ -57,7 +61,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Se
         base / "assets",
         VIDTASK_PROVIDERS=json.dumps(providers),
         VIDTASK_ASSET_ALLOW_NETWORKS="127.0.0.0/8",
-        **{KEY_ENV: "sk-chain-first"},  # the first server has no keys: any key is let in
+        **{KEY_ENV: first_key},
     )
     second.env["VIDTASK_PUBLIC_URL"] = second.url  # Scenext's notify_url comes back here
     try:
@@ -66,6 +70,11 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Se
     finally:
         second.stop()
         first.stop()
+
+
+def first_auth(second: Server) -> dict[str, str]:
+    """The key the second server holds for the first (its tasks there belong to it)."""
+    return {"Authorization": f"Bearer {second.env[KEY_ENV]}"}
 
 
 def follow_in_seed_003_shape(client: httpx.Client, task_id: str) -> list[dict[str, Any]]:
@@ -93,7 +102,7 @@ def test_a_seed_003_client_of_the_second_server_follows_the_first_servers_render
         seen = follow_in_seed_003_shape(client, task_id)
         words = [answer["status"] for answer in seen]
         assert set(words) <= set(SEED_003_WORDS), words
-        assert words[-1] == "completed", seen[-1]
+        assert words[-1] == "completed", seen[-1].get("error")
         # queued, then in_progress, then completed: never back to an earlier word.
         assert words == sorted(words, key=SEED_003_WORDS.index), words
         final = seen[-1]
@@ -105,7 +114,7 @@ def test_a_seed_003_client_of_the_second_server_follows_the_first_servers_render
         native = client.get(f"/v1/tasks/{task_id}").json()
         upstream = native["upstream"]
         assert upstream["provider"] == model.replace("chain-", "first-")
-    with httpx.Client(base_url=first.url, timeout=30) as client:
+    with httpx.Client(base_url=first.url, headers=first_auth(second), timeout=30) as client:
         rendered = client.get(f"/v1/tasks/{upstream['task_id']}").json()
     assert rendered["status"] == "completed" and rendered["model"] == "slides"
     assert rendered["result"]["metadata"]["duration"] == final["metadata"]["duration"]
@@ -113,7 +122,7 @@ def test_a_seed_003_client_of_the_second_server_follows_the_first_servers_render
         # Scenext passes the first's preview frames on; the second serves them as its own.
         assert native["previews"], native
         for frame in native["previews"]:
-            image = httpx.get(frame["url"], timeout=30)
+            image = httpx.get(frame["url"], timeout=30)  # a signed link, no key needed
             assert frame["url"].startswith(second.url) and image.status_code == 200
 
 

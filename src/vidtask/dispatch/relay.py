@@ -592,9 +592,7 @@ class RelayPoller:
         if not files:
             return True
         try:
-            names = await asyncio.to_thread(
-                self.keeper.artifacts.save, task.id, task.attempt, files
-            )
+            names = await asyncio.to_thread(self.keeper.publish, task, files, workdir / "staging")
         except OSError as exc:  # a full disk, a bucket away: the previews are only a courtesy
             log.warning("preview frames not kept (%s)", exc, extra=fence_extra(fence))
             return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,13 @@ class ResultKeeper:
         except errors.VidtaskError as exc:
             log.warning("a preview frame was not kept: %s", exc.message)
             return None
+
+    def publish(self, task: Task, files: list[Path], staging: Path) -> list[str]:
+        """Save copies of ``files`` as the attempt's artifacts now (saving moves a file, and the
+        result saves the frames again with the video); their artifact names."""
+        staging.mkdir(parents=True, exist_ok=True)
+        copies = [Path(shutil.copyfile(path, staging / path.name)) for path in files]
+        return self.artifacts.save(task.id, task.attempt, copies)
 
     async def _download(
         self, client: ProviderClient, url: str, with_key: bool, dest: Path, cancel: threading.Event
