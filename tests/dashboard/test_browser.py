@@ -23,6 +23,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.dashboard.browser import PROJECT, Watched, chromium, start_server
 from tests.integration.conftest import Server
 from tests.integration.timelines import long_render, tiny
+from tests.simulators.catalogue import CATALOGUE, SHARED_KEY
+from tests.simulators.fal import FalSimulator
 
 pytestmark = pytest.mark.slow
 
@@ -381,3 +383,39 @@ def test_without_keys_on_loopback_it_opens_directly(tmp_path: Path, browser: Bro
     finally:
         page.close()
         server.stop()
+
+
+def test_a_relayed_task_shows_its_place_in_the_queue_and_the_providers_log(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """fal reports a queue position and log lines: the task page shows them as they change."""
+    with FalSimulator(keys=[SHARED_KEY], queue_s=3, run_s=3) as fal:
+        provider = {
+            "name": "fal", "kind": "fal", "base_url": fal.base_url, "api_key_env": "DASH_FAL_KEY",
+            "models": {"fal-video": CATALOGUE["fal"].model}, "poll_interval_s": 0.3,
+        }  # fmt: skip
+        (tmp_path / "assets").mkdir()
+        server = Server(
+            tmp_path / "data",
+            tmp_path / "assets",
+            VIDTASK_PROVIDERS=json.dumps([provider]),
+            DASH_FAL_KEY=SHARED_KEY,
+            VIDTASK_ASSET_ALLOW_NETWORKS="127.0.0.0/8",
+        ).start()
+        page = browser.new_page(base_url=server.url)
+        try:
+            watched = Watched(page, server.url)
+            created = httpx.post(
+                server.url + "/v1/tasks",
+                json={"model": "fal-video", "input": {"prompt": "a lighthouse at dusk"}},
+            ).json()
+            page.goto(f"/#/tasks/{created['id']}")
+            queue = page.locator("dt", has_text="Place in queue")
+            expect(queue).to_be_visible(timeout=20_000)
+            expect(page.locator("#upstream-logs")).to_contain_text("Generating", timeout=20_000)
+            expect(page.locator("#task-status")).to_contain_text("completed", timeout=30_000)
+            watched.shot("task-relayed")
+            assert_clean(watched)
+        finally:
+            page.close()
+            server.stop()

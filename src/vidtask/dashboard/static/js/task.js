@@ -78,8 +78,13 @@ export async function render(root, { id }, signal) {
 
 function drawSummary(section, task) {
   const upstream = task.upstream
-    ? [["Provider", task.upstream.provider], ["Upstream task", task.upstream.task_id]]
+    ? [
+        ["Provider", task.upstream.provider],
+        ["Upstream task", task.upstream.task_id],
+        ["Place in queue", task.upstream.queue_position],
+      ]
     : [];
+  const logs = (task.upstream && task.upstream.logs) || [];
   const rows = [
     ["Model", task.model],
     ...upstream,
@@ -119,6 +124,9 @@ function drawSummary(section, task) {
       : null,
     task.warnings && task.warnings.length
       ? h("ul", { class: "warnings", "aria-label": "Warnings" }, task.warnings.map((w) => h("li", {}, w)))
+      : null,
+    logs.length
+      ? h("pre", { class: "logs", id: "upstream-logs", "aria-label": "Provider log" }, logs.join("\n"))
       : null,
   );
 }
