@@ -11,8 +11,9 @@
    callbacks and without them (polling only).
 4. **Every kind at once.** One poller follows ``--mix-tasks`` never-ending tasks of every upstream
    kind in the catalogue, each kind's simulator in its own process: polls per second per kind
-   against the rate the poll interval asks for, side by side; then a real `vidtask serve` with
-   every kind configured completes ``--mix-done`` tasks of each, all submitted at once.
+   against the rate the poll interval asks for, and CPU per poll beside the same providers,
+   processes and tasks all of kind Ark; then a real `vidtask serve` with every kind configured
+   completes ``--mix-done`` tasks of each, all submitted at once (0 skips it).
 
 Usage: python bench/relay.py [--tasks 5000] [--poll 5] [--seconds 20] [--mirror-mb 200]
        [--latency-tasks 40] [--mix-tasks 100] [--mix-done 10] [--only mix]
@@ -309,24 +310,29 @@ def sim_root(base_url: str) -> str:
     return f"{parts.scheme}://{parts.host}:{parts.port}"
 
 
-def mix_scale(per_kind: int, poll: float, seconds: float) -> None:
+def follow(
+    kinds: dict[str, str], per_kind: int, poll: float, seconds: float
+) -> tuple[dict[str, int], dict[str, int], float]:
+    """One poller following ``per_kind`` never-ending tasks at each provider of ``kinds``
+    (provider name -> kind), each provider's simulator in its own process: polls in a
+    ``seconds`` window and tasks followed, per provider, and the poller's CPU ms per poll."""
     data = Path(tempfile.mkdtemp(prefix="vidtask-mix-bench-"))
-    sims = {kind: simulator_process(kind, run_s=1_000_000) for kind in CATALOGUE}
+    sims = {name: simulator_process(kind, run_s=1_000_000) for name, kind in kinds.items()}
     os.environ["BENCH_MIX_KEY"] = SHARED_KEY
     try:
         providers = [
             ProviderSettings(
-                name=kind,
-                kind=kind,
+                name=name,
+                kind=kinds[name],
                 base_url=base,
                 api_key_env=["BENCH_MIX_KEY"],
-                models={f"{kind}-bench": CATALOGUE[kind].model},
+                models={f"{name}-bench": CATALOGUE[kinds[name]].model},
                 max_concurrency=per_kind,
                 rate_per_s=100_000,
                 poll_interval_s=poll,
                 timeout_s=86_400,
             )  # fmt: skip
-            for kind, (_, base) in sims.items()
+            for name, (_, base) in sims.items()
         ]
         store = SQLiteStore(data / "vidtask.db")
         poller = RelayPoller(
@@ -335,8 +341,8 @@ def mix_scale(per_kind: int, poll: float, seconds: float) -> None:
             lease_ttl=600, claim_every_s=0.01,
         )  # fmt: skip
         for n in range(per_kind):  # interleaved: claims go in creation order
-            for kind in sims:
-                spec = TaskSpec(f"{kind}-bench", {"prompt": f"mix {kind} {n}"})
+            for name in sims:
+                spec = TaskSpec(f"{name}-bench", {"prompt": f"mix {name} {n}"})
                 store.create(Task.create(spec, owner="bench", now=time.time()))
         poller.start()
         try:
@@ -345,28 +351,42 @@ def mix_scale(per_kind: int, poll: float, seconds: float) -> None:
             while sum(poller.in_flight.values()) < total and time.monotonic() < deadline:
                 time.sleep(0.2)
             time.sleep(poll * 2)
-            roots = {kind: sim_root(base) for kind, (_, base) in sims.items()}
-            before = {kind: gets(root) for kind, root in roots.items()}
+            roots = {name: sim_root(base) for name, (_, base) in sims.items()}
+            before = {name: gets(root) for name, root in roots.items()}
             before_cpu = cpu_s()
             time.sleep(seconds)
-            polls = {kind: gets(root) - before[kind] for kind, root in roots.items()}
+            polls = {name: gets(root) - before[name] for name, root in roots.items()}
             used = cpu_s() - before_cpu
             following = dict(poller.in_flight)
         finally:
             poller.stop(timeout=30)
-        asked = per_kind / poll
-        print(f"\nevery kind at once: {per_kind} tasks of each of {len(sims)} kinds, "
-              f"poll_interval_s={poll}, a {seconds:g} s window")  # fmt: skip
-        print(f"{'kind':<14} {'following':>9} {'polls/s':>8} {'of asked':>9}")
-        for kind in sims:
-            rate = polls[kind] / seconds
-            print(f"{kind:<14} {following.get(kind, 0):>9} {rate:>8.1f} {rate / asked:>9.0%}")
-        print(f"CPU per poll, all kinds: {1000 * used / max(sum(polls.values()), 1):.2f} ms")
+        return polls, following, 1000 * used / max(sum(polls.values()), 1)
     finally:
         for proc, _ in sims.values():
             proc.terminate()
             proc.wait()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def mix_scale(per_kind: int, poll: float, seconds: float) -> None:
+    """Every kind at once, then the same number of providers, processes and tasks all of kind
+    Ark, side by side: what the mix of kinds costs the poller."""
+    mix = {kind: kind for kind in CATALOGUE}
+    polls, following, cpu_mix = follow(mix, per_kind, poll, seconds)
+    ark = {f"ark{n}": "ark" for n in range(len(mix))}
+    ark_polls, _, cpu_ark = follow(ark, per_kind, poll, seconds)
+    asked = per_kind / poll
+    print(f"\nevery kind at once: {per_kind} tasks of each of {len(mix)} kinds, "
+          f"poll_interval_s={poll}, a {seconds:g} s window")  # fmt: skip
+    print(f"{'kind':<14} {'following':>9} {'polls/s':>8} {'of asked':>9}")
+    for kind in mix:
+        rate = polls[kind] / seconds
+        print(f"{kind:<14} {following.get(kind, 0):>9} {rate:>8.1f} {rate / asked:>9.0%}")
+    ark_rate = sum(ark_polls.values()) / seconds / len(ark)
+    print(f"the same {len(ark)} x {per_kind} tasks all at Ark providers: {ark_rate:.1f} polls/s "
+          f"each ({ark_rate / asked:.0%} of asked)")  # fmt: skip
+    print(f"CPU per poll: the mix {cpu_mix:.2f} ms, all Ark {cpu_ark:.2f} ms "
+          f"({cpu_mix / cpu_ark:.2f}x)")  # fmt: skip
 
 
 def mix_done(per_kind: int) -> None:
@@ -452,7 +472,8 @@ def main() -> None:
         completion_latency(args.latency_tasks)
     if args.only in (None, "mix"):
         mix_scale(args.mix_tasks, args.poll, args.seconds)
-        mix_done(args.mix_done)
+        if args.mix_done:
+            mix_done(args.mix_done)
 
 
 if __name__ == "__main__":
