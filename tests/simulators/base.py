@@ -64,7 +64,15 @@ from tests.simulators.script import (
     marker,
 )
 
-__all__ = ["Delivery", "JSONObject", "SimTask", "Simulator", "SimulatorOptions", "json_body"]
+__all__ = [
+    "Delivery",
+    "JSONObject",
+    "SimTask",
+    "Simulator",
+    "SimulatorOptions",
+    "iso_time",
+    "json_body",
+]
 
 JSONObject = dict[str, Any]
 
@@ -78,6 +86,13 @@ class SimulatorOptions(TypedDict, total=False):
     media: media_module.Media | None
     host: str
     port: int
+
+
+def iso_time(at: float, digits: int = 3) -> str:
+    """``at`` (unix seconds) as ISO 8601 UTC with ``digits`` decimals of a second and a ``Z``,
+    as the providers write their timestamps (milliseconds or microseconds)."""
+    fraction = int(at * 10**digits) % 10**digits
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{fraction:0{digits}d}Z"
 
 
 async def json_body(request: Request) -> Any:

@@ -24,7 +24,6 @@ are silent" in ``docs/providers.md`` (Luma section).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -33,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator
+from tests.simulators.base import JSONObject, SimTask, Simulator, iso_time
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["LumaSimulator"]
@@ -64,10 +63,6 @@ _STATUS: Mapping[Refusal, int] = {
     Refusal.NOT_FOUND: 404,
     Refusal.CONFLICT: 400,
 }
-
-
-def _iso(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
 
 
 class LumaSimulator(Simulator):
@@ -120,7 +115,7 @@ class LumaSimulator(Simulator):
             "generation_type": "video",
             "state": word,
             "failure_reason": failure,
-            "created_at": _iso(task.created_at),
+            "created_at": iso_time(task.created_at),
             "assets": assets,
             "model": task.model,
             "request": task.request,

@@ -23,7 +23,6 @@ problem objects ``{"title", "detail", "status"}``. What the pages leave open is 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator
+from tests.simulators.base import JSONObject, SimTask, Simulator, iso_time
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["ReplicateSimulator"]
@@ -72,9 +71,7 @@ _TITLES: Mapping[Refusal, str] = {
 
 
 def _iso(at: float | None) -> str | None:
-    if at is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1e6) % 10**6:06d}Z"
+    return None if at is None else iso_time(at, 6)
 
 
 class ReplicateSimulator(Simulator):

@@ -20,7 +20,6 @@ listed under "Where the docs are silent" in ``docs/providers.md`` (Runway sectio
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator
+from tests.simulators.base import JSONObject, SimTask, Simulator, iso_time
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["VERSION", "RunwaySimulator"]
@@ -48,10 +47,6 @@ _STATUS: Mapping[Refusal, int] = {
     Refusal.NOT_FOUND: 404,
     Refusal.CONFLICT: 400,
 }
-
-
-def _iso(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
 
 
 class RunwaySimulator(Simulator):
@@ -100,7 +95,7 @@ class RunwaySimulator(Simulator):
         return key
 
     def view(self, task: SimTask, word: str) -> JSONObject:
-        body: JSONObject = {"id": task.id, "status": word, "createdAt": _iso(task.created_at)}
+        body: JSONObject = {"id": task.id, "status": word, "createdAt": iso_time(task.created_at)}
         if task.phase is Phase.RUNNING:
             body["progress"] = self.progress(task) / 100
         elif task.phase is Phase.SUCCEEDED:

@@ -28,7 +28,6 @@ is listed under "Where the docs are silent" in ``docs/providers.md`` (Vidu secti
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.simulators.base import JSONObject, SimTask, Simulator
+from tests.simulators.base import JSONObject, SimTask, Simulator, iso_time
 from tests.simulators.script import Op, Phase, Refusal
 
 __all__ = ["ViduSimulator"]
@@ -64,10 +63,6 @@ _REFUSALS: Mapping[Refusal, tuple[int, str]] = {
     Refusal.NOT_FOUND: (404, "TaskNotFound"),
     Refusal.CONFLICT: (400, "BadRequest"),
 }
-
-
-def _iso(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1e6) % 10**6:06d}Z"
 
 
 class ViduSimulator(Simulator):
@@ -182,7 +177,7 @@ class ViduSimulator(Simulator):
             "resolution": body.get("resolution", "720p"),
             "movement_amplitude": body.get("movement_amplitude", "auto"),
             "payload": body.get("payload", ""),
-            "created_at": _iso(task.created_at),
+            "created_at": iso_time(task.created_at, 6),
         }
         if "aspect_ratio" in _ENDPOINTS[endpoint][0]:
             answer["aspect_ratio"] = body.get("aspect_ratio", "16:9")
